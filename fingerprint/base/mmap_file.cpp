@@ -1,0 +1,100 @@
+// MappedFile and small file helpers over POSIX open/mmap.
+#include "fingerprint/base/mmap_file.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace modelprint {
+
+Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return not_found("{}: no such file", path);
+        return io_error("{}: cannot open: {}", path, std::strerror(errno));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        int e = errno;
+        ::close(fd);
+        return io_error("{}: cannot stat: {}", path, std::strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return invalid_argument("{}: not a regular file", path);
+    }
+    std::unique_ptr<MappedFile> f(new MappedFile());
+    f->path_ = path;
+    f->size_ = static_cast<uint64_t>(st.st_size);
+    if (f->size_ > 0) {
+        void* p = ::mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (p == MAP_FAILED) {
+            int e = errno;
+            ::close(fd);
+            return io_error("{}: cannot mmap {} bytes: {}", path, f->size_, std::strerror(e));
+        }
+        f->data_ = static_cast<const uint8_t*>(p);
+    }
+    ::close(fd);
+    return f;
+}
+
+MappedFile::~MappedFile() {
+    if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+}
+
+void MappedFile::advise_sequential() const {
+    if (data_ != nullptr) {
+        ::madvise(const_cast<uint8_t*>(data_), size_, MADV_SEQUENTIAL | MADV_WILLNEED);
+    }
+}
+
+Result<std::string> read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0) return not_found("{}: no such file", path);
+        return io_error("{}: cannot open for reading", path);
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) return io_error("{}: read failed", path);
+    return ss.str();
+}
+
+Status write_file_atomic(const std::string& path, std::string_view content, int mode) {
+    std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0) return io_error("{}: cannot create: {}", tmp, std::strerror(errno));
+    size_t off = 0;
+    while (off < content.size()) {
+        ssize_t w = ::write(fd, content.data() + off, content.size() - off);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            int e = errno;
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            return io_error("{}: write failed: {}", tmp, std::strerror(e));
+        }
+        off += static_cast<size_t>(w);
+    }
+    ::fchmod(fd, mode);
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        return io_error("{}: fsync/close failed", tmp);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        int e = errno;
+        ::unlink(tmp.c_str());
+        return io_error("{}: rename failed: {}", path, std::strerror(e));
+    }
+    return Status();
+}
+
+}  // namespace modelprint

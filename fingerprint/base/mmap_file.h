@@ -1,0 +1,40 @@
+// MappedFile: a read-only memory map of a whole file (zero-copy tensor views point into it).
+// Empty files map to an empty span. The mapping lives as long as the object; views must not
+// outlive it. Not thread-hostile: concurrent reads of the span are safe.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "fingerprint/base/status.h"
+
+namespace modelprint {
+
+class MappedFile {
+public:
+    static Result<std::unique_ptr<MappedFile>> open(const std::string& path);
+    ~MappedFile();
+    MappedFile(const MappedFile&) = delete;
+    MappedFile& operator=(const MappedFile&) = delete;
+
+    std::span<const uint8_t> bytes() const { return {data_, size_}; }
+    uint64_t size() const { return size_; }
+    const std::string& path() const { return path_; }
+    // Hint the kernel that the file will be read sequentially (readahead).
+    void advise_sequential() const;
+
+private:
+    MappedFile() = default;
+    std::string path_;
+    const uint8_t* data_ = nullptr;
+    uint64_t size_ = 0;
+};
+
+// Read a whole (small) file into a string; kNotFound / kIoError naming the path.
+Result<std::string> read_file(const std::string& path);
+// Write atomically: temp file in the same directory + rename.
+Status write_file_atomic(const std::string& path, std::string_view content, int mode = 0644);
+
+}  // namespace modelprint

@@ -1,0 +1,78 @@
+// Test helpers: paths to fixtures, temp dirs, byte builders, and StatusIs matchers.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "fingerprint/base/status.h"
+
+namespace modelprint::testing {
+
+std::filesystem::path source_dir();   // repository root
+std::filesystem::path shared_dir();   // ../shared (real models and tokenizers)
+std::filesystem::path testdata_dir(); // repository testdata/
+std::filesystem::path stories_dir();  // shared/models/stories260K
+
+// A fresh empty directory under the build tree, removed at destruction.
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::filesystem::path& path() const { return path_; }
+    std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+private:
+    std::filesystem::path path_;
+};
+
+void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& bytes);
+void write_text(const std::filesystem::path& p, const std::string& text);
+std::vector<uint8_t> read_bytes(const std::filesystem::path& p);
+
+// Little-endian byte builder for hand-made malformed files.
+class Bytes {
+public:
+    Bytes& u8(uint8_t v);
+    Bytes& u32(uint32_t v);
+    Bytes& u64(uint64_t v);
+    Bytes& i32(int32_t v);
+    Bytes& f32(float v);
+    Bytes& str(const std::string& s);       // raw bytes, no length
+    Bytes& gguf_str(const std::string& s);  // u64 length + bytes
+    Bytes& zeros(size_t n);
+    const std::vector<uint8_t>& data() const { return data_; }
+    size_t size() const { return data_.size(); }
+
+private:
+    std::vector<uint8_t> data_;
+};
+
+}  // namespace modelprint::testing
+
+// EXPECT_THAT(status_or_result, StatusIs(StatusCode::kCorruptData, "substring"))
+MATCHER_P2(StatusIs, code, substr, "") {
+    const ::modelprint::Status& s = [&]() -> const ::modelprint::Status& {
+        if constexpr (std::is_same_v<std::decay_t<decltype(arg)>, ::modelprint::Status>) {
+            return arg;
+        } else {
+            return arg.status();
+        }
+    }();
+    *result_listener << "status is " << s.to_string();
+    return s.code() == code && s.message().find(substr) != std::string::npos;
+}
+#define MP_ASSERT_OK(expr)                                         \
+    do {                                                           \
+        const auto& mp_s_ = (expr);                                \
+        ASSERT_TRUE(mp_s_.ok()) << ::modelprint::detail::to_status(mp_s_).to_string(); \
+    } while (0)
+#define MP_EXPECT_OK(expr)                                         \
+    do {                                                           \
+        const auto& mp_s_ = (expr);                                \
+        EXPECT_TRUE(mp_s_.ok()) << ::modelprint::detail::to_status(mp_s_).to_string(); \
+    } while (0)
