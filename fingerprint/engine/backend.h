@@ -1,0 +1,81 @@
+// Backend: the engine interface every device implements (CPU in fingerprint/engine/cpu_*,
+// CUDA in cuda/). Prefill a batch of token sequences (ragged lengths) returning logits at every
+// position (or only the last, or top-k per position) and optional per-layer hidden states;
+// generation with a KV cache (greedy, or seeded sampling).
+// make_backend() (backend_factory.cpp, the only file that sees MP_WITH_CUDA) picks the device.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fingerprint/base/status.h"
+
+namespace modelprint {
+
+class Model;
+
+enum class LogitsMode : uint8_t { kAll, kLast, kTopK, kNone };
+enum class HiddenCapture : uint8_t { kNone, kFull, kMeanPooled };
+enum class DeviceKind : uint8_t { kAuto, kCpu, kCuda };
+
+struct PrefillRequest {
+    std::vector<std::vector<int32_t>> sequences;  // token ids, ragged
+    LogitsMode logits = LogitsMode::kAll;
+    int top_k = 0;                                 // for kTopK
+    HiddenCapture hidden = HiddenCapture::kNone;
+};
+
+struct SequenceOutput {
+    int64_t length = 0;               // T
+    std::vector<float> logits;        // (T, V) for kAll, (V) for kLast, empty otherwise
+    std::vector<int32_t> topk_ids;    // (T, K) for kTopK, descending by logit
+    std::vector<float> topk_logits;   // (T, K)
+    // hidden[l] for l in 0..L (0 = embeddings, l = output of block l): (T, C) for kFull,
+    // (C) for kMeanPooled. Empty when not requested.
+    std::vector<std::vector<float>> hidden;
+};
+
+struct PrefillResult {
+    int64_t vocab_size = 0;
+    int64_t hidden_size = 0;
+    std::vector<SequenceOutput> outputs;  // one per input sequence, same order
+};
+
+struct GenerateRequest {
+    std::vector<int32_t> prompt;
+    int max_new_tokens = 32;
+    std::vector<int32_t> stop_ids;  // generation ends after emitting one of these
+    float temperature = 0.0f;       // 0: greedy
+    int top_k = 0;                  // 0: whole vocabulary (sampling only)
+    uint64_t seed = 0;
+};
+
+struct GenerateResult {
+    std::vector<int32_t> tokens;         // new tokens only
+    std::vector<float> token_logprobs;   // log p of each chosen token
+    bool stopped = false;                // ended on a stop id
+};
+
+struct BackendOptions {
+    int threads = 0;             // CPU threads (0: default)
+    bool exact_f32 = false;      // CUDA: f32 pedantic matmuls for parity runs
+    uint64_t gpu_memory_cap = 0; // CUDA: bytes usable (0: all); smaller forces layer streaming
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual std::string name() const = 0;  // "cpu", "cuda:0 (NVIDIA H100 ...)"
+    virtual Result<PrefillResult> prefill(const PrefillRequest& req) = 0;
+    virtual Result<GenerateResult> generate(const GenerateRequest& req) = 0;
+};
+
+// kAuto: CUDA when built with it and a device answers, else CPU. kCuda without a usable GPU
+// fails with the reason (kFailedPrecondition). The model must outlive the backend.
+Result<std::unique_ptr<Backend>> make_backend(const Model& model, DeviceKind device,
+                                              const BackendOptions& options = {});
+Result<DeviceKind> parse_device(std::string_view s);
+
+}  // namespace modelprint

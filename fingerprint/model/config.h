@@ -1,0 +1,62 @@
+// ModelConfig: the hyper-parameters the engine and forensics need, read from config.json, from
+// GGUF metadata, or inferred from tensor names and shapes (with a note for every guess).
+// Dimension letters (llm.c): V vocab, C hidden, L layers, NH query heads, NKV kv heads,
+// HS head dim, FF intermediate size, T sequence length.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fingerprint/model/arch.h"
+
+namespace modelprint {
+
+enum class RopeScaling : uint8_t { kNone, kLinear, kLlama3, kYarn, kDynamic };
+
+struct RopeConfig {
+    double theta = 10000.0;
+    RopeScaling scaling = RopeScaling::kNone;
+    double factor = 1.0;
+    double low_freq_factor = 1.0;       // llama3
+    double high_freq_factor = 4.0;      // llama3
+    int64_t original_max_position = 0;  // llama3 / yarn
+    double beta_fast = 32.0;            // yarn
+    double beta_slow = 1.0;             // yarn
+    double attention_factor = 0.0;      // yarn (0: default 0.1*ln(factor)+1)
+    int64_t rotary_dim = 0;             // 0: whole head (partial rotary otherwise)
+};
+
+struct ModelConfig {
+    Arch arch = Arch::kUnknown;
+    std::string model_type;         // HF model_type or GGUF general.architecture
+    int64_t vocab_size = 0;         // V (rows of the embedding)
+    int64_t hidden_size = 0;        // C
+    int64_t n_layers = 0;           // L
+    int64_t n_heads = 0;            // NH
+    int64_t n_kv_heads = 0;         // NKV
+    int64_t head_dim = 0;           // HS
+    int64_t intermediate_size = 0;  // FF
+    int64_t max_position = 0;       // context window
+    double norm_eps = 1e-5;
+    NormType norm = NormType::kRmsNorm;
+    Activation act = Activation::kSilu;
+    bool gated_mlp = true;
+    bool tie_word_embeddings = false;
+    bool qkv_bias = false;
+    bool attn_out_bias = false;
+    bool mlp_bias = false;
+    bool qk_norm = false;
+    bool learned_positions = false;
+    RopeConfig rope;
+    double final_logit_softcap = 0.0;  // 0: none
+    int64_t sliding_window = 0;        // 0: none (Mistral v0.1 uses 4096)
+    int64_t bos_token_id = -1;
+    std::vector<int64_t> eos_token_ids;
+    std::string torch_dtype;
+    // How the config was obtained, and each guess made when config.json was missing.
+    std::string source;                // "config.json", "gguf", "inferred"
+    std::vector<std::string> notes;
+};
+
+}  // namespace modelprint

@@ -1,0 +1,85 @@
+// Model: one opened model — a Hugging Face directory, a single .safetensors file, a sharded
+// checkpoint (model.safetensors.index.json) or a GGUF file — with its files memory-mapped,
+// every tensor located and mapped to a canonical role, and its ModelConfig.
+// Zero-copy: tensor_bytes() points into the maps. Conversions to f32 are per tensor, on demand.
+// Canonical layout (what canonical_f32() returns, whatever the file format):
+//   linear weights as nn.Linear [out, in] (GPT-2 Conv1D [in, out] is transposed);
+//   Q/K projections in Hugging Face rotate_half order (GGUF's interleaved rows are un-permuted).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "fingerprint/base/mmap_file.h"
+#include "fingerprint/model/config.h"
+#include "fingerprint/model/gguf.h"
+#include "fingerprint/model/tensor.h"
+
+namespace modelprint {
+
+enum class ModelFormat : uint8_t { kSafetensors, kShardedSafetensors, kGguf };
+std::string_view format_name(ModelFormat f);
+
+struct ModelFile {
+    std::string path;      // as opened
+    std::string rel_name;  // relative to root_dir() (for OMS "files" hashing and messages)
+    std::unique_ptr<MappedFile> map;
+};
+
+// A tensor converted to f32 in canonical layout.
+struct TensorF32 {
+    std::vector<int64_t> shape;
+    std::vector<float> data;
+};
+
+class Model {
+public:
+    // path: a directory (config.json + model.safetensors | shards | *.gguf), a .safetensors file,
+    // a model.safetensors.index.json, or a .gguf file.
+    static Result<std::unique_ptr<Model>> open(const std::string& path);
+
+    ModelFormat format() const { return format_; }
+    const std::string& path() const { return path_; }
+    const std::string& root_dir() const { return root_dir_; }  // directory holding the model
+    const std::vector<ModelFile>& files() const { return files_; }  // weight files
+    const std::vector<TensorInfo>& tensors() const { return tensors_; }
+    const std::vector<TensorRole>& roles() const { return roles_; }  // parallel to tensors()
+    const ModelConfig& config() const { return config_; }
+    const std::map<std::string, std::string>& metadata() const { return metadata_; }
+    const GgufFile* gguf() const { return gguf_.get(); }  // null unless format is kGguf
+    uint64_t parameter_count() const;
+    uint64_t weight_bytes() const;
+
+    const TensorInfo* find(std::string_view name) const;
+    const TensorInfo* find_role(Role role, int layer = -1, bool bias = false) const;
+    std::span<const uint8_t> tensor_bytes(const TensorInfo& t) const;
+
+    // The stored tensor converted to f32 (stored layout and shape).
+    Result<std::vector<float>> read_f32(const TensorInfo& t) const;
+    // The tensor with this role in canonical layout (see file comment). kNotFound names the
+    // canonical name and the model when absent. The tied output head is returned as
+    // token_embd when the model has no separate output tensor.
+    Result<TensorF32> canonical_f32(Role role, int layer = -1, bool bias = false) const;
+
+private:
+    Model() = default;
+    Status finish_open();
+    ModelFormat format_ = ModelFormat::kSafetensors;
+    std::string path_;
+    std::string root_dir_;
+    std::vector<ModelFile> files_;
+    std::vector<TensorInfo> tensors_;
+    std::vector<TensorRole> roles_;
+    std::map<std::string, size_t, std::less<>> by_name_;
+    ModelConfig config_;
+    std::map<std::string, std::string> metadata_;
+    std::unique_ptr<GgufFile> gguf_;
+    friend class ModelLoader;
+};
+
+}  // namespace modelprint
