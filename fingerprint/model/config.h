@@ -59,4 +59,18 @@ struct ModelConfig {
     std::vector<std::string> notes;
 };
 
+struct GgufFile;
+struct TensorInfo;
+
+// Parse a Hugging Face config.json (transformers 4.x "rope_scaling"/"rope_theta" and 5.x
+// "rope_parameters" spellings; GPT-2's n_embd/n_layer/n_head names). `what` names the file.
+// Unknown model types give arch kUnknown with a note, not an error.
+Result<ModelConfig> config_from_hf_json(std::string_view text, std::string_view what);
+// Read the hyper-parameters of a GGUF file's metadata ("<arch>.embedding_length", ...).
+Result<ModelConfig> config_from_gguf(const GgufFile& gguf, std::string_view what);
+// Fill what is missing (0 / unknown) from tensor shapes and roles, adding a note per guess, and
+// set the flags the weights decide (biases, q/k norm, tied head) from which tensors exist.
+void complete_config_from_tensors(ModelConfig* cfg, const std::vector<TensorInfo>& tensors,
+                                  const std::vector<TensorRole>& roles);
+
 }  // namespace modelprint

@@ -54,6 +54,15 @@ private:
 
 }  // namespace modelprint::testing
 
+namespace modelprint {
+// Readable gtest output for statuses and results.
+inline void PrintTo(const Status& s, std::ostream* os) { *os << s.to_string(); }
+template <typename T>
+void PrintTo(const Result<T>& r, std::ostream* os) {
+    *os << (r.ok() ? std::string("ok") : r.status().to_string());
+}
+}  // namespace modelprint
+
 // EXPECT_THAT(status_or_result, StatusIs(StatusCode::kCorruptData, "substring"))
 MATCHER_P2(StatusIs, code, substr, "") {
     const ::modelprint::Status& s = [&]() -> const ::modelprint::Status& {
