@@ -51,6 +51,12 @@ struct GgufFile {
     Result<int64_t> get_int(std::string_view key) const;        // kNotFound when absent
     Result<double> get_float(std::string_view key) const;
     Result<std::string> get_string(std::string_view key) const;
+    // Arrays (kNotFound when absent; kInvalidArgument when not an array of the right kind).
+    // Tokenizer arrays (tokenizer.ggml.tokens / .merges: strings; .scores: f32;
+    // .token_type: i32) are the main users.
+    Result<std::vector<std::string>> get_string_array(std::string_view key) const;
+    Result<std::vector<int64_t>> get_int_array(std::string_view key) const;
+    Result<std::vector<double>> get_float_array(std::string_view key) const;
 };
 
 // Errors are kCorruptData (rule broken: bad magic, truncated, count too large for the file,
