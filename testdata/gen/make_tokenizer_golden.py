@@ -4,6 +4,13 @@
 Writes (all under testdata/tokenizer/):
   corpus.jsonl           one entry per line: {"text": str} or, for byte strings that are not
                          valid UTF-8, {"hex": "..."} (the raw bytes).
+  chat_golden.json       chat prompts rendered by transformers' apply_chat_template (the
+                         templates shipped with qwen3, deepseek_v3, llama3) and by jinja2 for
+                         the Llama-2-chat and Mistral-Instruct-v0.1 templates quoted below.
+  mini_cases.json        small hand-written tokenizer.json files exercising components the
+                         shared tokenizers do not use (Metaspace, Digits, Split behaviours
+                         Removed/MergedWithPrevious/MergedWithNext+invert, Strip, Replace with a
+                         regex, unk), each with reference ids and decode for a few texts.
   golden_<name>.jsonl    one line per corpus entry, same order:
                            "s":  Tokenizer.encode(text, add_special_tokens=True).ids
                            "n":  Tokenizer.encode(text, add_special_tokens=False).ids
@@ -155,6 +162,116 @@ def corpus():
     return c
 
 
+LLAMA2_TEMPLATE = (
+    "{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}"
+    "{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}"
+    "{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if loop.index0 == 0 and system_message != false %}"
+    "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
+    "{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}"
+    "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ ' '  + content.strip() + ' ' + eos_token }}"
+    "{% endif %}{% endfor %}")
+MISTRAL_TEMPLATE = (
+    "{{ bos_token }}{% for message in messages %}"
+    "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}"
+    "{% endif %}{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
+    "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}"
+    "{% endif %}{% endfor %}")
+
+
+def chat_golden():
+    from transformers import AutoTokenizer
+    import jinja2
+    convs = [
+        [{"role": "user", "content": "Hello!"}],
+        [{"role": "system", "content": "You are helpful."},
+         {"role": "user", "content": "What is 2+2?"}],
+        [{"role": "system", "content": "You are helpful."},
+         {"role": "user", "content": "What is 2+2?"},
+         {"role": "assistant", "content": "4"},
+         {"role": "user", "content": "And 3+3?"}],
+        [{"role": "user", "content": "  padded  \n"}],
+        [{"role": "user", "content": "你是哪个模型？"}],
+    ]
+    out = []
+    for name in ["qwen3", "deepseek_v3", "llama3"]:
+        tok = AutoTokenizer.from_pretrained(os.path.join(SHARED, "tokenizers", name))
+        for conv in convs:
+            text = tok.apply_chat_template(conv, tokenize=False, add_generation_prompt=True)
+            out.append({"tokenizer": name, "format": "auto", "messages": conv,
+                        "add_generation_prompt": True, "text": text})
+    env = jinja2.Environment()
+    env.globals["raise_exception"] = lambda m: (_ for _ in ()).throw(ValueError(m))
+    for fmt, tpl in [("llama2", LLAMA2_TEMPLATE), ("mistral", MISTRAL_TEMPLATE)]:
+        for conv in convs:
+            if fmt == "mistral" and conv[0]["role"] == "system":
+                continue
+            text = env.from_string(tpl).render(messages=conv, bos_token="<s>", eos_token="</s>",
+                                               add_generation_prompt=True)
+            out.append({"tokenizer": "stories260K", "format": fmt, "messages": conv,
+                        "add_generation_prompt": True, "text": text})
+    with open(os.path.join(OUT, "chat_golden.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+    return len(out)
+
+
+def mini_cases():
+    vocab = {c: i for i, c in enumerate(
+        ["<unk>", "\u2581", "a", "b", "c", "1", "2", "3", "-", "\u2581a", "ab", "\u2581ab", "x"])}
+    base = {
+        "version": "1.0", "truncation": None, "padding": None, "normalizer": None,
+        "post_processor": None,
+        "added_tokens": [{"id": 0, "content": "<unk>", "single_word": False, "lstrip": False,
+                          "rstrip": False, "normalized": False, "special": True}],
+        "model": {"type": "BPE", "dropout": None, "unk_token": "<unk>",
+                  "continuing_subword_prefix": None, "end_of_word_suffix": None,
+                  "fuse_unk": False, "byte_fallback": False, "vocab": vocab,
+                  "merges": ["\u2581 a", "a b", "\u2581a b"]}}
+    meta = {"type": "Metaspace", "replacement": "\u2581", "prepend_scheme": "first", "split": True}
+    cases = {
+        "metaspace_first": {"pre_tokenizer": meta, "decoder": meta},
+        "digits_split_previous": {"pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+            {"type": "Digits", "individual_digits": False},
+            {"type": "Split", "pattern": {"String": "-"}, "behavior": "MergedWithPrevious",
+             "invert": False}]}, "decoder": None},
+        "digits_individual": {"pre_tokenizer": {"type": "Digits", "individual_digits": True},
+                              "decoder": None},
+        "split_removed": {"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "[-1]"},
+                                            "behavior": "Removed", "invert": False},
+                          "decoder": None},
+        "split_next_invert": {"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "a+"},
+                                                "behavior": "MergedWithNext", "invert": True},
+                              "decoder": None},
+        "split_contiguous": {"pre_tokenizer": {"type": "Split", "pattern": {"Regex": "[ab]"},
+                                               "behavior": "Contiguous", "invert": False},
+                             "decoder": None},
+        "strip_replace": {"normalizer": {"type": "Sequence", "normalizers": [
+            {"type": "Strip", "strip_left": True, "strip_right": True},
+            {"type": "Replace", "pattern": {"Regex": "c+"}, "content": "x"}]},
+            "pre_tokenizer": None, "decoder": None},
+    }
+    texts = ["ab ab", "a1-23-b", "ab a", "  cab  cc ", "abzab", "", "112-3"]
+    out = []
+    for name, c in cases.items():
+        j = dict(base)
+        j.update(c)
+        tok = Tokenizer.from_str(json.dumps(j))
+        rows = []
+        for x in texts:
+            ids = tok.encode(x).ids
+            rows.append({"text": x, "ids": ids, "decoded": tok.decode(ids),
+                         "decoded_all": tok.decode(ids, skip_special_tokens=False)})
+        out.append({"name": name, "tokenizer": j, "cases": rows})
+    with open(os.path.join(OUT, "mini_cases.json"), "w", encoding="utf-8") as f:
+        json.dump(out, f, ensure_ascii=False, indent=1)
+    return len(out)
+
+
 def main() -> None:
     os.makedirs(OUT, exist_ok=True)
     entries = corpus()
@@ -186,6 +303,8 @@ def main() -> None:
     with open(os.path.join(OUT, "golden_meta.json"), "w") as f:
         json.dump(meta, f, indent=1)
     print("wrote %d entries for %d tokenizers" % (len(entries), len(TOKENIZERS)))
+    print("wrote %d chat prompts" % chat_golden())
+    print("wrote %d mini tokenizers" % mini_cases())
 
 
 if __name__ == "__main__":
