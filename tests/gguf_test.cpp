@@ -4,27 +4,27 @@
 // its dequantised values (testdata/gen/make_gguf_fixtures.py). Values must match bit for bit.
 // Real file: the stories260K GGUF from llama.cpp's CI (shared/models/stories260K).
 // Malformed files are built byte by byte; each rule of the parser has its own test.
+#include "fingerprint/model/gguf.h"
+
 #include <algorithm>
 #include <bit>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "fingerprint/base/dtype.h"
-#include "fingerprint/model/gguf.h"
 #include "tests/util/test_util.h"
 
 namespace modelprint {
 namespace {
 
 using testing::Bytes;
+using ::testing::HasSubstr;
 using testing::read_bytes;
 using testing::stories_dir;
 using testing::testdata_dir;
-using ::testing::HasSubstr;
 
 constexpr uint32_t kF32 = 0, kQ4_0 = 2;
 constexpr uint32_t kTU8 = 0, kTU32 = 4, kTF32 = 6, kTBool = 7, kTString = 8, kTArray = 9,
@@ -81,8 +81,8 @@ Result<GgufFile> parse(const std::vector<uint8_t>& bytes) { return parse_gguf(by
 
 TEST(GgufParse, MinimalV2AndV3) {
     for (uint32_t version : {2u, 3u}) {
-        const auto bytes = build(version, {kv_str("general.architecture", "llama")},
-                                 two_tensors(), 32, 44);
+        const auto bytes =
+            build(version, {kv_str("general.architecture", "llama")}, two_tensors(), 32, 44);
         auto g = parse(bytes);
         MP_ASSERT_OK(g);
         EXPECT_EQ(g->version, version);
@@ -155,7 +155,9 @@ void expect_value(const GgufValue& v, const nlohmann::json& want, const std::str
         case GgufValueType::kF64:
             EXPECT_EQ(std::get<double>(v.scalar), val.get<double>()) << key;
             break;
-        case GgufValueType::kBool: EXPECT_EQ(std::get<bool>(v.scalar), val.get<bool>()) << key; break;
+        case GgufValueType::kBool:
+            EXPECT_EQ(std::get<bool>(v.scalar), val.get<bool>()) << key;
+            break;
         case GgufValueType::kString:
             EXPECT_EQ(std::get<std::string>(v.scalar), val.get<std::string>()) << key;
             break;
@@ -201,8 +203,8 @@ TEST(GgufGolden, TinyFixtureMatchesGgufPy) {
         const uint64_t n = t.numel();
         ASSERT_EQ(n, w["numel"].get<uint64_t>()) << t.name;
         std::vector<float> got(n);
-        MP_ASSERT_OK(convert_to_f32(t.dtype, std::span(bytes).subspan(t.offset, t.nbytes), n,
-                                    got.data()));
+        MP_ASSERT_OK(
+            convert_to_f32(t.dtype, std::span(bytes).subspan(t.offset, t.nbytes), n, got.data()));
         ASSERT_LE(ref_pos + n * 4, ref_raw.size());
         for (uint64_t j = 0; j < n; ++j) {
             uint32_t want_bits, got_bits;
@@ -255,8 +257,7 @@ TEST(GgufGolden, Stories260K) {
     EXPECT_EQ(*g->get_int("llama.attention.head_count"), 8);
     EXPECT_EQ(*g->get_int("llama.attention.head_count_kv"), 4);
     EXPECT_EQ(*g->get_int("llama.rope.dimension_count"), 8);
-    EXPECT_EQ(*g->get_float("llama.attention.layer_norm_rms_epsilon"),
-              static_cast<double>(1e-5f));
+    EXPECT_EQ(*g->get_float("llama.attention.layer_norm_rms_epsilon"), static_cast<double>(1e-5f));
     EXPECT_EQ(*g->get_string("tokenizer.ggml.model"), "llama");
     EXPECT_EQ(*g->get_int("tokenizer.ggml.bos_token_id"), 1);
     EXPECT_EQ(*g->get_int("tokenizer.ggml.eos_token_id"), 2);
@@ -305,7 +306,8 @@ TEST(GgufAccessors, TypeMismatchesAndAbsentKeys) {
     EXPECT_THAT(g->get_int("missing"), StatusIs(StatusCode::kNotFound, "\"missing\" is absent"));
     EXPECT_THAT(g->get_float("missing"), StatusIs(StatusCode::kNotFound, "missing"));
     EXPECT_THAT(g->get_string("missing"), StatusIs(StatusCode::kNotFound, "missing"));
-    EXPECT_THAT(g->get_int("s"), StatusIs(StatusCode::kInvalidArgument, "type string, not an integer"));
+    EXPECT_THAT(g->get_int("s"),
+                StatusIs(StatusCode::kInvalidArgument, "type string, not an integer"));
     EXPECT_THAT(g->get_float("s"), StatusIs(StatusCode::kInvalidArgument, "not a number"));
     EXPECT_THAT(g->get_string("n"), StatusIs(StatusCode::kInvalidArgument, "type u32, not string"));
     EXPECT_THAT(g->find("n")->as_bool("n"), StatusIs(StatusCode::kInvalidArgument, "not bool"));
@@ -347,8 +349,8 @@ TEST(GgufRules, TruncatedHeader) {
 TEST(GgufRules, CountsTooLargeForTheFile) {
     Bytes b;
     b.str("GGUF").u32(3).u64(0).u64(1000).zeros(64);
-    EXPECT_THAT(parse(b.data()), StatusIs(StatusCode::kCorruptData,
-                                          "metadata key/value count 1000 is too large"));
+    EXPECT_THAT(parse(b.data()),
+                StatusIs(StatusCode::kCorruptData, "metadata key/value count 1000 is too large"));
     Bytes c;
     c.str("GGUF").u32(3).u64(1000).u64(0).zeros(64);
     EXPECT_THAT(parse(c.data()),
@@ -366,9 +368,9 @@ TEST(GgufRules, StringLengthPastEnd) {
     Bytes b;
     b.str("GGUF").u32(3).u64(0).u64(1);
     append(b, kv);
-    EXPECT_THAT(parse(b.data()),
-                StatusIs(StatusCode::kCorruptData, "metadata key \"general.name\" (string) has "
-                                                   "length 1000"));
+    EXPECT_THAT(parse(b.data()), StatusIs(StatusCode::kCorruptData,
+                                          "metadata key \"general.name\" (string) has "
+                                          "length 1000"));
     Bytes k;
     k.str("GGUF").u32(3).u64(0).u64(1).u64(~0ull).zeros(16);
     EXPECT_THAT(parse(k.data()), StatusIs(StatusCode::kCorruptData, "metadata key #0 has length"));
@@ -452,9 +454,9 @@ TEST(GgufRules, TruncatedScalar) {
 }
 
 TEST(GgufRules, AlignmentRules) {
-    EXPECT_THAT(parse(build(3, {kv_u32("general.alignment", 48)}, two_tensors(), 32, 44)),
-                StatusIs(StatusCode::kCorruptData,
-                         "general.alignment 48 is not a nonzero power of two"));
+    EXPECT_THAT(
+        parse(build(3, {kv_u32("general.alignment", 48)}, two_tensors(), 32, 44)),
+        StatusIs(StatusCode::kCorruptData, "general.alignment 48 is not a nonzero power of two"));
     EXPECT_THAT(parse(build(3, {kv_u32("general.alignment", 0)}, two_tensors(), 32, 44)),
                 StatusIs(StatusCode::kCorruptData, "general.alignment 0 is not"));
     Bytes wide;
@@ -467,9 +469,9 @@ TEST(GgufRules, AlignmentRules) {
 
 TEST(GgufRules, DuplicateTensorName) {
     std::vector<TensorSpec> ts = {{"w", {4}, kF32, 0}, {"w", {4}, kF32, 32}};
-    EXPECT_THAT(parse(build(3, {}, ts, 32, 48)),
-                StatusIs(StatusCode::kCorruptData,
-                         "duplicate tensor name \"w\" (tensors #0 and #1)"));
+    EXPECT_THAT(
+        parse(build(3, {}, ts, 32, 48)),
+        StatusIs(StatusCode::kCorruptData, "duplicate tensor name \"w\" (tensors #0 and #1)"));
 }
 
 TEST(GgufRules, TensorNameEmptyOrNul) {
@@ -484,17 +486,18 @@ TEST(GgufRules, TensorNameEmptyOrNul) {
 TEST(GgufRules, UnknownTensorType) {
     std::vector<TensorSpec> ts = {{"w", {32}, 1000, 0}};
     EXPECT_THAT(parse(build(3, {}, ts, 32, 128)),
-                StatusIs(StatusCode::kUnsupported, "t.gguf: tensor \"w\": unsupported GGUF tensor "
-                                                   "type 1000"));
+                StatusIs(StatusCode::kUnsupported,
+                         "t.gguf: tensor \"w\": unsupported GGUF tensor "
+                         "type 1000"));
     ts[0].type = 4;  // the removed Q4_2
-    EXPECT_THAT(parse(build(3, {}, ts, 32, 128)),
-                StatusIs(StatusCode::kUnsupported, "type 4"));
+    EXPECT_THAT(parse(build(3, {}, ts, 32, 128)), StatusIs(StatusCode::kUnsupported, "type 4"));
 }
 
 TEST(GgufRules, TooManyDims) {
     std::vector<TensorSpec> ts = {{"w", {1, 1, 1, 1, 1}, kF32, 0}};
-    EXPECT_THAT(parse(build(3, {}, ts, 32, 4)),
-                StatusIs(StatusCode::kCorruptData, "tensor \"w\": n_dims 5 exceeds the maximum of 4"));
+    EXPECT_THAT(
+        parse(build(3, {}, ts, 32, 4)),
+        StatusIs(StatusCode::kCorruptData, "tensor \"w\": n_dims 5 exceeds the maximum of 4"));
 }
 
 TEST(GgufRules, DimsOverflow) {
@@ -530,9 +533,9 @@ TEST(GgufRules, MisalignedOffset) {
 }
 
 TEST(GgufRules, RangePastEnd) {
-    EXPECT_THAT(parse(build(3, {}, two_tensors(), 32, 43)),  // 44 needed
-                StatusIs(StatusCode::kCorruptData,
-                         "tensor \"b.bias\": 12 bytes at data offset 32"));
+    EXPECT_THAT(
+        parse(build(3, {}, two_tensors(), 32, 43)),  // 44 needed
+        StatusIs(StatusCode::kCorruptData, "tensor \"b.bias\": 12 bytes at data offset 32"));
     std::vector<TensorSpec> ts = {{"a", {4}, kF32, ~0ull - 31}};  // offset + start overflows
     EXPECT_THAT(parse(build(3, {}, ts, 32, 16)),
                 StatusIs(StatusCode::kCorruptData, "lie past the end of the file"));

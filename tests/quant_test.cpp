@@ -4,13 +4,14 @@
 // both sides compute the same f32 products in the same order without fused multiply-add.
 // Also hand-built single blocks whose values are worked out here from the block layout, and the
 // error paths of dequantize_blocks / convert_to_f32 for block types.
+#include "fingerprint/base/quant.h"
+
 #include <cmath>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "fingerprint/base/dtype.h"
-#include "fingerprint/base/quant.h"
 #include "tests/util/test_util.h"
 
 namespace modelprint {
@@ -74,15 +75,16 @@ TEST_P(QuantGolden, BitExactAgainstGgufPy) {
     }
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllTypes, QuantGolden,
-    ::testing::Values(Case{DType::kQ4_0, "Q4_0"}, Case{DType::kQ4_1, "Q4_1"},
-                      Case{DType::kQ5_0, "Q5_0"}, Case{DType::kQ5_1, "Q5_1"},
-                      Case{DType::kQ8_0, "Q8_0"}, Case{DType::kQ2_K, "Q2_K"},
-                      Case{DType::kQ3_K, "Q3_K"}, Case{DType::kQ4_K, "Q4_K"},
-                      Case{DType::kQ5_K, "Q5_K"}, Case{DType::kQ6_K, "Q6_K"},
-                      Case{DType::kQ8_K, "Q8_K"}),
-    [](const ::testing::TestParamInfo<Case>& i) { return std::string(i.param.name); });
+INSTANTIATE_TEST_SUITE_P(AllTypes, QuantGolden,
+                         ::testing::Values(Case{DType::kQ4_0, "Q4_0"}, Case{DType::kQ4_1, "Q4_1"},
+                                           Case{DType::kQ5_0, "Q5_0"}, Case{DType::kQ5_1, "Q5_1"},
+                                           Case{DType::kQ8_0, "Q8_0"}, Case{DType::kQ2_K, "Q2_K"},
+                                           Case{DType::kQ3_K, "Q3_K"}, Case{DType::kQ4_K, "Q4_K"},
+                                           Case{DType::kQ5_K, "Q5_K"}, Case{DType::kQ6_K, "Q6_K"},
+                                           Case{DType::kQ8_K, "Q8_K"}),
+                         [](const ::testing::TestParamInfo<Case>& i) {
+                             return std::string(i.param.name);
+                         });
 
 // Hand-worked blocks: values derived here from the ggml-common.h layout, not from a reference.
 TEST(QuantByHand, Q4_0NibbleOrderAndOffset) {

@@ -5,9 +5,9 @@
 // are read with memcpy (no alignment assumed) and little-endian order.
 // Numerics: each value is computed as ggml's reference does — scale products in f32, left to
 // right — and floating-point contraction (FMA) is switched off in this file so the results are
-// bit-identical to the unfused reference (gguf-py's numpy `dequantize_blocks`), whatever -mfma says.
-// Not here: quantisation (modelprint only reads), Q8_1 (ggml itself has no dequantiser for it:
-// it is an activation-only type), and the IQ*/TQ* families (kUnsupported).
+// bit-identical to the unfused reference (gguf-py's numpy `dequantize_blocks`), whatever -mfma
+// says. Not here: quantisation (modelprint only reads), Q8_1 (ggml itself has no dequantiser for
+// it: it is an activation-only type), and the IQ*/TQ* families (kUnsupported).
 #include "fingerprint/base/quant.h"
 
 #include <cstring>
@@ -247,18 +247,30 @@ using BlockFn = void (*)(const uint8_t*, float*);
 
 BlockFn block_fn(DType t) {
     switch (t) {
-        case DType::kQ4_0: return dq_q4_0;
-        case DType::kQ4_1: return dq_q4_1;
-        case DType::kQ5_0: return dq_q5_0;
-        case DType::kQ5_1: return dq_q5_1;
-        case DType::kQ8_0: return dq_q8_0;
-        case DType::kQ2_K: return dq_q2_k;
-        case DType::kQ3_K: return dq_q3_k;
-        case DType::kQ4_K: return dq_q4_k;
-        case DType::kQ5_K: return dq_q5_k;
-        case DType::kQ6_K: return dq_q6_k;
-        case DType::kQ8_K: return dq_q8_k;
-        default: return nullptr;
+        case DType::kQ4_0:
+            return dq_q4_0;
+        case DType::kQ4_1:
+            return dq_q4_1;
+        case DType::kQ5_0:
+            return dq_q5_0;
+        case DType::kQ5_1:
+            return dq_q5_1;
+        case DType::kQ8_0:
+            return dq_q8_0;
+        case DType::kQ2_K:
+            return dq_q2_k;
+        case DType::kQ3_K:
+            return dq_q3_k;
+        case DType::kQ4_K:
+            return dq_q4_k;
+        case DType::kQ5_K:
+            return dq_q5_k;
+        case DType::kQ6_K:
+            return dq_q6_k;
+        case DType::kQ8_K:
+            return dq_q8_k;
+        default:
+            return nullptr;
     }
 }
 

@@ -17,6 +17,7 @@
 #include "fingerprint/model/gguf.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -24,52 +25,24 @@
 namespace modelprint {
 namespace {
 
-constexpr uint32_t kMaxDims = 4;                  // GGML_MAX_DIMS
+constexpr uint32_t kMaxDims = 4;                   // GGML_MAX_DIMS
 constexpr uint64_t kMaxMetadataValues = 1u << 23;  // all KV values incl. array elements
 constexpr int kMaxNesting = 8;                     // arrays of arrays of ...
 constexpr uint64_t kMaxTensors = 1u << 20;
-constexpr uint64_t kDefaultAlignment = 32;        // GGUF_DEFAULT_ALIGNMENT
-constexpr uint64_t kMinKvBytes = 8 + 4 + 1;       // empty key, type, 1-byte value
+constexpr uint64_t kDefaultAlignment = 32;               // GGUF_DEFAULT_ALIGNMENT
+constexpr uint64_t kMinKvBytes = 8 + 4 + 1;              // empty key, type, 1-byte value
 constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 4 + 8;  // empty name, n_dims 0, type, offset
 
-std::string_view value_type_name(GgufValueType t) {
-    switch (t) {
-        case GgufValueType::kU8: return "u8";
-        case GgufValueType::kI8: return "i8";
-        case GgufValueType::kU16: return "u16";
-        case GgufValueType::kI16: return "i16";
-        case GgufValueType::kU32: return "u32";
-        case GgufValueType::kI32: return "i32";
-        case GgufValueType::kF32: return "f32";
-        case GgufValueType::kBool: return "bool";
-        case GgufValueType::kString: return "string";
-        case GgufValueType::kArray: return "array";
-        case GgufValueType::kU64: return "u64";
-        case GgufValueType::kI64: return "i64";
-        case GgufValueType::kF64: return "f64";
-    }
-    return "?";
-}
+// Indexed by GgufValueType (0..12): its name, and the bytes one value occupies at least
+// (strings and arrays: their length/type headers).
+constexpr std::array<std::string_view, 13> kValueTypeNames = {
+    "u8", "i8", "u16", "i16", "u32", "i32", "f32", "bool", "string", "array", "u64", "i64", "f64"};
+constexpr std::array<uint64_t, 13> kMinValueBytes = {1, 1, 2, 2, 4, 4, 4, 1, 8, 4 + 8, 8, 8, 8};
 
-// Bytes one value of type t occupies at least (arrays and strings: their headers).
-uint64_t min_value_bytes(GgufValueType t) {
-    switch (t) {
-        case GgufValueType::kU8:
-        case GgufValueType::kI8:
-        case GgufValueType::kBool: return 1;
-        case GgufValueType::kU16:
-        case GgufValueType::kI16: return 2;
-        case GgufValueType::kU32:
-        case GgufValueType::kI32:
-        case GgufValueType::kF32: return 4;
-        case GgufValueType::kU64:
-        case GgufValueType::kI64:
-        case GgufValueType::kF64:
-        case GgufValueType::kString: return 8;
-        case GgufValueType::kArray: return 4 + 8;
-    }
-    return 1;
+std::string_view value_type_name(GgufValueType t) {
+    return kValueTypeNames[static_cast<size_t>(t)];
 }
+uint64_t min_value_bytes(GgufValueType t) { return kMinValueBytes[static_cast<size_t>(t)]; }
 
 bool has_nul(std::string_view s) { return s.find('\0') != std::string_view::npos; }
 
@@ -83,9 +56,10 @@ public:
 
     Status need(uint64_t n, std::string_view what) const {
         if (n > remaining()) {
-            return corrupt_data("{}: truncated: {} needs {} bytes at offset {}, the file has {} "
-                                "bytes left",
-                                file_, what, n, pos_, remaining());
+            return corrupt_data(
+                "{}: truncated: {} needs {} bytes at offset {}, the file has {} "
+                "bytes left",
+                file_, what, n, pos_, remaining());
         }
         return Status();
     }
@@ -102,9 +76,10 @@ public:
     Result<std::string> read_string(std::string_view what) {
         MP_ASSIGN_OR_RETURN(uint64_t len, read<uint64_t>(what));
         if (len > remaining()) {
-            return corrupt_data("{}: truncated: {} has length {} at offset {}, past the end of "
-                                "the file ({} bytes left)",
-                                file_, what, len, pos_ - 8, remaining());
+            return corrupt_data(
+                "{}: truncated: {} has length {} at offset {}, past the end of "
+                "the file ({} bytes left)",
+                file_, what, len, pos_ - 8, remaining());
         }
         std::string s(reinterpret_cast<const char*>(data_.data() + pos_), len);
         pos_ += len;
@@ -173,18 +148,20 @@ Status Parser::read_header() {
     MP_ASSIGN_OR_RETURN(n_kv_, r_.read<uint64_t>("metadata key/value count"));
     // Cheap plausibility first, so nothing is sized from an unchecked count.
     if (n_kv_ > r_.remaining() / kMinKvBytes) {
-        return corrupt_data("{}: metadata key/value count {} is too large for the {} bytes left "
-                            "(each pair needs at least {} bytes)",
-                            file_, n_kv_, r_.remaining(), kMinKvBytes);
+        return corrupt_data(
+            "{}: metadata key/value count {} is too large for the {} bytes left "
+            "(each pair needs at least {} bytes)",
+            file_, n_kv_, r_.remaining(), kMinKvBytes);
     }
     if (n_tensors_ > kMaxTensors) {
         return unsupported("{}: tensor count {} exceeds the limit of {}", file_, n_tensors_,
                            kMaxTensors);
     }
     if (n_tensors_ > r_.remaining() / kMinTensorInfoBytes) {
-        return corrupt_data("{}: tensor count {} is too large for the {} bytes left (each tensor "
-                            "info needs at least {} bytes)",
-                            file_, n_tensors_, r_.remaining(), kMinTensorInfoBytes);
+        return corrupt_data(
+            "{}: tensor count {} is too large for the {} bytes left (each tensor "
+            "info needs at least {} bytes)",
+            file_, n_tensors_, r_.remaining(), kMinTensorInfoBytes);
     }
     return Status();
 }
@@ -192,9 +169,10 @@ Status Parser::read_header() {
 Status Parser::read_value(GgufValueType type, const std::string& key, int depth, GgufValue* out) {
     out->type = type;
     if (++values_ > kMaxMetadataValues) {
-        return unsupported("{}: metadata key \"{}\": the metadata holds more than {} values "
-                           "(limit)",
-                           file_, key, kMaxMetadataValues);
+        return unsupported(
+            "{}: metadata key \"{}\": the metadata holds more than {} values "
+            "(limit)",
+            file_, key, kMaxMetadataValues);
     }
     const std::string what = fmt::format("metadata key \"{}\" ({})", key, value_type_name(type));
     switch (type) {
@@ -272,15 +250,16 @@ Status Parser::read_value(GgufValueType type, const std::string& key, int depth,
             MP_ASSIGN_OR_RETURN(uint64_t count, r_.read<uint64_t>(what + " element count"));
             const uint64_t min_bytes = min_value_bytes(out->elem_type);
             if (count > r_.remaining() / min_bytes) {
-                return corrupt_data("{}: metadata key \"{}\": array of {} {} values needs at "
-                                    "least {} bytes each, only {} bytes are left",
-                                    file_, key, count, value_type_name(out->elem_type), min_bytes,
-                                    r_.remaining());
+                return corrupt_data(
+                    "{}: metadata key \"{}\": array of {} {} values needs at "
+                    "least {} bytes each, only {} bytes are left",
+                    file_, key, count, value_type_name(out->elem_type), min_bytes, r_.remaining());
             }
             if (count > kMaxMetadataValues - std::min(values_, kMaxMetadataValues)) {
-                return unsupported("{}: metadata key \"{}\": array of {} values exceeds the "
-                                   "limit of {} metadata values",
-                                   file_, key, count, kMaxMetadataValues);
+                return unsupported(
+                    "{}: metadata key \"{}\": array of {} values exceeds the "
+                    "limit of {} metadata values",
+                    file_, key, count, kMaxMetadataValues);
             }
             out->array.resize(count);
             for (uint64_t i = 0; i < count; ++i) {
@@ -295,12 +274,12 @@ Status Parser::read_value(GgufValueType type, const std::string& key, int depth,
 Status Parser::read_kvs() {
     for (uint64_t i = 0; i < n_kv_; ++i) {
         const uint64_t at = r_.pos();
-        MP_ASSIGN_OR_RETURN(std::string key,
-                            r_.read_string(fmt::format("metadata key #{}", i)));
+        MP_ASSIGN_OR_RETURN(std::string key, r_.read_string(fmt::format("metadata key #{}", i)));
         if (key.empty() || has_nul(key)) {
-            return corrupt_data("{}: metadata key #{} at offset {} is empty or contains a NUL "
-                                "byte",
-                                file_, i, at);
+            return corrupt_data(
+                "{}: metadata key #{} at offset {} is empty or contains a NUL "
+                "byte",
+                file_, i, at);
         }
         if (g_.metadata.count(key) != 0) {
             return corrupt_data("{}: duplicate metadata key \"{}\" (pair #{})", file_, key, i);
@@ -353,9 +332,10 @@ Status Parser::read_tensor_infos() {
         MP_ASSIGN_OR_RETURN(uint64_t numel, checked_numel(t.shape, ctx));
         const DTypeInfo& info = dtype_info(t.dtype);
         if (n_dims > 0 && dims[0] % info.block_size != 0) {
-            return corrupt_data("{}: innermost dimension {} is not a multiple of the {} block "
-                                "size {}",
-                                ctx, dims[0], info.name, info.block_size);
+            return corrupt_data(
+                "{}: innermost dimension {} is not a multiple of the {} block "
+                "size {}",
+                ctx, dims[0], info.name, info.block_size);
         }
         auto nbytes = dtype_nbytes(t.dtype, numel);
         if (!nbytes.ok()) {
@@ -382,8 +362,7 @@ Status Parser::apply_alignment() {
         }
         const uint64_t v = std::get<uint64_t>(a->scalar);
         if (v == 0 || (v & (v - 1)) != 0) {
-            return corrupt_data("{}: general.alignment {} is not a nonzero power of two", file_,
-                                v);
+            return corrupt_data("{}: general.alignment {} is not a nonzero power of two", file_, v);
         }
         g_.alignment = v;
     }
@@ -401,24 +380,25 @@ Status Parser::place_tensors() {
         TensorInfo& t = g_.tensors[i];
         const uint64_t rel = rel_offsets_[i];
         if (rel % g_.alignment != 0) {
-            return corrupt_data("{}: tensor \"{}\": offset {} is not a multiple of the alignment "
-                                "{}",
-                                file_, t.name, rel, g_.alignment);
+            return corrupt_data(
+                "{}: tensor \"{}\": offset {} is not a multiple of the alignment "
+                "{}",
+                file_, t.name, rel, g_.alignment);
         }
         uint64_t abs, end;
         if (!checked_add_u64(g_.data_start, rel, &abs) || !checked_add_u64(abs, t.nbytes, &end) ||
             end > size_) {
-            return corrupt_data("{}: tensor \"{}\": {} bytes at data offset {} (data section "
-                                "starts at {}) lie past the end of the file ({} bytes)",
-                                file_, t.name, t.nbytes, rel, g_.data_start, size_);
+            return corrupt_data(
+                "{}: tensor \"{}\": {} bytes at data offset {} (data section "
+                "starts at {}) lie past the end of the file ({} bytes)",
+                file_, t.name, t.nbytes, rel, g_.data_start, size_);
         }
         t.offset = abs;
     }
     std::vector<size_t> order(g_.tensors.size());
     std::iota(order.begin(), order.end(), size_t{0});
-    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-        return g_.tensors[a].offset < g_.tensors[b].offset;
-    });
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return g_.tensors[a].offset < g_.tensors[b].offset; });
     const TensorInfo* prev = nullptr;
     for (size_t idx : order) {
         const TensorInfo& t = g_.tensors[idx];
@@ -457,7 +437,8 @@ Result<int64_t> int_of(const GgufValue& v, std::string_view key) {
         case GgufValueType::kI8:
         case GgufValueType::kI16:
         case GgufValueType::kI32:
-        case GgufValueType::kI64: return std::get<int64_t>(v.scalar);
+        case GgufValueType::kI64:
+            return std::get<int64_t>(v.scalar);
         default:
             return invalid_argument("GGUF key \"{}\" has type {}, not an integer", key,
                                     value_type_name(v.type));
