@@ -62,6 +62,9 @@ struct BackendOptions {
     int threads = 0;             // CPU threads (0: default)
     bool exact_f32 = false;      // CUDA: f32 pedantic matmuls for parity runs
     uint64_t gpu_memory_cap = 0; // CUDA: bytes usable (0: all); smaller forces layer streaming
+    // CPU: converted f32 layer weights are kept between passes when all layers fit this many
+    // bytes (-1: default 4 GiB; 0: never, each pass converts each layer again).
+    int64_t cpu_cache_bytes = -1;
 };
 
 class Backend {

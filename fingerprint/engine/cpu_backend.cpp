@@ -1,0 +1,561 @@
+// CpuBackend: decoder-only transformer forward passes on the CPU (see cpu_backend.h).
+// Block structure (transformers modeling_llama.py / modeling_qwen2.py / modeling_qwen3.py /
+// modeling_mistral.py / modeling_gpt2.py), pre-norm residual:
+//   x = embed(ids) [+ wpe(pos)]
+//   per layer: h = norm1(x); q,k,v = h Wqkv^T + b; [q,k = per-head RMSNorm (Qwen3)];
+//              [q,k = RoPE(q,k)]; x += attn(q,k,v) Wo^T + bo;
+//              h = norm2(x); x += down(act(gate(h)) * up(h))   (or down(act(up(h))) for GPT-2)
+//   logits = norm_f(x) Wout^T  [softcap]
+// Ragged batches run as one (N, C) activation matrix (N = all tokens of all sequences) so the
+// big products are single GEMMs; attention runs per sequence. Weights: q/k/v rows are
+// concatenated into one (QD + 2*KVD, C) matrix and gate/up into one (2*FF, C) matrix at load.
+// Not here: tokenisation, sampling policies beyond temperature/top-k, beam search.
+#include "fingerprint/engine/cpu_backend.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <random>
+
+#include "fingerprint/base/thread_pool.h"
+#include "fingerprint/model/arch.h"
+
+namespace modelprint {
+
+struct CpuBackend::LayerWeights {
+    std::vector<float> attn_norm_w, attn_norm_b;  // (C)
+    std::vector<float> qkv_w;                     // (QD + 2*KVD, C)
+    std::vector<float> qkv_b;                     // (QD + 2*KVD) or empty
+    std::vector<float> q_norm, k_norm;            // (HS) or empty
+    std::vector<float> o_w, o_b;                  // (C, QD), (C) or empty
+    std::vector<float> ffn_norm_w, ffn_norm_b;    // (C)
+    std::vector<float> up_w, up_b;                // gated: (2*FF, C) gate then up; else (FF, C)
+    std::vector<float> down_w, down_b;            // (C, FF), (C) or empty
+};
+
+struct CpuBackend::KvCache {
+    std::vector<std::vector<float>> k, v;  // per layer (capacity, KVD)
+};
+
+namespace {
+
+constexpr int64_t kDefaultCacheBytes = int64_t{4} << 30;
+constexpr int64_t kHeadChunkRows = 64;  // rows of logits computed at once for kTopK / kNone
+
+bool supported_arch(Arch a) {
+    return a == Arch::kLlama || a == Arch::kMistral || a == Arch::kQwen2 || a == Arch::kQwen3 ||
+           a == Arch::kGpt2;
+}
+
+std::string shape_str(const std::vector<int64_t>& s) {
+    return fmt::format("[{}]", fmt::join(s, ", "));
+}
+
+}  // namespace
+
+CpuBackend::CpuBackend(const Model& model, const BackendOptions& options)
+    : model_(model), cfg_(model.config()), options_(options) {}
+
+CpuBackend::~CpuBackend() = default;
+
+Result<std::unique_ptr<CpuBackend>> CpuBackend::create(const Model& model,
+                                                       const BackendOptions& options) {
+    std::unique_ptr<CpuBackend> b(new CpuBackend(model, options));
+    MP_TRY(b->init());
+    return b;
+}
+
+Status CpuBackend::init() {
+    const ModelConfig& c = cfg_;
+    const std::string& path = model_.path();
+    if (!supported_arch(c.arch)) {
+        return unsupported("{}: architecture \"{}\" is not supported by the CPU engine (supported: "
+                           "llama, mistral, qwen2, qwen3, gpt2)", path, c.model_type);
+    }
+    const ArchSpec* spec = find_arch(c.arch);
+    if (spec == nullptr) return internal_error("no ArchSpec for {}", c.model_type);
+    if (spec->parallel_residual) {
+        return unsupported("{}: parallel residual blocks are not supported", path);
+    }
+    for (auto [what, v] : {std::pair<const char*, int64_t>{"vocab_size", c.vocab_size},
+                           {"hidden_size", c.hidden_size}, {"num_hidden_layers", c.n_layers},
+                           {"num_attention_heads", c.n_heads}, {"num_key_value_heads", c.n_kv_heads},
+                           {"head_dim", c.head_dim}, {"intermediate_size", c.intermediate_size}}) {
+        if (v <= 0 || v > (int64_t{1} << 31)) {
+            return corrupt_data("{}: {} is {}, must be in [1, 2^31]", path, what, v);
+        }
+    }
+    if (c.n_heads % c.n_kv_heads != 0) {
+        return corrupt_data("{}: {} attention heads are not a multiple of {} kv heads", path,
+                            c.n_heads, c.n_kv_heads);
+    }
+    if (!(c.norm_eps >= 0.0)) return corrupt_data("{}: norm epsilon {} is negative", path, c.norm_eps);
+    threads_ = options_.threads > 0 ? options_.threads : default_thread_count();
+
+    // Every tensor the architecture reads must exist (checked before any conversion).
+    std::vector<TensorRole> need = {{Role::kTokenEmbd, -1, false}, {Role::kOutputNorm, -1, false}};
+    if (c.norm == NormType::kLayerNorm) need.push_back({Role::kOutputNorm, -1, true});
+    if (c.learned_positions) need.push_back({Role::kPosEmbd, -1, false});
+    const bool fused_qkv = model_.find_role(Role::kAttnQKV, 0) != nullptr;
+    for (int l = 0; l < c.n_layers; ++l) {
+        need.push_back({Role::kAttnNorm, l, false});
+        need.push_back({Role::kFfnNorm, l, false});
+        if (c.norm == NormType::kLayerNorm) {
+            need.push_back({Role::kAttnNorm, l, true});
+            need.push_back({Role::kFfnNorm, l, true});
+        }
+        if (fused_qkv) {
+            need.push_back({Role::kAttnQKV, l, false});
+            if (c.qkv_bias) need.push_back({Role::kAttnQKV, l, true});
+        } else {
+            for (Role r : {Role::kAttnQ, Role::kAttnK, Role::kAttnV}) {
+                need.push_back({r, l, false});
+                if (c.qkv_bias) need.push_back({r, l, true});
+            }
+        }
+        need.push_back({Role::kAttnOut, l, false});
+        if (c.attn_out_bias) need.push_back({Role::kAttnOut, l, true});
+        if (c.qk_norm) {
+            need.push_back({Role::kAttnQNorm, l, false});
+            need.push_back({Role::kAttnKNorm, l, false});
+        }
+        if (c.gated_mlp) need.push_back({Role::kFfnGate, l, false});
+        need.push_back({Role::kFfnUp, l, false});
+        need.push_back({Role::kFfnDown, l, false});
+        if (c.mlp_bias) {
+            if (c.gated_mlp) need.push_back({Role::kFfnGate, l, true});
+            need.push_back({Role::kFfnUp, l, true});
+            need.push_back({Role::kFfnDown, l, true});
+        }
+    }
+    for (const auto& r : need) {
+        if (model_.find_role(r.role, r.layer, r.is_bias) == nullptr) {
+            return not_found("{}: tensor {} is missing (the {} engine needs it)", path,
+                             canonical_name(r), arch_name(c.arch));
+        }
+    }
+
+    // Globals.
+    auto load = [&](Role role, bool bias, std::vector<int64_t> expect,
+                    std::vector<float>* out) -> Status {
+        MP_ASSIGN_OR_RETURN(TensorF32 t, model_.canonical_f32(role, -1, bias));
+        if (t.shape != expect) {
+            return corrupt_data("{}: tensor {} has shape {}, the config implies {}", path,
+                                canonical_name({role, -1, bias}), shape_str(t.shape),
+                                shape_str(expect));
+        }
+        *out = std::move(t.data);
+        return Status();
+    };
+    const int64_t V = c.vocab_size, C = c.hidden_size;
+    MP_TRY(load(Role::kTokenEmbd, false, {V, C}, &tok_embd_));
+    MP_TRY(load(Role::kOutputNorm, false, {C}, &out_norm_w_));
+    if (c.norm == NormType::kLayerNorm) MP_TRY(load(Role::kOutputNorm, true, {C}, &out_norm_b_));
+    if (model_.find_role(Role::kOutput) != nullptr) MP_TRY(load(Role::kOutput, false, {V, C}, &output_));
+    context_ = c.max_position;
+    if (c.learned_positions) {
+        const TensorInfo* p = model_.find_role(Role::kPosEmbd);
+        const int64_t rows = p->shape.empty() ? 0 : p->shape[0];
+        MP_TRY(load(Role::kPosEmbd, false, {rows, C}, &pos_embd_));
+        context_ = context_ > 0 ? std::min(context_, rows) : rows;
+    } else {
+        auto f = rope_frequencies(c.rope, c.head_dim, c.max_position);
+        if (!f.ok()) return f.status().with_context(path);
+        rope_ = std::move(f).value();
+    }
+
+    // Layer cache decision: the f32 size of all per-layer tensors against the budget.
+    int64_t layer_bytes = 0;
+    for (size_t i = 0; i < model_.tensors().size(); ++i) {
+        if (model_.roles()[i].layer >= 0) {
+            layer_bytes += static_cast<int64_t>(model_.tensors()[i].numel()) * 4;
+        }
+    }
+    const int64_t budget = options_.cpu_cache_bytes < 0 ? kDefaultCacheBytes : options_.cpu_cache_bytes;
+    cache_layers_ = budget > 0 && layer_bytes <= budget;
+    cache_.resize(static_cast<size_t>(c.n_layers));
+    scratch_ = std::make_unique<LayerWeights>();
+    return Status();
+}
+
+Result<const CpuBackend::LayerWeights*> CpuBackend::layer(int l) {
+    if (cache_[l]) return cache_[l].get();
+    const ModelConfig& c = cfg_;
+    const int64_t C = c.hidden_size, HS = c.head_dim, QD = c.n_heads * HS, KVD = c.n_kv_heads * HS;
+    const int64_t FF = c.intermediate_size;
+    auto w = std::make_unique<LayerWeights>();
+    auto load = [&](Role role, bool bias, std::vector<int64_t> expect) -> Result<std::vector<float>> {
+        MP_ASSIGN_OR_RETURN(TensorF32 t, model_.canonical_f32(role, l, bias));
+        if (t.shape != expect) {
+            return corrupt_data("{}: tensor {} has shape {}, the config implies {}", model_.path(),
+                                canonical_name({role, l, bias}), shape_str(t.shape),
+                                shape_str(expect));
+        }
+        return std::move(t.data);
+    };
+    auto append = [](std::vector<float>* dst, const std::vector<float>& src) {
+        dst->insert(dst->end(), src.begin(), src.end());
+    };
+    const bool ln = c.norm == NormType::kLayerNorm;
+    MP_ASSIGN_OR_RETURN(w->attn_norm_w, load(Role::kAttnNorm, false, {C}));
+    MP_ASSIGN_OR_RETURN(w->ffn_norm_w, load(Role::kFfnNorm, false, {C}));
+    if (ln) {
+        MP_ASSIGN_OR_RETURN(w->attn_norm_b, load(Role::kAttnNorm, true, {C}));
+        MP_ASSIGN_OR_RETURN(w->ffn_norm_b, load(Role::kFfnNorm, true, {C}));
+    }
+    if (model_.find_role(Role::kAttnQKV, l) != nullptr) {
+        MP_ASSIGN_OR_RETURN(w->qkv_w, load(Role::kAttnQKV, false, {QD + 2 * KVD, C}));
+        if (c.qkv_bias) {
+            MP_ASSIGN_OR_RETURN(w->qkv_b, load(Role::kAttnQKV, true, {QD + 2 * KVD}));
+        }
+    } else {
+        w->qkv_w.reserve(static_cast<size_t>((QD + 2 * KVD) * C));
+        for (auto [role, rows] : {std::pair{Role::kAttnQ, QD}, {Role::kAttnK, KVD}, {Role::kAttnV, KVD}}) {
+            MP_ASSIGN_OR_RETURN(auto m, load(role, false, {rows, C}));
+            append(&w->qkv_w, m);
+            if (c.qkv_bias) {
+                MP_ASSIGN_OR_RETURN(auto b, load(role, true, {rows}));
+                append(&w->qkv_b, b);
+            }
+        }
+    }
+    MP_ASSIGN_OR_RETURN(w->o_w, load(Role::kAttnOut, false, {C, QD}));
+    if (c.attn_out_bias) {
+        MP_ASSIGN_OR_RETURN(w->o_b, load(Role::kAttnOut, true, {C}));
+    }
+    if (c.qk_norm) {
+        MP_ASSIGN_OR_RETURN(w->q_norm, load(Role::kAttnQNorm, false, {HS}));
+        MP_ASSIGN_OR_RETURN(w->k_norm, load(Role::kAttnKNorm, false, {HS}));
+    }
+    if (c.gated_mlp) {
+        w->up_w.reserve(static_cast<size_t>(2 * FF * C));
+        for (Role r : {Role::kFfnGate, Role::kFfnUp}) {
+            MP_ASSIGN_OR_RETURN(auto m, load(r, false, {FF, C}));
+            append(&w->up_w, m);
+            if (c.mlp_bias) {
+                MP_ASSIGN_OR_RETURN(auto b, load(r, true, {FF}));
+                append(&w->up_b, b);
+            }
+        }
+    } else {
+        MP_ASSIGN_OR_RETURN(w->up_w, load(Role::kFfnUp, false, {FF, C}));
+        if (c.mlp_bias) {
+            MP_ASSIGN_OR_RETURN(w->up_b, load(Role::kFfnUp, true, {FF}));
+        }
+    }
+    MP_ASSIGN_OR_RETURN(w->down_w, load(Role::kFfnDown, false, {C, FF}));
+    if (c.mlp_bias) {
+        MP_ASSIGN_OR_RETURN(w->down_b, load(Role::kFfnDown, true, {C}));
+    }
+    if (cache_layers_) {
+        cache_[l] = std::move(w);
+        return cache_[l].get();
+    }
+    scratch_ = std::move(w);  // the previous streamed layer is freed here
+    return scratch_.get();
+}
+
+Status CpuBackend::check_sequence(std::span<const int32_t> ids, size_t index, int64_t extra) const {
+    if (ids.empty()) return invalid_argument("sequence {} is empty", index);
+    const int64_t total = static_cast<int64_t>(ids.size()) + extra;
+    if (context_ > 0 && total > context_) {
+        return out_of_range("sequence {}: {} tokens exceed the context window of {} of {}", index,
+                            total, context_, model_.path());
+    }
+    for (size_t t = 0; t < ids.size(); ++t) {
+        if (ids[t] < 0 || ids[t] >= cfg_.vocab_size) {
+            return out_of_range("sequence {}: token id {} at position {} is outside the vocabulary "
+                                "[0, {})", index, ids[t], t, cfg_.vocab_size);
+        }
+    }
+    return Status();
+}
+
+Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
+                           const std::function<void(int, const std::vector<float>&)>& capture) {
+    const ModelConfig& c = cfg_;
+    const int64_t C = c.hidden_size, NH = c.n_heads, NKV = c.n_kv_heads, HS = c.head_dim;
+    const int64_t QD = NH * HS, KVD = NKV * HS, FF = c.intermediate_size;
+    const int64_t FFW = c.gated_mlp ? 2 * FF : FF;
+    const float eps = static_cast<float>(c.norm_eps);
+    int64_t N = 0;
+    for (const auto& s : segs) N += static_cast<int64_t>(s.ids.size());
+
+    std::vector<int32_t> ids(static_cast<size_t>(N)), pos(static_cast<size_t>(N));
+    {
+        int64_t n = 0;
+        for (const auto& s : segs) {
+            for (size_t t = 0; t < s.ids.size(); ++t, ++n) {
+                ids[n] = s.ids[t];
+                pos[n] = static_cast<int32_t>(s.past + static_cast<int64_t>(t));
+            }
+        }
+    }
+    std::vector<float>& x = *xout;  // (N, C) residual stream
+    x.assign(static_cast<size_t>(N * C), 0.0f);
+    embedding_forward(x.data(), ids.data(), tok_embd_.data(), N, C);
+    if (c.learned_positions) position_embedding_forward(x.data(), pos.data(), pos_embd_.data(), N, C);
+    if (capture) capture(0, x);
+
+    std::vector<float> xn(static_cast<size_t>(N * C));              // (N, C)
+    std::vector<float> qkv(static_cast<size_t>(N * (QD + 2 * KVD)));  // (N, QD + 2*KVD)
+    std::vector<float> q(static_cast<size_t>(N * QD));                // (N, NH, HS)
+    std::vector<float> k(static_cast<size_t>(N * KVD)), v(static_cast<size_t>(N * KVD));  // (N, NKV, HS)
+    std::vector<float> att(static_cast<size_t>(N * QD));              // (N, QD)
+    std::vector<float> proj(static_cast<size_t>(N * C));              // (N, C)
+    std::vector<float> hid(static_cast<size_t>(N * FFW));             // (N, FFW)
+    std::vector<float> act(c.gated_mlp ? static_cast<size_t>(N * FF) : 0);  // (N, FF)
+    const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
+
+    auto norm = [&](const std::vector<float>& w, const std::vector<float>& b) {
+        if (c.norm == NormType::kLayerNorm) {
+            layernorm_forward(xn.data(), x.data(), w.data(), b.data(), N, C, eps);
+        } else {
+            rmsnorm_forward(xn.data(), x.data(), w.data(), N, C, eps);
+        }
+    };
+    for (int l = 0; l < c.n_layers; ++l) {
+        MP_ASSIGN_OR_RETURN(const LayerWeights* w, layer(l));
+        norm(w->attn_norm_w, w->attn_norm_b);
+        matmul_forward(qkv.data(), xn.data(), w->qkv_w.data(), w->qkv_b.empty() ? nullptr : w->qkv_b.data(),
+                       N, C, QD + 2 * KVD);
+        for (int64_t n = 0; n < N; ++n) {
+            const float* row = qkv.data() + n * (QD + 2 * KVD);
+            std::memcpy(q.data() + n * QD, row, sizeof(float) * QD);
+            std::memcpy(k.data() + n * KVD, row + QD, sizeof(float) * KVD);
+            std::memcpy(v.data() + n * KVD, row + QD + KVD, sizeof(float) * KVD);
+        }
+        if (c.qk_norm) {
+            rmsnorm_forward(q.data(), q.data(), w->q_norm.data(), N * NH, HS, eps);
+            rmsnorm_forward(k.data(), k.data(), w->k_norm.data(), N * NKV, HS, eps);
+        }
+        if (rope_) {
+            rope_forward(q.data(), pos.data(), *rope_, N, NH, HS);
+            rope_forward(k.data(), pos.data(), *rope_, N, NKV, HS);
+        }
+        int64_t off = 0;
+        for (auto& s : segs) {
+            const int64_t T = static_cast<int64_t>(s.ids.size());
+            const float* kb = k.data() + off * KVD;
+            const float* vb = v.data() + off * KVD;
+            if (s.cache != nullptr) {
+                auto& kc = s.cache->k[l];
+                auto& vc = s.cache->v[l];
+                MP_CHECK(static_cast<int64_t>(kc.size()) >= (s.past + T) * KVD);
+                std::memcpy(kc.data() + s.past * KVD, kb, sizeof(float) * T * KVD);
+                std::memcpy(vc.data() + s.past * KVD, vb, sizeof(float) * T * KVD);
+                kb = kc.data();
+                vb = vc.data();
+            } else {
+                MP_CHECK(s.past == 0);
+            }
+            attention_forward(att.data() + off * QD, q.data() + off * QD, kb, vb, T, s.past, NH, NKV,
+                              HS, scale, c.sliding_window, threads_);
+            off += T;
+        }
+        matmul_forward(proj.data(), att.data(), w->o_w.data(), w->o_b.empty() ? nullptr : w->o_b.data(),
+                       N, QD, C);
+        residual_forward(x.data(), proj.data(), N * C);
+        norm(w->ffn_norm_w, w->ffn_norm_b);
+        matmul_forward(hid.data(), xn.data(), w->up_w.data(), w->up_b.empty() ? nullptr : w->up_b.data(),
+                       N, C, FFW);
+        const float* mlp_in = hid.data();
+        if (c.gated_mlp) {
+            if (c.act != Activation::kSilu) {
+                return unsupported("{}: gated MLP with a non-SiLU activation", model_.path());
+            }
+            swiglu_forward(act.data(), hid.data(), N, FF);
+            mlp_in = act.data();
+        } else if (c.act == Activation::kGeluTanh) {
+            gelu_tanh_forward(hid.data(), N * FF);
+        } else if (c.act == Activation::kGelu) {
+            gelu_forward(hid.data(), N * FF);
+        } else {
+            silu_forward(hid.data(), N * FF);
+        }
+        matmul_forward(proj.data(), mlp_in, w->down_w.data(), w->down_b.empty() ? nullptr : w->down_b.data(),
+                       N, FF, C);
+        residual_forward(x.data(), proj.data(), N * C);
+        if (capture) capture(l + 1, x);
+    }
+    return Status();
+}
+
+void CpuBackend::head(float* logits, const float* xn, int64_t rows) {
+    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size;
+    const float* w = output_.empty() ? tok_embd_.data() : output_.data();
+    matmul_forward(logits, xn, w, nullptr, rows, C, V);
+    if (cfg_.final_logit_softcap > 0.0) {
+        softcap_forward(logits, rows * V, static_cast<float>(cfg_.final_logit_softcap));
+    }
+}
+
+Result<PrefillResult> CpuBackend::prefill(const PrefillRequest& req) {
+    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, L = cfg_.n_layers;
+    if (req.sequences.empty()) return invalid_argument("prefill: no sequences given");
+    if (req.logits == LogitsMode::kTopK && (req.top_k <= 0 || req.top_k > V)) {
+        return invalid_argument("prefill: top_k {} must be in [1, vocab size {}]", req.top_k, V);
+    }
+    for (size_t i = 0; i < req.sequences.size(); ++i) MP_TRY(check_sequence(req.sequences[i], i, 0));
+    openblas_set_num_threads(threads_);
+
+    std::vector<Segment> segs;
+    for (const auto& s : req.sequences) segs.push_back({std::span<const int32_t>(s), 0, nullptr});
+    PrefillResult res;
+    res.vocab_size = V;
+    res.hidden_size = C;
+    res.outputs.resize(req.sequences.size());
+    for (size_t i = 0; i < segs.size(); ++i) {
+        res.outputs[i].length = static_cast<int64_t>(segs[i].ids.size());
+        if (req.hidden != HiddenCapture::kNone) res.outputs[i].hidden.resize(static_cast<size_t>(L + 1));
+    }
+    std::function<void(int, const std::vector<float>&)> capture;
+    if (req.hidden != HiddenCapture::kNone) {
+        capture = [&](int l, const std::vector<float>& x) {
+            int64_t off = 0;
+            for (size_t i = 0; i < segs.size(); ++i) {
+                const int64_t T = res.outputs[i].length;
+                auto& h = res.outputs[i].hidden[l];
+                if (req.hidden == HiddenCapture::kFull) {
+                    h.assign(x.begin() + off * C, x.begin() + (off + T) * C);
+                } else {
+                    std::vector<double> acc(static_cast<size_t>(C), 0.0);
+                    for (int64_t t = 0; t < T; ++t) {
+                        for (int64_t j = 0; j < C; ++j) acc[j] += x[(off + t) * C + j];
+                    }
+                    h.resize(static_cast<size_t>(C));
+                    for (int64_t j = 0; j < C; ++j) h[j] = static_cast<float>(acc[j] / static_cast<double>(T));
+                }
+                off += T;
+            }
+        };
+    }
+    std::vector<float> x;
+    MP_TRY(forward(segs, &x, capture));
+    if (req.logits == LogitsMode::kNone) return res;
+
+    const int64_t N = static_cast<int64_t>(x.size()) / C;
+    std::vector<float> xn(static_cast<size_t>(N * C));
+    if (cfg_.norm == NormType::kLayerNorm) {
+        layernorm_forward(xn.data(), x.data(), out_norm_w_.data(), out_norm_b_.data(), N, C,
+                          static_cast<float>(cfg_.norm_eps));
+    } else {
+        rmsnorm_forward(xn.data(), x.data(), out_norm_w_.data(), N, C, static_cast<float>(cfg_.norm_eps));
+    }
+    int64_t off = 0;
+    std::vector<float> chunk;
+    for (size_t i = 0; i < segs.size(); ++i) {
+        SequenceOutput& o = res.outputs[i];
+        const int64_t T = o.length;
+        switch (req.logits) {
+            case LogitsMode::kAll:
+                o.logits.resize(static_cast<size_t>(T * V));
+                head(o.logits.data(), xn.data() + off * C, T);
+                break;
+            case LogitsMode::kLast:
+                o.logits.resize(static_cast<size_t>(V));
+                head(o.logits.data(), xn.data() + (off + T - 1) * C, 1);
+                break;
+            case LogitsMode::kTopK: {
+                const int64_t K = req.top_k;
+                o.topk_ids.resize(static_cast<size_t>(T * K));
+                o.topk_logits.resize(static_cast<size_t>(T * K));
+                for (int64_t t0 = 0; t0 < T; t0 += kHeadChunkRows) {
+                    const int64_t rows = std::min(kHeadChunkRows, T - t0);
+                    chunk.resize(static_cast<size_t>(rows * V));
+                    head(chunk.data(), xn.data() + (off + t0) * C, rows);
+                    for (int64_t r = 0; r < rows; ++r) {
+                        topk_forward(o.topk_ids.data() + (t0 + r) * K, o.topk_logits.data() + (t0 + r) * K,
+                                     chunk.data() + r * V, V, K);
+                    }
+                }
+                break;
+            }
+            case LogitsMode::kNone:
+                break;
+        }
+        off += T;
+    }
+    return res;
+}
+
+Result<GenerateResult> CpuBackend::generate(const GenerateRequest& req) {
+    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, KVD = cfg_.n_kv_heads * cfg_.head_dim;
+    if (req.max_new_tokens < 0) {
+        return invalid_argument("generate: max_new_tokens {} is negative", req.max_new_tokens);
+    }
+    if (!(req.temperature >= 0.0f) || !std::isfinite(req.temperature)) {
+        return invalid_argument("generate: temperature {} must be finite and >= 0", req.temperature);
+    }
+    if (req.top_k < 0 || req.top_k > V) {
+        return invalid_argument("generate: top_k {} must be in [0, vocab size {}]", req.top_k, V);
+    }
+    MP_TRY(check_sequence(req.prompt, 0, req.max_new_tokens));
+    openblas_set_num_threads(threads_);
+
+    const int64_t capacity = static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens;
+    KvCache cache;
+    cache.k.assign(static_cast<size_t>(cfg_.n_layers), std::vector<float>(static_cast<size_t>(capacity * KVD)));
+    cache.v.assign(static_cast<size_t>(cfg_.n_layers), std::vector<float>(static_cast<size_t>(capacity * KVD)));
+    std::mt19937_64 rng(req.seed);
+    GenerateResult res;
+    std::vector<float> x, xn(static_cast<size_t>(C)), logits(static_cast<size_t>(V));
+    std::vector<int32_t> step(1);
+    int64_t past = 0;
+    std::span<const int32_t> next_ids(req.prompt);
+    for (int i = 0; i < req.max_new_tokens; ++i) {
+        Segment seg{next_ids, past, &cache};
+        MP_TRY(forward(std::span<Segment>(&seg, 1), &x, nullptr));
+        past += static_cast<int64_t>(next_ids.size());
+        const float* last = x.data() + (static_cast<int64_t>(x.size()) / C - 1) * C;
+        if (cfg_.norm == NormType::kLayerNorm) {
+            layernorm_forward(xn.data(), last, out_norm_w_.data(), out_norm_b_.data(), 1, C,
+                              static_cast<float>(cfg_.norm_eps));
+        } else {
+            rmsnorm_forward(xn.data(), last, out_norm_w_.data(), 1, C, static_cast<float>(cfg_.norm_eps));
+        }
+        head(logits.data(), xn.data(), 1);
+        int32_t tok = 0;
+        if (req.temperature == 0.0f) {
+            // Greedy: the first maximal logit (torch.argmax returns the first maximum too).
+            tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        } else {
+            // Seeded sampling: softmax(logits / temperature) over the top_k candidates (all when
+            // 0), drawn by inverse CDF with a 53-bit uniform from mt19937_64(seed).
+            const int64_t K = req.top_k > 0 ? req.top_k : V;
+            std::vector<int32_t> cand(static_cast<size_t>(K));
+            std::vector<float> cval(static_cast<size_t>(K));
+            topk_forward(cand.data(), cval.data(), logits.data(), V, K);
+            std::vector<double> p(static_cast<size_t>(K));
+            double sum = 0.0;
+            for (int64_t j = 0; j < K; ++j) {
+                p[j] = std::exp((static_cast<double>(cval[j]) - cval[0]) / req.temperature);
+                sum += p[j];
+            }
+            const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53 * sum;
+            double acc = 0.0;
+            tok = cand[K - 1];
+            for (int64_t j = 0; j < K; ++j) {
+                acc += p[j];
+                if (u < acc) {
+                    tok = cand[j];
+                    break;
+                }
+            }
+        }
+        res.tokens.push_back(tok);
+        res.token_logprobs.push_back(static_cast<float>(log_softmax_at(logits.data(), V, tok)));
+        if (std::find(req.stop_ids.begin(), req.stop_ids.end(), tok) != req.stop_ids.end()) {
+            res.stopped = true;
+            break;
+        }
+        step[0] = tok;
+        next_ids = std::span<const int32_t>(step);
+    }
+    return res;
+}
+
+}  // namespace modelprint

@@ -1,0 +1,299 @@
+// CPU transformer operations (see cpu_ops.h for shapes, formulas and their sources).
+// Reductions run in a fixed order per output element; threads only partition independent
+// outputs, so every result is the same for any thread count.
+#include "fingerprint/engine/cpu_ops.h"
+
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <numeric>
+#include <numbers>
+
+#include "fingerprint/base/thread_pool.h"
+
+namespace modelprint {
+
+void embedding_forward(float* out, const int32_t* ids, const float* wte, int64_t N, int64_t C) {
+    for (int64_t n = 0; n < N; ++n) {
+        std::memcpy(out + n * C, wte + static_cast<int64_t>(ids[n]) * C, sizeof(float) * C);
+    }
+}
+
+void position_embedding_forward(float* x, const int32_t* pos, const float* wpe, int64_t N,
+                                int64_t C) {
+    for (int64_t n = 0; n < N; ++n) {
+        const float* p = wpe + static_cast<int64_t>(pos[n]) * C;
+        float* row = x + n * C;
+        for (int64_t c = 0; c < C; ++c) row[c] += p[c];
+    }
+}
+
+void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t N, int64_t C,
+                     float eps) {
+    for (int64_t n = 0; n < N; ++n) {
+        const float* x = inp + n * C;
+        double ss = 0.0;
+        for (int64_t c = 0; c < C; ++c) ss += static_cast<double>(x[c]) * x[c];
+        // HF: hidden * torch.rsqrt(variance + eps), then weight * hidden (both f32).
+        const float rstd = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(C) + eps));
+        float* o = out + n * C;
+        for (int64_t c = 0; c < C; ++c) o[c] = weight[c] * (x[c] * rstd);
+    }
+}
+
+void layernorm_forward(float* out, const float* inp, const float* weight, const float* bias,
+                       int64_t N, int64_t C, float eps) {
+    for (int64_t n = 0; n < N; ++n) {
+        const float* x = inp + n * C;
+        double sum = 0.0;
+        for (int64_t c = 0; c < C; ++c) sum += x[c];
+        const double mean = sum / static_cast<double>(C);
+        double var = 0.0;
+        for (int64_t c = 0; c < C; ++c) {
+            const double d = x[c] - mean;
+            var += d * d;
+        }
+        var /= static_cast<double>(C);
+        const double rstd = 1.0 / std::sqrt(var + eps);
+        float* o = out + n * C;
+        for (int64_t c = 0; c < C; ++c) {
+            o[c] = static_cast<float>((x[c] - mean) * rstd) * weight[c] + bias[c];
+        }
+    }
+}
+
+void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
+                    int64_t N, int64_t IC, int64_t OC) {
+    if (N == 0 || OC == 0) return;
+    if (IC == 0) {
+        for (int64_t n = 0; n < N; ++n) {
+            for (int64_t o = 0; o < OC; ++o) out[n * OC + o] = bias ? bias[o] : 0.0f;
+        }
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(N),
+                static_cast<int>(OC), static_cast<int>(IC), 1.0f, inp, static_cast<int>(IC),
+                weight, static_cast<int>(IC), 0.0f, out, static_cast<int>(OC));
+    if (bias != nullptr) {
+        for (int64_t n = 0; n < N; ++n) {
+            float* row = out + n * OC;
+            for (int64_t o = 0; o < OC; ++o) row[o] += bias[o];
+        }
+    }
+}
+
+Result<RopeFreqs> rope_frequencies(const RopeConfig& rope, int64_t head_dim,
+                                   int64_t max_position) {
+    RopeFreqs f;
+    const int64_t dim = rope.rotary_dim > 0 ? rope.rotary_dim : head_dim;
+    if (dim <= 0 || dim % 2 != 0 || dim > head_dim) {
+        return invalid_argument("rotary dimension {} must be even and in (0, head_dim {}]", dim,
+                                head_dim);
+    }
+    if (!(rope.theta > 0.0)) return invalid_argument("rope theta {} must be positive", rope.theta);
+    f.rotary_dim = dim;
+    const int64_t half = dim / 2;
+    std::vector<double> inv(half);
+    // Default: inv_freq[i] = 1 / theta^(2i / dim) (RoFormer eq. 15).
+    for (int64_t i = 0; i < half; ++i) {
+        inv[i] = 1.0 / std::pow(rope.theta, static_cast<double>(2 * i) / static_cast<double>(dim));
+    }
+    double attention_scaling = 1.0;
+    switch (rope.scaling) {
+        case RopeScaling::kNone:
+            break;
+        case RopeScaling::kLinear:
+            if (!(rope.factor > 0.0)) {
+                return invalid_argument("linear rope scaling factor {} must be positive",
+                                        rope.factor);
+            }
+            for (auto& x : inv) x /= rope.factor;
+            break;
+        case RopeScaling::kLlama3: {
+            const double old_ctx = static_cast<double>(rope.original_max_position);
+            if (old_ctx <= 0 || rope.high_freq_factor == rope.low_freq_factor) {
+                return invalid_argument(
+                    "llama3 rope scaling needs original_max_position_embeddings > 0 (got {}) and "
+                    "high_freq_factor != low_freq_factor (both {})",
+                    rope.original_max_position, rope.low_freq_factor);
+            }
+            const double low_wl = old_ctx / rope.low_freq_factor;
+            const double high_wl = old_ctx / rope.high_freq_factor;
+            for (auto& x : inv) {
+                const double wavelen = 2.0 * std::numbers::pi / x;
+                const double scaled = wavelen > low_wl ? x / rope.factor : x;
+                const double smooth = (old_ctx / wavelen - rope.low_freq_factor) /
+                                      (rope.high_freq_factor - rope.low_freq_factor);
+                const double smoothed = (1.0 - smooth) * scaled / rope.factor + smooth * scaled;
+                const bool medium = !(wavelen < high_wl) && !(wavelen > low_wl);
+                x = medium ? smoothed : scaled;
+            }
+            break;
+        }
+        case RopeScaling::kYarn: {
+            double factor = rope.factor;
+            const double orig = static_cast<double>(rope.original_max_position);
+            if (orig <= 0) {
+                return invalid_argument("yarn rope scaling needs original_max_position_embeddings "
+                                        "> 0 (got {})", rope.original_max_position);
+            }
+            if (!(factor > 0.0)) factor = static_cast<double>(max_position) / orig;
+            auto mscale = [](double s) { return s <= 1.0 ? 1.0 : 0.1 * std::log(s) + 1.0; };
+            attention_scaling = rope.attention_factor > 0.0 ? rope.attention_factor : mscale(factor);
+            auto correction_dim = [&](double rot) {
+                return (static_cast<double>(dim) *
+                        std::log(orig / (rot * 2.0 * std::numbers::pi))) /
+                       (2.0 * std::log(rope.theta));
+            };
+            double low = std::floor(correction_dim(rope.beta_fast));
+            double high = std::ceil(correction_dim(rope.beta_slow));
+            low = std::max(low, 0.0);
+            high = std::min(high, static_cast<double>(dim - 1));
+            if (low == high) high += 0.001;
+            for (int64_t i = 0; i < half; ++i) {
+                // HF builds the ramp in f32: clamp((i - low) / (high - low), 0, 1).
+                const float ramp = std::clamp(
+                    static_cast<float>((static_cast<double>(i) - low) / (high - low)), 0.0f, 1.0f);
+                const double extrap_factor = 1.0 - ramp;
+                const double extrap = inv[i];
+                const double interp = inv[i] / factor;
+                inv[i] = interp * (1.0 - extrap_factor) + extrap * extrap_factor;
+            }
+            break;
+        }
+        case RopeScaling::kDynamic:
+            return unsupported("dynamic NTK rope scaling is not supported by the engine");
+    }
+    f.inv_freq.resize(half);
+    for (int64_t i = 0; i < half; ++i) f.inv_freq[i] = static_cast<float>(inv[i]);
+    f.attention_scaling = static_cast<float>(attention_scaling);
+    return f;
+}
+
+void rope_forward(float* x, const int32_t* pos, const RopeFreqs& f, int64_t N, int64_t H,
+                  int64_t HS) {
+    const int64_t half = f.rotary_dim / 2;
+    std::vector<float> cs(half), sn(half);
+    for (int64_t n = 0; n < N; ++n) {
+        const float p = static_cast<float>(pos[n]);
+        for (int64_t d = 0; d < half; ++d) {
+            const float angle = p * f.inv_freq[d];  // f32 product, as HF's f32 matmul forms it
+            cs[d] = static_cast<float>(std::cos(static_cast<double>(angle))) * f.attention_scaling;
+            sn[d] = static_cast<float>(std::sin(static_cast<double>(angle))) * f.attention_scaling;
+        }
+        for (int64_t h = 0; h < H; ++h) {
+            float* v = x + (n * H + h) * HS;
+            for (int64_t d = 0; d < half; ++d) {
+                const float a = v[d], b = v[d + half];
+                v[d] = a * cs[d] - b * sn[d];
+                v[d + half] = b * cs[d] + a * sn[d];
+            }
+        }
+    }
+}
+
+void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t T,
+                       int64_t P, int64_t NH, int64_t NKV, int64_t HS, float scale,
+                       int64_t sliding_window, int threads) {
+    const int64_t group = NH / NKV;
+    const int64_t qd = NH * HS, kvd = NKV * HS;
+    parallel_for(
+        static_cast<size_t>(T * NH),
+        [&](size_t item) {
+            const int64_t t = static_cast<int64_t>(item) / NH;
+            const int64_t h = static_cast<int64_t>(item) % NH;
+            const int64_t kh = h / group;
+            const int64_t qpos = P + t;
+            const int64_t first =
+                sliding_window > 0 ? std::max<int64_t>(0, qpos - sliding_window + 1) : 0;
+            thread_local std::vector<float> scores;
+            scores.assign(static_cast<size_t>(qpos + 1 - first), 0.0f);
+            const float* qv = q + t * qd + h * HS;
+            float mx = -INFINITY;
+            for (int64_t j = first; j <= qpos; ++j) {
+                const float* kv = k + j * kvd + kh * HS;
+                float dot = 0.0f;
+                for (int64_t d = 0; d < HS; ++d) dot += qv[d] * kv[d];
+                const float s = dot * scale;
+                scores[j - first] = s;
+                mx = std::max(mx, s);
+            }
+            double sum = 0.0;
+            for (auto& s : scores) {
+                s = std::exp(s - mx);
+                sum += s;
+            }
+            const float inv = static_cast<float>(1.0 / sum);
+            float* o = out + t * qd + h * HS;
+            std::fill(o, o + HS, 0.0f);
+            for (int64_t j = first; j <= qpos; ++j) {
+                const float w = scores[j - first] * inv;
+                const float* vv = v + j * kvd + kh * HS;
+                for (int64_t d = 0; d < HS; ++d) o[d] += w * vv[d];
+            }
+        },
+        threads, 8);
+}
+
+void swiglu_forward(float* out, const float* gu, int64_t N, int64_t FF) {
+    for (int64_t n = 0; n < N; ++n) {
+        const float* g = gu + n * 2 * FF;
+        const float* u = g + FF;
+        float* o = out + n * FF;
+        for (int64_t i = 0; i < FF; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+    }
+}
+
+void gelu_tanh_forward(float* x, int64_t n) {
+    const float k = static_cast<float>(std::sqrt(2.0 / std::numbers::pi));
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = x[i];
+        x[i] = 0.5f * v * (1.0f + std::tanh(k * (v + 0.044715f * v * v * v)));
+    }
+}
+
+void gelu_forward(float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        x[i] = static_cast<float>(0.5 * x[i] * (1.0 + std::erf(x[i] / std::numbers::sqrt2)));
+    }
+}
+
+void silu_forward(float* x, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
+}
+
+void residual_forward(float* x, const float* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) x[i] += y[i];
+}
+
+void softcap_forward(float* x, int64_t n, float cap) {
+    for (int64_t i = 0; i < n; ++i) x[i] = cap * std::tanh(x[i] / cap);
+}
+
+void topk_forward(int32_t* ids, float* vals, const float* logits, int64_t V, int64_t K) {
+    std::vector<int32_t> idx(static_cast<size_t>(V));
+    std::iota(idx.begin(), idx.end(), 0);
+    auto before = [&](int32_t a, int32_t b) {
+        const float la = logits[a], lb = logits[b];
+        // NaN sorts last; equal values go to the lower id.
+        if (std::isnan(la) != std::isnan(lb)) return std::isnan(lb);
+        return la > lb || (!(la < lb) && a < b);
+    };
+    std::partial_sort(idx.begin(), idx.begin() + K, idx.end(), before);
+    for (int64_t i = 0; i < K; ++i) {
+        ids[i] = idx[i];
+        vals[i] = logits[idx[i]];
+    }
+}
+
+double log_softmax_at(const float* logits, int64_t V, int64_t i) {
+    double mx = -INFINITY;
+    for (int64_t j = 0; j < V; ++j) mx = std::max(mx, static_cast<double>(logits[j]));
+    double sum = 0.0;
+    for (int64_t j = 0; j < V; ++j) sum += std::exp(static_cast<double>(logits[j]) - mx);
+    return static_cast<double>(logits[i]) - mx - std::log(sum);
+}
+
+}  // namespace modelprint
