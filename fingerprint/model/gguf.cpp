@@ -21,6 +21,7 @@
 #include <cstring>
 #include <limits>
 #include <numeric>
+#include <type_traits>
 
 namespace modelprint {
 namespace {
@@ -54,18 +55,30 @@ public:
     uint64_t remaining() const { return data_.size() - pos_; }
     std::string_view file() const { return file_; }
 
-    Status need(uint64_t n, std::string_view what) const {
+    // `what` names the item being read in error messages: a string, or a callable returning one
+    // (so that hot loops over array elements format nothing unless they fail).
+    template <typename W>
+    static std::string describe(const W& what) {
+        if constexpr (std::is_invocable_v<W>) {
+            return what();
+        } else {
+            return std::string(what);
+        }
+    }
+
+    template <typename W>
+    Status need(uint64_t n, const W& what) const {
         if (n > remaining()) {
             return corrupt_data(
                 "{}: truncated: {} needs {} bytes at offset {}, the file has {} "
                 "bytes left",
-                file_, what, n, pos_, remaining());
+                file_, describe(what), n, pos_, remaining());
         }
         return Status();
     }
 
-    template <typename T>
-    Result<T> read(std::string_view what) {
+    template <typename T, typename W>
+    Result<T> read(const W& what) {
         MP_TRY(need(sizeof(T), what));
         T v;
         std::memcpy(&v, data_.data() + pos_, sizeof(T));
@@ -73,13 +86,14 @@ public:
         return v;
     }
 
-    Result<std::string> read_string(std::string_view what) {
+    template <typename W>
+    Result<std::string> read_string(const W& what) {
         MP_ASSIGN_OR_RETURN(uint64_t len, read<uint64_t>(what));
         if (len > remaining()) {
             return corrupt_data(
                 "{}: truncated: {} has length {} at offset {}, past the end of "
                 "the file ({} bytes left)",
-                file_, what, len, pos_ - 8, remaining());
+                file_, describe(what), len, pos_ - 8, remaining());
         }
         std::string s(reinterpret_cast<const char*>(data_.data() + pos_), len);
         pos_ += len;
@@ -174,7 +188,7 @@ Status Parser::read_value(GgufValueType type, const std::string& key, int depth,
             "(limit)",
             file_, key, kMaxMetadataValues);
     }
-    const std::string what = fmt::format("metadata key \"{}\" ({})", key, value_type_name(type));
+    auto what = [&] { return fmt::format("metadata key \"{}\" ({})", key, value_type_name(type)); };
     switch (type) {
         case GgufValueType::kU8: {
             MP_ASSIGN_OR_RETURN(uint8_t v, r_.read<uint8_t>(what));
@@ -245,9 +259,11 @@ Status Parser::read_value(GgufValueType type, const std::string& key, int depth,
                 return corrupt_data("{}: metadata key \"{}\": arrays nested deeper than {}", file_,
                                     key, kMaxNesting);
             }
-            MP_ASSIGN_OR_RETURN(uint32_t raw_elem, r_.read<uint32_t>(what + " element type"));
+            MP_ASSIGN_OR_RETURN(uint32_t raw_elem,
+                                r_.read<uint32_t>([&] { return what() + " element type"; }));
             MP_ASSIGN_OR_RETURN(out->elem_type, value_type(raw_elem, key));
-            MP_ASSIGN_OR_RETURN(uint64_t count, r_.read<uint64_t>(what + " element count"));
+            MP_ASSIGN_OR_RETURN(uint64_t count,
+                                r_.read<uint64_t>([&] { return what() + " element count"; }));
             const uint64_t min_bytes = min_value_bytes(out->elem_type);
             if (count > r_.remaining() / min_bytes) {
                 return corrupt_data(
@@ -274,7 +290,8 @@ Status Parser::read_value(GgufValueType type, const std::string& key, int depth,
 Status Parser::read_kvs() {
     for (uint64_t i = 0; i < n_kv_; ++i) {
         const uint64_t at = r_.pos();
-        MP_ASSIGN_OR_RETURN(std::string key, r_.read_string(fmt::format("metadata key #{}", i)));
+        MP_ASSIGN_OR_RETURN(std::string key,
+                            r_.read_string([&] { return fmt::format("metadata key #{}", i); }));
         if (key.empty() || has_nul(key)) {
             return corrupt_data(
                 "{}: metadata key #{} at offset {} is empty or contains a NUL "
@@ -284,8 +301,9 @@ Status Parser::read_kvs() {
         if (g_.metadata.count(key) != 0) {
             return corrupt_data("{}: duplicate metadata key \"{}\" (pair #{})", file_, key, i);
         }
-        MP_ASSIGN_OR_RETURN(uint32_t raw_type,
-                            r_.read<uint32_t>(fmt::format("type of metadata key \"{}\"", key)));
+        MP_ASSIGN_OR_RETURN(uint32_t raw_type, r_.read<uint32_t>([&] {
+            return fmt::format("type of metadata key \"{}\"", key);
+        }));
         MP_ASSIGN_OR_RETURN(GgufValueType type, value_type(raw_type, key));
         GgufValue v;
         MP_TRY(read_value(type, key, 0, &v));
@@ -300,7 +318,8 @@ Status Parser::read_tensor_infos() {
     std::map<std::string_view, uint64_t> seen;  // views into g_.tensors[i].name (reserved: stable)
     for (uint64_t i = 0; i < n_tensors_; ++i) {
         TensorInfo t;
-        MP_ASSIGN_OR_RETURN(t.name, r_.read_string(fmt::format("name of tensor #{}", i)));
+        MP_ASSIGN_OR_RETURN(t.name,
+                            r_.read_string([&] { return fmt::format("name of tensor #{}", i); }));
         if (t.name.empty() || has_nul(t.name)) {
             return corrupt_data("{}: tensor #{}: name is empty or contains a NUL byte", file_, i);
         }
