@@ -16,6 +16,9 @@ continuation (16 tokens, no stop id) computed by re-running the full forward eac
 
 Weights use a larger init range than training (0.15) and random norm gains/biases so logits
 spread and every component (norm gains, biases, rope scaling) changes the output.
+Also writes testdata/models/rope_reference.json: inv_freq and attention scaling from transformers'
+ROPE_INIT_FUNCTIONS for default / linear / llama3 / yarn configurations,
+for tests/cpu_ops_test.cpp.
 Regenerate: python3 testdata/gen/make_arch_fixtures.py   (torch, transformers >= 5; seeded)
 """
 import json
@@ -113,8 +116,51 @@ def build(cls, cfg, seed):
     return model
 
 
+def rope_reference():
+    from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
+    cases = [
+        ("default", dict(head_dim=16), {"rope_type": "default", "rope_theta": 10000.0}),
+        ("linear", dict(head_dim=12), {"rope_type": "linear", "rope_theta": 1000.0, "factor": 2.0}),
+        ("llama3", dict(head_dim=16), {"rope_type": "llama3", "rope_theta": 10000.0, "factor": 8.0,
+                                       "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                                       "original_max_position_embeddings": 16}),
+        ("llama3_8b", dict(head_dim=128), {"rope_type": "llama3", "rope_theta": 500000.0,
+                                           "factor": 8.0, "low_freq_factor": 1.0,
+                                           "high_freq_factor": 4.0,
+                                           "original_max_position_embeddings": 8192}),
+        ("yarn", dict(head_dim=64), {"rope_type": "yarn", "rope_theta": 10000.0, "factor": 4.0,
+                                     "original_max_position_embeddings": 4096}),
+        ("yarn_attn", dict(head_dim=32), {"rope_type": "yarn", "rope_theta": 1000000.0,
+                                          "factor": 2.0, "beta_fast": 16.0, "beta_slow": 2.0,
+                                          "attention_factor": 1.5,
+                                          "original_max_position_embeddings": 1024}),
+    ]
+    out = []
+    for name, dims, params in cases:
+        hd = dims["head_dim"]
+        p = dict(params)
+        if "partial_rotary_factor" in dims:
+            p["partial_rotary_factor"] = dims["partial_rotary_factor"]
+        cfg = LlamaConfig(hidden_size=hd * 4, num_attention_heads=4, head_dim=hd,
+                          max_position_embeddings=16384, rope_parameters=p)
+        if "partial_rotary_factor" in dims:
+            cfg.partial_rotary_factor = dims["partial_rotary_factor"]
+        fn = ROPE_INIT_FUNCTIONS[params["rope_type"]] if params["rope_type"] != "default" else None
+        if fn is None:
+            from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+            inv, scale = LlamaRotaryEmbedding.compute_default_rope_parameters(cfg)
+        else:
+            inv, scale = fn(cfg, "cpu")
+        out.append({"name": name, "head_dim": hd, "params": p, "max_position": 16384,
+                    "inv_freq": f32_list(inv), "attention_scaling": float(scale)})
+    with open(os.path.join(OUT, "rope_reference.json"), "w") as f:
+        json.dump({"transformers_version": transformers.__version__, "cases": out}, f, indent=1)
+        f.write("\n")
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
+    rope_reference()
     common = dict(num_hidden_layers=2, attn_implementation="eager", bos_token_id=1,
                   eos_token_id=2, max_position_embeddings=64)
 
