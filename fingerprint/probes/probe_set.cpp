@@ -1,0 +1,162 @@
+// ProbeSet parsing, digest and the embedded default set (see probe_set.h).
+#include "fingerprint/probes/probe_set.h"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+#include "fingerprint/base/json.h"
+#include "fingerprint/base/mmap_file.h"
+#include "fingerprint/base/sha256.h"
+
+namespace modelprint {
+
+namespace {
+
+constexpr std::string_view kDefaultText =
+#include "fingerprint/probes/default_v1.inc"
+    ;
+
+constexpr std::array<std::string_view, 9> kCategories = {
+    "identity", "factual", "open", "code", "arithmetic", "reasoning", "refusal", "rare", "other"};
+
+bool known_category(std::string_view c) {
+    return std::find(kCategories.begin(), kCategories.end(), c) != kCategories.end();
+}
+
+Result<std::string> optional_string(const Json& j, const char* key, std::string_view what,
+                                    size_t line) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return std::string();
+    if (!it->is_string()) {
+        return corrupt_data("{} line {}: \"{}\" must be a string, got {}", what, line, key,
+                            it->type_name());
+    }
+    return it->get<std::string>();
+}
+
+}  // namespace
+
+std::vector<size_t> ProbeSet::indices_of(std::string_view category) const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < probes.size(); ++i) {
+        if (probes[i].category == category) out.push_back(i);
+    }
+    return out;
+}
+
+int64_t ProbeSet::find(std::string_view id) const {
+    for (size_t i = 0; i < probes.size(); ++i) {
+        if (probes[i].id == id) return static_cast<int64_t>(i);
+    }
+    return -1;
+}
+
+std::string probe_set_digest(const ProbeSet& set) {
+    Sha256 h;
+    Json head = {{"probe_set", set.name}, {"version", set.version},
+                 {"description", set.description}};
+    h.update(canonical_json(head));
+    h.update(std::string_view("\n"));
+    for (const Probe& p : set.probes) {
+        Json j = {{"id", p.id},         {"category", p.category},
+                  {"lang", p.lang},     {"prompt", p.prompt},
+                  {"max_new_tokens", p.max_new_tokens}};
+        h.update(canonical_json(j));
+        h.update(std::string_view("\n"));
+    }
+    Digest d = h.finish();
+    return to_hex(d);
+}
+
+Result<ProbeSet> parse_probe_set(std::string_view jsonl, std::string_view what) {
+    ProbeSet set;
+    std::set<std::string, std::less<>> ids;
+    size_t line_no = 0;
+    size_t pos = 0;
+    bool first_content = true;
+    while (pos < jsonl.size()) {
+        size_t nl = jsonl.find('\n', pos);
+        if (nl == std::string_view::npos) nl = jsonl.size();
+        std::string_view line = jsonl.substr(pos, nl - pos);
+        pos = nl + 1;
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+        MP_ASSIGN_OR_RETURN(Json j, parse_json(line, fmt::format("{} line {}", what, line_no)));
+        if (!j.is_object()) {
+            return corrupt_data("{} line {}: expected a JSON object, got {}", what, line_no,
+                                j.type_name());
+        }
+        const bool header = j.contains("probe_set");
+        if (header) {
+            if (!first_content) {
+                return corrupt_data("{} line {}: the \"probe_set\" header must be the first line",
+                                    what, line_no);
+            }
+            first_content = false;
+            if (!j["probe_set"].is_string()) {
+                return corrupt_data("{} line {}: \"probe_set\" must be a string", what, line_no);
+            }
+            set.name = j["probe_set"].get<std::string>();
+            if (j.contains("version")) {
+                if (!j["version"].is_number_integer() || j["version"].get<int64_t>() < 0 ||
+                    j["version"].get<int64_t>() > 1000000) {
+                    return corrupt_data("{} line {}: \"version\" must be an integer in 0..1000000",
+                                        what, line_no);
+                }
+                set.version = j["version"].get<int>();
+            }
+            MP_ASSIGN_OR_RETURN(set.description, optional_string(j, "description", what, line_no));
+            continue;
+        }
+        first_content = false;
+        if (set.probes.size() >= kMaxProbes) {
+            return corrupt_data("{}: more than {} probes", what, kMaxProbes);
+        }
+        Probe p;
+        auto it = j.find("prompt");
+        if (it == j.end() || !it->is_string()) {
+            return corrupt_data("{} line {}: a probe needs a string \"prompt\"", what, line_no);
+        }
+        p.prompt = it->get<std::string>();
+        MP_ASSIGN_OR_RETURN(p.id, optional_string(j, "id", what, line_no));
+        if (p.id.empty()) p.id = fmt::format("p{}", line_no);
+        MP_ASSIGN_OR_RETURN(p.category, optional_string(j, "category", what, line_no));
+        if (p.category.empty()) p.category = "other";
+        if (!known_category(p.category)) {
+            return corrupt_data(
+                "{} line {}: unknown category \"{}\" (known: identity, factual, open, code, "
+                "arithmetic, reasoning, refusal, rare, other)",
+                what, line_no, p.category);
+        }
+        MP_ASSIGN_OR_RETURN(p.lang, optional_string(j, "lang", what, line_no));
+        if (auto m = j.find("max_new_tokens"); m != j.end()) {
+            if (!m->is_number_integer() || m->get<int64_t>() < 1 ||
+                m->get<int64_t>() > kMaxProbeNewTokens) {
+                return corrupt_data("{} line {}: \"max_new_tokens\" must be an integer in 1..{}",
+                                    what, line_no, kMaxProbeNewTokens);
+            }
+            p.max_new_tokens = m->get<int>();
+        }
+        if (!ids.insert(p.id).second) {
+            return corrupt_data("{} line {}: duplicate probe id \"{}\"", what, line_no, p.id);
+        }
+        set.probes.push_back(std::move(p));
+    }
+    if (set.probes.empty()) return invalid_argument("{}: the probe set has no probes", what);
+    set.digest = probe_set_digest(set);
+    return set;
+}
+
+std::string_view default_probe_set_text() { return kDefaultText; }
+
+Result<ProbeSet> load_probe_set(const std::string& name_or_path) {
+    if (name_or_path == "default" || name_or_path == "default_v1") {
+        return parse_probe_set(kDefaultText, "built-in probe set default_v1");
+    }
+    MP_ASSIGN_OR_RETURN(std::string text, read_file(name_or_path));
+    return parse_probe_set(text, name_or_path);
+}
+
+}  // namespace modelprint
