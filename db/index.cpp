@@ -4,7 +4,10 @@
 #include "db/index.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdlib>
+#include <cstring>
 #include <unordered_set>
 
 #include <faiss/IndexFlat.h>
@@ -70,6 +73,63 @@ Status l2_normalise(std::span<float> v, std::string_view what) {
     const double inv = 1.0 / std::sqrt(ss);
     for (float& x : v) x = static_cast<float>(x * inv);
     return Status();
+}
+
+std::vector<uint8_t> vector_to_blob(std::span<const float> v) {
+    std::vector<uint8_t> out(v.size() * 4);
+    for (size_t i = 0; i < v.size(); ++i) {
+        uint32_t u = 0;
+        std::memcpy(&u, &v[i], 4);
+        for (int b = 0; b < 4; ++b) out[i * 4 + b] = static_cast<uint8_t>(u >> (8 * b));
+    }
+    return out;
+}
+
+Result<std::vector<float>> blob_to_vector(std::span<const uint8_t> blob, std::string_view what) {
+    if (blob.empty() || blob.size() % 4 != 0) {
+        return corrupt_data("{}: vector blob of {} bytes is not a non-empty multiple of 4", what,
+                            blob.size());
+    }
+    std::vector<float> v(blob.size() / 4);
+    for (size_t i = 0; i < v.size(); ++i) {
+        uint32_t u = 0;
+        for (int b = 0; b < 4; ++b) u |= uint32_t{blob[i * 4 + b]} << (8 * b);
+        std::memcpy(&v[i], &u, 4);
+    }
+    return v;
+}
+
+Result<std::vector<float>> parse_vector_file(std::string_view bytes, std::string_view what) {
+    size_t p = 0;
+    while (p < bytes.size() && std::isspace(static_cast<unsigned char>(bytes[p]))) ++p;
+    if (p < bytes.size() && bytes[p] == '[') {
+        std::vector<float> v;
+        std::string text(bytes.substr(p + 1));
+        const size_t close = text.rfind(']');
+        if (close == std::string::npos) return corrupt_data("{}: JSON array without ']'", what);
+        text.resize(close);
+        const char* s = text.c_str();
+        while (true) {
+            while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') ++s;
+            if (*s == '\0') break;
+            char* end = nullptr;
+            const double d = std::strtod(s, &end);
+            if (end == s) {
+                return corrupt_data("{}: element {} is not a number", what, v.size());
+            }
+            v.push_back(static_cast<float>(d));
+            s = end;
+            while (*s == ' ' || *s == '\n' || *s == '\t' || *s == '\r') ++s;
+            if (*s == ',') {
+                ++s;
+            } else if (*s != '\0') {
+                return corrupt_data("{}: unexpected '{}' after element {}", what, *s, v.size() - 1);
+            }
+        }
+        if (v.empty()) return corrupt_data("{}: empty vector", what);
+        return v;
+    }
+    return blob_to_vector({reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size()}, what);
 }
 
 VectorIndex::~VectorIndex() = default;

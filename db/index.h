@@ -75,6 +75,15 @@ private:
     std::unique_ptr<Impl> impl_;
 };
 
+// Fingerprint vectors kept in the store: fingerprint kind "vector:<kind>" (e.g.
+// "vector:weight-stats"), blob = float32 little-endian components. These convert both ways;
+// blob_to_vector gives kCorruptData naming `what` for a length that is not a multiple of 4.
+std::vector<uint8_t> vector_to_blob(std::span<const float> v);
+Result<std::vector<float>> blob_to_vector(std::span<const uint8_t> blob, std::string_view what);
+// A vector file given on the command line: a JSON array of numbers ("[0.1, 2, ...]") or raw
+// float32 little-endian bytes (size a multiple of 4). kCorruptData naming `what` otherwise.
+Result<std::vector<float>> parse_vector_file(std::string_view bytes, std::string_view what);
+
 // L2-normalise one vector in place; kInvalidArgument naming `what` for non-finite or zero norm.
 Status l2_normalise(std::span<float> v, std::string_view what);
 

@@ -1,0 +1,104 @@
+// `modelprint index add MODEL [--vector FILE] [--kind K]` / `modelprint index stats [--kind K]`:
+// keeps fixed-size fingerprint vectors in the store (fingerprint kind "vector:K", float32 LE
+// blob; db/index.h) so that `search` can build the FAISS index from them. MODEL is hashed (OMS
+// root digest) and upserted in the models table first.
+// The vector comes from --vector (JSON array or raw float32). Computing the weight-statistics
+// vector from the model itself needs fingerprint/weight_print.h, which has not landed yet:
+// without --vector the command says so (kFailedPrecondition) instead of guessing.
+#include <cstdio>
+
+#include "cli/command.h"
+#include "db/index.h"
+#include "db/store.h"
+#include "fingerprint/base/mmap_file.h"
+#include "fingerprint/model/hash.h"
+#include "fingerprint/model/model.h"
+
+namespace modelprint::cli {
+namespace {
+
+struct IndexArgs {
+    CLI::App* add = nullptr;
+    CLI::App* stats = nullptr;
+    std::string model;
+    std::string vector;
+    std::string kind = "weight-stats";
+    std::string name;
+};
+
+Status run_add(const IndexArgs& a) {
+    MP_ASSIGN_OR_RETURN(auto model, Model::open(a.model));
+    HashOptions hopt;
+    hopt.tensors = false;
+    MP_ASSIGN_OR_RETURN(ModelDigest digest, hash_model(*model, hopt));
+    if (a.vector.empty()) {
+        return failed_precondition(
+            "{}: no --vector given, and computing the {} vector from the model needs the weight "
+            "fingerprint (fingerprint/weight_print.h), which this build does not have yet",
+            a.model, a.kind);
+    }
+    MP_ASSIGN_OR_RETURN(std::string bytes, read_file(a.vector));
+    MP_ASSIGN_OR_RETURN(std::vector<float> v, parse_vector_file(bytes, a.vector));
+    MP_TRY(l2_normalise(v, a.vector));  // refuse zero / non-finite vectors up front
+    MP_ASSIGN_OR_RETURN(auto store, Store::open(resolve_db_path()));
+    // Every stored vector of a kind must have the same dimension.
+    MP_ASSIGN_OR_RETURN(auto existing, store->list_fingerprints("vector:" + a.kind));
+    for (const auto& f : existing) {
+        if (f.model_digest == digest.root_digest) continue;
+        if (f.blob.size() != v.size() * 4) {
+            return invalid_argument("{}: vector has {} components but the stored {} vectors have {}",
+                                    a.vector, v.size(), a.kind, f.blob.size() / 4);
+        }
+        break;
+    }
+    std::string name = a.name;
+    if (name.empty()) {
+        std::string p = model->path();
+        while (p.size() > 1 && p.back() == '/') p.pop_back();
+        name = p.substr(p.find_last_of('/') == std::string::npos ? 0 : p.find_last_of('/') + 1);
+    }
+    MP_TRY(store->transaction([&]() -> Status {
+        MP_TRY(store->upsert_model({digest.root_digest, name,
+                                    std::string(arch_name(model->config().arch)),
+                                    static_cast<int64_t>(model->parameter_count()), model->path(),
+                                    "", ""}));
+        FingerprintRecord f;
+        f.model_digest = digest.root_digest;
+        f.kind = "vector:" + a.kind;
+        f.spec_digest = "external";
+        f.engine = "";
+        f.blob = vector_to_blob(v);
+        return store->put_fingerprint(f).status();
+    }));
+    std::printf("indexed %s  %s  (%s vector, %zu components)\n", digest.root_digest.c_str(),
+                name.c_str(), a.kind.c_str(), v.size());
+    return Status();
+}
+
+Status run_stats(const IndexArgs& a) {
+    MP_ASSIGN_OR_RETURN(auto store, Store::open(resolve_db_path()));
+    MP_ASSIGN_OR_RETURN(auto fps, store->list_fingerprints("vector:" + a.kind));
+    const size_t dim = fps.empty() ? 0 : fps.front().blob.size() / 4;
+    IndexOptions opt;
+    std::printf("kind %s: %zu vectors of dimension %zu; search uses a %s index (IVF from %zu)\n",
+                a.kind.c_str(), fps.size(), dim, fps.size() >= opt.ivf_threshold ? "IVF" : "flat",
+                opt.ivf_threshold);
+    return Status();
+}
+
+CommandRegistrar reg({"index", "Add fingerprint vectors to the similarity index (index add MODEL)", 70,
+                      [](CLI::App& sub) -> CommandAction {
+                          auto a = std::make_shared<IndexArgs>();
+                          sub.require_subcommand(1);
+                          a->add = sub.add_subcommand("add", "Add a model's fingerprint vector");
+                          a->add->add_option("MODEL", a->model, "Model directory or file")->required();
+                          a->add->add_option("--vector", a->vector, "Vector file (JSON array or float32 LE)");
+                          a->add->add_option("--kind", a->kind, "Vector kind (default weight-stats)");
+                          a->add->add_option("--name", a->name, "Model name (default: the path's last part)");
+                          a->stats = sub.add_subcommand("stats", "Count the stored vectors");
+                          a->stats->add_option("--kind", a->kind, "Vector kind (default weight-stats)");
+                          return [a] { return a->add->parsed() ? run_add(*a) : run_stats(*a); };
+                      }});
+
+}  // namespace
+}  // namespace modelprint::cli
