@@ -21,13 +21,15 @@ std::string env_or(const char* name, const char* dflt) {
 
 std::vector<std::string> load_corpus() {
     std::vector<std::string> out;
-    auto content = modelprint::read_file(env_or("MP_TOKENIZER_CORPUS", "testdata/tokenizer/corpus.jsonl"));
+    auto content =
+        modelprint::read_file(env_or("MP_TOKENIZER_CORPUS", "testdata/tokenizer/corpus.jsonl"));
     if (!content.ok()) return out;
     size_t pos = 0;
     while (pos < content->size()) {
         size_t end = content->find('\n', pos);
         if (end == std::string::npos) end = content->size();
-        auto j = modelprint::parse_json(std::string_view(*content).substr(pos, end - pos), "corpus");
+        auto j =
+            modelprint::parse_json(std::string_view(*content).substr(pos, end - pos), "corpus");
         pos = end + 1;
         if (!j.ok()) continue;
         if (j->contains("hex")) {
@@ -67,8 +69,8 @@ void BM_Encode(benchmark::State& state, std::string name) {
         }
     }
     state.SetBytesProcessed(bytes);
-    state.counters["tokens_per_s"] = benchmark::Counter(static_cast<double>(tokens),
-                                                        benchmark::Counter::kIsRate);
+    state.counters["tokens_per_s"] =
+        benchmark::Counter(static_cast<double>(tokens), benchmark::Counter::kIsRate);
 }
 
 // The whole corpus as one text (separated by "\n"), encoded in one call: per-call overheads

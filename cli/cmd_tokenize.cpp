@@ -51,11 +51,12 @@ Result<std::string> hex_bytes(const std::string& hex, size_t line_no, const std:
         int v = 0;
         for (size_t k = 0; k < 2; ++k) {
             const char c = hex[i + k];
-            const int d = c >= '0' && c <= '9' ? c - '0'
+            const int d = c >= '0' && c <= '9'   ? c - '0'
                           : c >= 'a' && c <= 'f' ? c - 'a' + 10
                           : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                                  : -1;
-            if (d < 0) return corrupt_data("{} line {}: \"hex\" has a non-hex digit", file, line_no);
+            if (d < 0)
+                return corrupt_data("{} line {}: \"hex\" has a non-hex digit", file, line_no);
             v = v * 16 + d;
         }
         out.push_back(static_cast<char>(v));

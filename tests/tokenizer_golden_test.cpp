@@ -5,13 +5,12 @@
 // any mismatch fails the test (the first few are printed). The stories260K GGUF vocabulary must
 // reproduce the goldens of its tokenizer.json twin.
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "fingerprint/model/gguf.h"
 #include "fingerprint/base/mmap_file.h"
+#include "fingerprint/model/gguf.h"
 #include "fingerprint/tokenizer/tokenizer.h"
 #include "tests/util/test_util.h"
 
@@ -66,7 +65,8 @@ std::string python_replace(const std::string& s) {
             ++i;
             continue;
         }
-        if (b0 >= 0xC2 && b0 <= 0xDF) need = 1;
+        if (b0 >= 0xC2 && b0 <= 0xDF)
+            need = 1;
         else if (b0 >= 0xE0 && b0 <= 0xEF) {
             need = 2;
             if (b0 == 0xE0) lo = 0xA0;
@@ -100,9 +100,9 @@ struct Mismatches {
     void add(size_t idx, const std::string& what, const std::string& text, const std::string& got,
              const std::string& want) {
         if (++count <= 5) {
-            first += "  entry " + std::to_string(idx) + " (" + what + ") text=" +
-                     nlohmann::json(python_replace(text)).dump() + "\n    got:  " + got +
-                     "\n    want: " + want + "\n";
+            first += "  entry " + std::to_string(idx) + " (" + what +
+                     ") text=" + nlohmann::json(python_replace(text)).dump() +
+                     "\n    got:  " + got + "\n    want: " + want + "\n";
         }
     }
 };
@@ -144,7 +144,8 @@ void check_against_golden(const Tokenizer& tok, const std::string& name) {
         }
     }
     EXPECT_EQ(mm.count, 0) << name << ": " << mm.count << " mismatches against HF tokenizers in "
-                           << corpus.size() << " entries:\n" << mm.first;
+                           << corpus.size() << " entries:\n"
+                           << mm.first;
     EXPECT_GT(roundtrips, 0);
 }
 
@@ -160,7 +161,8 @@ TEST_P(GoldenTest, MatchesHuggingFaceTokenizers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTokenizers, GoldenTest,
-                         ::testing::Values("gpt2", "qwen3", "deepseek_v3", "llama3", "stories260K"));
+                         ::testing::Values("gpt2", "qwen3", "deepseek_v3", "llama3",
+                                           "stories260K"));
 
 TEST(GoldenGguf, Stories260KGgufVocabularyMatchesItsTokenizerJsonTwin) {
     auto tok = Tokenizer::from_file((stories_dir() / "stories260K.gguf").string());

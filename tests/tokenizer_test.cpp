@@ -1,15 +1,15 @@
 // Unit tests of fingerprint/tokenizer: components against reference outputs (mini_cases.json and
 // chat_golden.json from testdata/gen/make_tokenizer_golden.py), UTF-8/NFC helpers, GGUF
 // vocabularies built byte by byte, vocabulary mapping, and every error path.
+#include "fingerprint/tokenizer/tokenizer.h"
+
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "fingerprint/model/gguf.h"
 #include "fingerprint/tokenizer/chat_template.h"
-#include "fingerprint/tokenizer/tokenizer.h"
 #include "fingerprint/tokenizer/unicode.h"
 #include "tests/util/test_util.h"
 
@@ -59,10 +59,10 @@ TEST(Unicode, SanitizeReplacesMaximalSubparts) {
 }
 
 TEST(Unicode, NfcComposesReordersAndKeepsCompatibilityCharacters) {
-    EXPECT_EQ(tok::nfc("e\xCC\x81"), "\xC3\xA9");                    // e + acute -> é
+    EXPECT_EQ(tok::nfc("e\xCC\x81"), "\xC3\xA9");                                 // e + acute -> é
     EXPECT_EQ(tok::nfc("\xE1\x84\x80\xE1\x85\xA1\xE1\x86\xA8"), "\xEA\xB0\x81");  // jamo -> 각
-    EXPECT_EQ(tok::nfc("\xE2\x84\xAB"), "\xC3\x85");                  // Å (U+212B) -> Å
-    EXPECT_EQ(tok::nfc("\xEF\xAC\x81"), "\xEF\xAC\x81");              // ﬁ unchanged
+    EXPECT_EQ(tok::nfc("\xE2\x84\xAB"), "\xC3\x85");      // Å (U+212B) -> Å
+    EXPECT_EQ(tok::nfc("\xEF\xAC\x81"), "\xEF\xAC\x81");  // ﬁ unchanged
     // d + dot above (230) + dot below (220) -> ḍ + dot above (reordered, then composed).
     EXPECT_EQ(tok::nfc("d\xCC\x87\xCC\xA3"), "\xE1\xB8\x8D\xCC\x87");
     EXPECT_EQ(tok::nfc("plain ascii"), "plain ascii");
@@ -218,7 +218,8 @@ TEST(Tokenizer, EncodeDecodeBasics) {
     EXPECT_THAT(*ids, ElementsAre(9707, 1879));
     EXPECT_THAT(*qwen->encode("", true), ElementsAre());
     auto stories = load_shared("stories260K");
-    EXPECT_THAT(*stories->encode("Hello world", true), ElementsAre(1, 346, 306, 414, 263, 304, 341));
+    EXPECT_THAT(*stories->encode("Hello world", true),
+                ElementsAre(1, 346, 306, 414, 263, 304, 341));
     const std::vector<int32_t> bad = {9707, 999999};
     EXPECT_THAT(qwen->decode(bad), StatusIs(StatusCode::kOutOfRange, "token id 999999"));
 }
@@ -240,8 +241,9 @@ TEST(Load, FileErrors) {
     write_text(dir / "tokenizer_config.json", "{\"bos_token\": ");
     EXPECT_THAT(Tokenizer::from_file(dir.path().string()),
                 StatusIs(StatusCode::kCorruptData, "tokenizer_config.json"));
-    write_text(dir / "tokenizer_config.json", "{\"bos_token\": \"a\", \"chat_template\": "
-                                              "[{\"name\": \"default\", \"template\": \"[INST]\"}]}");
+    write_text(dir / "tokenizer_config.json",
+               "{\"bos_token\": \"a\", \"chat_template\": "
+               "[{\"name\": \"default\", \"template\": \"[INST]\"}]}");
     auto t = Tokenizer::from_file(dir.path().string());
     MP_ASSERT_OK(t);
     EXPECT_EQ((*t)->bos_id(), 2);
@@ -256,14 +258,26 @@ TEST(Load, UnsupportedComponentsAreRejected) {
     };
     expect_unsupported([](Json& j) { j["model"]["type"] = "WordPiece"; },
                        "unsupported tokenizer component: model 'WordPiece'");
-    expect_unsupported([](Json& j) { j["normalizer"] = {{"type", "Lowercase"}}; },
-                       "unsupported tokenizer component: normalizer 'Lowercase'");
-    expect_unsupported([](Json& j) { j["pre_tokenizer"] = {{"type", "Whitespace"}}; },
-                       "unsupported tokenizer component: pre-tokenizer 'Whitespace'");
-    expect_unsupported([](Json& j) { j["decoder"] = {{"type", "WordPiece"}}; },
-                       "unsupported tokenizer component: decoder 'WordPiece'");
-    expect_unsupported([](Json& j) { j["post_processor"] = {{"type", "Custom"}}; },
-                       "unsupported tokenizer component: post-processor 'Custom'");
+    expect_unsupported(
+        [](Json& j) {
+            j["normalizer"] = {{"type", "Lowercase"}};
+        },
+        "unsupported tokenizer component: normalizer 'Lowercase'");
+    expect_unsupported(
+        [](Json& j) {
+            j["pre_tokenizer"] = {{"type", "Whitespace"}};
+        },
+        "unsupported tokenizer component: pre-tokenizer 'Whitespace'");
+    expect_unsupported(
+        [](Json& j) {
+            j["decoder"] = {{"type", "WordPiece"}};
+        },
+        "unsupported tokenizer component: decoder 'WordPiece'");
+    expect_unsupported(
+        [](Json& j) {
+            j["post_processor"] = {{"type", "Custom"}};
+        },
+        "unsupported tokenizer component: post-processor 'Custom'");
     expect_unsupported([](Json& j) { j["model"]["dropout"] = 0.1; }, "BPE dropout");
     expect_unsupported([](Json& j) { j["model"]["continuing_subword_prefix"] = "##"; },
                        "continuing_subword_prefix");
@@ -285,14 +299,15 @@ TEST(Load, UnsupportedComponentsAreRejected) {
         "Split behavior 'Sideways'");
     expect_unsupported(
         [](Json& j) {
-            j["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "_"},
-                                  {"prepend_scheme", "sometimes"}};
+            j["pre_tokenizer"] = {
+                {"type", "Metaspace"}, {"replacement", "_"}, {"prepend_scheme", "sometimes"}};
         },
         "prepend_scheme 'sometimes'");
 }
 
 TEST(Load, CorruptModelsAreRejected) {
-    const auto expect_corrupt = [](const std::function<void(Json&)>& patch, const std::string& msg) {
+    const auto expect_corrupt = [](const std::function<void(Json&)>& patch,
+                                   const std::string& msg) {
         EXPECT_THAT(Tokenizer::from_json(mini_json(patch), "", "t.json"),
                     StatusIs(StatusCode::kCorruptData, msg));
     };
@@ -312,19 +327,19 @@ TEST(Load, CorruptModelsAreRejected) {
     expect_corrupt([](Json& j) { j["model"]["vocab"]["a"] = "two"; }, "unexpected JSON structure");
     expect_corrupt(
         [](Json& j) {
-            j["post_processor"] = {{"type", "RobertaProcessing"},
-                                   {"cls", {"<cls>", 1}},
-                                   {"sep", {"a", 2}}};
+            j["post_processor"] = {
+                {"type", "RobertaProcessing"}, {"cls", {"<cls>", 1}}, {"sep", {"a", 2}}};
         },
         "post-processor token '<cls>'");
 }
 
 TEST(Load, TemplateAndRobertaPostProcessors) {
-    auto t = Tokenizer::from_json(
-        mini_json([](Json& j) {
-            j["post_processor"] = {{"type", "RobertaProcessing"}, {"cls", {"x", 12}}, {"sep", {"c", 4}}};
-        }),
-        "", "t.json");
+    auto t = Tokenizer::from_json(mini_json([](Json& j) {
+                                      j["post_processor"] = {{"type", "RobertaProcessing"},
+                                                             {"cls", {"x", 12}},
+                                                             {"sep", {"c", 4}}};
+                                  }),
+                                  "", "t.json");
     MP_ASSERT_OK(t);
     // The mini tokenizer's Metaspace prepends "▁": "ab" -> "▁ab" (id 11).
     EXPECT_THAT(*(*t)->encode("ab", true), ElementsAre(12, 11, 4));
@@ -416,7 +431,8 @@ TEST(Gguf, Errors) {
         g.str("general.architecture", "llama");
         auto f = g.parse();
         MP_ASSERT_OK(f);
-        EXPECT_THAT(Tokenizer::from_gguf(*f), StatusIs(StatusCode::kNotFound, "tokenizer.ggml.model"));
+        EXPECT_THAT(Tokenizer::from_gguf(*f),
+                    StatusIs(StatusCode::kNotFound, "tokenizer.ggml.model"));
     }
     {
         GgufBuilder g;

@@ -11,8 +11,8 @@ namespace modelprint::tok {
 
 namespace {
 bool is_word_byte(uint8_t c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '_' || c >= 0x80;
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+           c >= 0x80;
 }
 // Start of the run of whitespace that ends at `end` (added_vocabulary.rs space_leftmost_at_end).
 size_t whitespace_run_start(std::string_view s, size_t end) {

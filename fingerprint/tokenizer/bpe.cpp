@@ -2,9 +2,9 @@
 // (BPE::merge_word, BPE::tokenize_with_cache) and models/bpe/word.rs (Word::merge_all).
 #include "fingerprint/tokenizer/bpe.h"
 
-#include <queue>
-
 #include <fmt/format.h>
+
+#include <queue>
 
 #include "fingerprint/tokenizer/unicode.h"
 
@@ -54,9 +54,9 @@ Result<std::unique_ptr<BpeModel>> BpeModel::build(
         }
         // A pair listed twice keeps its last rank: the reference collects merges into a
         // HashMap, where the later insert wins.
-        m->merges_.insert_or_assign(pair_key(ia->second, ib->second),
-                                    std::pair<int32_t, int32_t>(static_cast<int32_t>(rank),
-                                                                inew->second));
+        m->merges_.insert_or_assign(
+            pair_key(ia->second, ib->second),
+            std::pair<int32_t, int32_t>(static_cast<int32_t>(rank), inew->second));
     }
     m->byte_ids_.fill(-1);
     for (int b = 0; b < 256; ++b) {
@@ -110,9 +110,9 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
     if (cacheable) {
         std::unique_lock lock(cache_mu_, std::try_to_lock);
         if (lock.owns_lock() && cache_.size() < kCacheCapacity) {
-            cache_.emplace(std::string(word),
-                           std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first),
-                                                out.end()));
+            cache_.emplace(
+                std::string(word),
+                std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()));
         }
     }
 }

@@ -59,7 +59,7 @@ private:
     void merge_word(std::string_view word, std::vector<int32_t>& out) const;
 
     VocabMap vocab_;
-    std::vector<std::string> tokens_;    // id -> token ("" for holes)
+    std::vector<std::string> tokens_;  // id -> token ("" for holes)
     std::vector<bool> has_token_;
     std::unordered_map<uint64_t, std::pair<int32_t, int32_t>> merges_;  // (a,b) -> (rank, new id)
     std::array<int32_t, 256> byte_ids_{};  // <0xXX> ids, -1 when absent

@@ -12,8 +12,9 @@ namespace {
 
 // Python str.strip() / Jinja trim over ASCII whitespace and the common Unicode spaces.
 std::string strip(std::string_view s) {
-    const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-                                        c == '\v' || c == '\f'; };
+    const auto ws = [](char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
+    };
     size_t b = 0, e = s.size();
     while (b < e && ws(s[b])) ++b;
     while (e > b && ws(s[e - 1])) --e;
@@ -22,20 +23,27 @@ std::string strip(std::string_view s) {
 
 Status check_role(const ChatMessage& m, ChatFormat f) {
     if (m.role == "system" || m.role == "user" || m.role == "assistant") return Status::ok_status();
-    return invalid_argument("chat format {}: unsupported message role '{}' (system, user, assistant)",
-                            chat_format_name(f), m.role);
+    return invalid_argument(
+        "chat format {}: unsupported message role '{}' (system, user, assistant)",
+        chat_format_name(f), m.role);
 }
 
 }  // namespace
 
 std::string_view chat_format_name(ChatFormat f) {
     switch (f) {
-        case ChatFormat::kNone: return "none";
-        case ChatFormat::kChatML: return "chatml";
-        case ChatFormat::kLlama3: return "llama3";
-        case ChatFormat::kLlama2: return "llama2";
-        case ChatFormat::kMistral: return "mistral";
-        case ChatFormat::kDeepSeek: return "deepseek";
+        case ChatFormat::kNone:
+            return "none";
+        case ChatFormat::kChatML:
+            return "chatml";
+        case ChatFormat::kLlama3:
+            return "llama3";
+        case ChatFormat::kLlama2:
+            return "llama2";
+        case ChatFormat::kMistral:
+            return "mistral";
+        case ChatFormat::kDeepSeek:
+            return "deepseek";
     }
     return "none";
 }
@@ -80,7 +88,8 @@ Result<ChatTemplate> ChatTemplate::select(const Tokenizer& tok, std::string_view
         }
         if (!f) {
             return invalid_argument(
-                "unknown chat template '{}' (none, auto, chatml, llama3, llama2, mistral, deepseek)",
+                "unknown chat template '{}' (none, auto, chatml, llama3, llama2, mistral, "
+                "deepseek)",
                 name);
         }
     }
@@ -125,10 +134,16 @@ Result<std::string> ChatTemplate::apply(std::span<const ChatMessage> messages,
             for (const auto& m : messages) {
                 if (m.role == "user") out += "<\xEF\xBD\x9CUser\xEF\xBD\x9C>" + m.content;
                 if (m.role == "assistant") {
-                    out += "<\xEF\xBD\x9C" "Assistant\xEF\xBD\x9C>" + m.content + eos_;
+                    out +=
+                        "<\xEF\xBD\x9C"
+                        "Assistant\xEF\xBD\x9C>" +
+                        m.content + eos_;
                 }
             }
-            if (add_generation_prompt) out += "<\xEF\xBD\x9C" "Assistant\xEF\xBD\x9C>";
+            if (add_generation_prompt)
+                out +=
+                    "<\xEF\xBD\x9C"
+                    "Assistant\xEF\xBD\x9C>";
             return out;
         }
         case ChatFormat::kLlama2:
@@ -138,7 +153,8 @@ Result<std::string> ChatTemplate::apply(std::span<const ChatMessage> messages,
             bool has_system = false;
             if (!messages.empty() && messages[0].role == "system") {
                 if (format_ == ChatFormat::kMistral) {
-                    return invalid_argument("chat format mistral: a system message is not supported");
+                    return invalid_argument(
+                        "chat format mistral: a system message is not supported");
                 }
                 system = messages[0].content;
                 has_system = true;

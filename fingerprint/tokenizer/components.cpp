@@ -3,7 +3,8 @@
 //   normalizers/{unicode.rs (NFC), prepend.rs, replace.rs, strip.rs}
 //   pre_tokenizers/{split.rs, byte_level.rs, digits.rs, metaspace.rs}
 //   tokenizer/normalizer.rs (NormalizedString::split, SplitDelimiterBehavior), pattern.rs
-//   decoders/{byte_level.rs, byte_fallback.rs, fuse.rs, strip.rs, metaspace.rs}, normalizers/replace.rs
+//   decoders/{byte_level.rs, byte_fallback.rs, fuse.rs, strip.rs, metaspace.rs},
+//   normalizers/replace.rs
 // Empty pieces are dropped after every split (PreTokenizedString::split does the same).
 #include "fingerprint/tokenizer/components.h"
 
@@ -79,7 +80,9 @@ Status split_pieces(std::vector<PreToken>& pieces, const Regex& re, SplitBehavio
 Result<std::string> normalize(const std::vector<NormalizerStep>& steps, std::string text) {
     for (const auto& st : steps) {
         switch (st.kind) {
-            case NormalizerStep::Kind::kNfc: text = nfc(text); break;
+            case NormalizerStep::Kind::kNfc:
+                text = nfc(text);
+                break;
             case NormalizerStep::Kind::kPrepend:
                 if (!text.empty()) text = st.text + text;
                 break;
@@ -194,7 +197,8 @@ Status pre_tokenize(const std::vector<PreTokenizerStep>& steps, std::vector<PreT
                         if (p.text.empty() || p.text[0] != ' ') p.text.insert(0, 1, ' ');
                     }
                 }
-                if (st.regex) MP_TRY(split_pieces(pieces, *st.regex, SplitBehavior::kIsolated, false));
+                if (st.regex)
+                    MP_TRY(split_pieces(pieces, *st.regex, SplitBehavior::kIsolated, false));
                 std::string mapped;
                 for (auto& p : pieces) {
                     byte_level_encode(p.text, mapped);
@@ -203,15 +207,16 @@ Status pre_tokenize(const std::vector<PreTokenizerStep>& steps, std::vector<PreT
                 break;
             }
             case PreTokenizerStep::Kind::kDigits:
-                MP_TRY(split_pieces(pieces, *st.regex,
-                                    st.individual_digits ? SplitBehavior::kIsolated
-                                                         : SplitBehavior::kContiguous,
-                                    false));
+                MP_TRY(split_pieces(
+                    pieces, *st.regex,
+                    st.individual_digits ? SplitBehavior::kIsolated : SplitBehavior::kContiguous,
+                    false));
                 break;
             case PreTokenizerStep::Kind::kMetaspace: {
                 for (auto& p : pieces) {
                     p.text = replace_all(p.text, " ", st.replacement);
-                    const bool starts = p.text.compare(0, st.replacement.size(), st.replacement) == 0;
+                    const bool starts =
+                        p.text.compare(0, st.replacement.size(), st.replacement) == 0;
                     if (!starts && (st.prepend_scheme == PrependScheme::kAlways ||
                                     (st.prepend_scheme == PrependScheme::kFirst && p.at_start))) {
                         p.text.insert(0, st.replacement);
@@ -254,7 +259,8 @@ std::string decode_chain(const std::vector<DecoderStep>& steps, std::vector<std:
                     if (is_valid_utf8(pending)) {
                         out.push_back(pending);
                     } else {
-                        for (size_t i = 0; i < pending.size(); ++i) out.emplace_back("\xEF\xBF\xBD");
+                        for (size_t i = 0; i < pending.size(); ++i)
+                            out.emplace_back("\xEF\xBF\xBD");
                     }
                     pending.clear();
                 };
@@ -288,9 +294,8 @@ std::string decode_chain(const std::vector<DecoderStep>& steps, std::vector<std:
                     // (one character), counted in characters.
                     const std::string& c = st.content;
                     size_t b = 0, e = t.size();
-                    for (size_t k = 0; k < st.start && b + c.size() <= e &&
-                                       t.compare(b, c.size(), c) == 0;
-                         ++k) {
+                    for (size_t k = 0;
+                         k < st.start && b + c.size() <= e && t.compare(b, c.size(), c) == 0; ++k) {
                         b += c.size();
                     }
                     for (size_t k = 0; k < st.stop && e >= b + c.size() &&
@@ -303,8 +308,8 @@ std::string decode_chain(const std::vector<DecoderStep>& steps, std::vector<std:
                 break;
             case DecoderStep::Kind::kMetaspace:
                 for (size_t i = 0; i < tokens.size(); ++i) {
-                    tokens[i] = replace_all(tokens[i], st.replacement,
-                                            (i == 0 && st.prepend) ? "" : " ");
+                    tokens[i] =
+                        replace_all(tokens[i], st.replacement, (i == 0 && st.prepend) ? "" : " ");
                 }
                 break;
         }

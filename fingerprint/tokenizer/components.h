@@ -45,7 +45,7 @@ struct PreTokenizerStep {
     std::shared_ptr<const Regex> regex;
     SplitBehavior behavior = SplitBehavior::kIsolated;
     bool invert = false;
-    bool add_prefix_space = false;  // ByteLevel
+    bool add_prefix_space = false;   // ByteLevel
     bool individual_digits = false;  // Digits
     std::string replacement;         // Metaspace (one character)
     PrependScheme prepend_scheme = PrependScheme::kAlways;

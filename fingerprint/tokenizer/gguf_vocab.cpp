@@ -110,12 +110,11 @@ std::vector<std::pair<std::string, std::string>> generate_merges(
             const auto l = vocab.find(std::string_view(piece).substr(0, i));
             const auto r = vocab.find(std::string_view(piece).substr(i));
             if (l == vocab.end() || r == vocab.end()) continue;
-            local.push_back(M{l->second, r->second, scores[id], char_count(l->first),
-                              char_count(r->first)});
+            local.push_back(
+                M{l->second, r->second, scores[id], char_count(l->first), char_count(r->first)});
         }
-        std::stable_sort(local.begin(), local.end(), [](const M& a, const M& b) {
-            return a.l != b.l ? a.l < b.l : a.r < b.r;
-        });
+        std::stable_sort(local.begin(), local.end(),
+                         [](const M& a, const M& b) { return a.l != b.l ? a.l < b.l : a.r < b.r; });
         all.insert(all.end(), local.begin(), local.end());
     }
     std::stable_sort(all.begin(), all.end(), [](const M& a, const M& b) {
@@ -225,9 +224,10 @@ Result<std::unique_ptr<TokenizerData>> load_gguf_vocab(const GgufFile& g, std::s
         return corrupt_data("{}: tokenizer.ggml.tokens has {} entries (need 1 to {})", what, n,
                             size_t{1} << 30);
     }
-    MP_ASSIGN_OR_RETURN(auto types, (number_array<int32_t>(
-                                        g, "tokenizer.ggml.token_type", n, what,
-                                        [](const GgufValue& e, std::string_view k) { return e.as_int(k); })));
+    MP_ASSIGN_OR_RETURN(auto types,
+                        (number_array<int32_t>(
+                            g, "tokenizer.ggml.token_type", n, what,
+                            [](const GgufValue& e, std::string_view k) { return e.as_int(k); })));
     if (types.empty()) types.assign(n, 1);
     auto d = std::make_unique<TokenizerData>();
     d->source = std::string(what);
@@ -238,9 +238,11 @@ Result<std::unique_ptr<TokenizerData>> load_gguf_vocab(const GgufFile& g, std::s
     BpeOptions opt;
     std::vector<std::pair<std::string, std::string>> merges;
     if (model == "llama") {
-        MP_ASSIGN_OR_RETURN(auto scores, (number_array<double>(
-                                             g, "tokenizer.ggml.scores", n, what,
-                                             [](const GgufValue& e, std::string_view k) { return e.as_float(k); })));
+        MP_ASSIGN_OR_RETURN(auto scores,
+                            (number_array<double>(g, "tokenizer.ggml.scores", n, what,
+                                                  [](const GgufValue& e, std::string_view k) {
+                                                      return e.as_float(k);
+                                                  })));
         if (scores.empty()) {
             return not_found("{}: tokenizer.ggml.scores is missing (needed for a llama vocabulary)",
                              what);
@@ -264,8 +266,8 @@ Result<std::unique_ptr<TokenizerData>> load_gguf_vocab(const GgufFile& g, std::s
         for (const auto& s : lines) {
             const size_t sp = s.find(' ');
             if (sp == std::string::npos || s.find(' ', sp + 1) != std::string::npos) {
-                return corrupt_data("{}: merge '{}' is not two tokens separated by one space",
-                                    what, s);
+                return corrupt_data("{}: merge '{}' is not two tokens separated by one space", what,
+                                    s);
             }
             merges.emplace_back(s.substr(0, sp), s.substr(sp + 1));
         }

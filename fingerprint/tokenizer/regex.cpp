@@ -22,9 +22,8 @@ Result<std::shared_ptr<const Regex>> Regex::compile(std::string_view pattern,
                                                     std::string_view what) {
     int err = 0;
     PCRE2_SIZE err_off = 0;
-    pcre2_code* code =
-        pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                      PCRE2_UTF | PCRE2_UCP, &err, &err_off, nullptr);
+    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                     PCRE2_UTF | PCRE2_UCP, &err, &err_off, nullptr);
     if (code == nullptr) {
         PCRE2_UCHAR buf[256];
         pcre2_get_error_message(err, buf, sizeof(buf));
@@ -47,8 +46,8 @@ Result<std::vector<std::pair<size_t, size_t>>> Regex::find_all(std::string_view 
     size_t pos = 0;
     Status status;
     while (pos <= subject.size()) {
-        const int rc = pcre2_match(impl_->code, s, subject.size(), pos, PCRE2_NO_UTF_CHECK, md,
-                                   nullptr);
+        const int rc =
+            pcre2_match(impl_->code, s, subject.size(), pos, PCRE2_NO_UTF_CHECK, md, nullptr);
         if (rc == PCRE2_ERROR_NOMATCH) break;
         if (rc < 0) {
             PCRE2_UCHAR buf[256];

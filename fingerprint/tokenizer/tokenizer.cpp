@@ -114,9 +114,9 @@ Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text,
             ids.push_back(seg.id);
             continue;
         }
-        MP_ASSIGN_OR_RETURN(std::string norm,
-                            tok::normalize(d_->normalizers,
-                                           clean.substr(seg.begin, seg.end - seg.begin)));
+        MP_ASSIGN_OR_RETURN(
+            std::string norm,
+            tok::normalize(d_->normalizers, clean.substr(seg.begin, seg.end - seg.begin)));
         std::vector<tok::TextSegment> subs;
         if (d_->normalized_matcher.empty()) {
             subs.push_back(tok::TextSegment{0, norm.size(), -1});
@@ -236,9 +236,9 @@ bool Tokenizer::config_adds_bos() const { return d_->config_add_bos; }
 const std::string& Tokenizer::chat_template_source() const { return d_->chat_template; }
 
 std::string Tokenizer::describe() const {
-    const char* kind = d_->byte_level ? "byte-level BPE"
+    const char* kind = d_->byte_level                       ? "byte-level BPE"
                        : d_->model->options().byte_fallback ? "SentencePiece BPE (byte fallback)"
-                                                           : "BPE";
+                                                            : "BPE";
     return fmt::format("{} from {}: {} ids, {} merges, {} added tokens", kind, d_->source,
                        vocab_size(), d_->model->merge_count(), d_->added.size());
 }

@@ -52,7 +52,8 @@ public:
     // Token ids of `text`; add_special_tokens applies the post-processor (e.g. BOS), exactly as
     // tokenizers' Tokenizer.encode(text, add_special_tokens=...). Special tokens written in the
     // text are always recognised.
-    Result<std::vector<int32_t>> encode(std::string_view text, bool add_special_tokens = true) const;
+    Result<std::vector<int32_t>> encode(std::string_view text,
+                                        bool add_special_tokens = true) const;
     // Text of `ids` (Tokenizer.decode); kOutOfRange names an id the vocabulary lacks.
     Result<std::string> decode(std::span<const int32_t> ids, bool skip_special = false) const;
 

@@ -23,8 +23,8 @@ struct TokenizerData {
     std::vector<DecoderStep> decoders;
     std::unique_ptr<BpeModel> model;
 
-    std::vector<AddedToken> added;                      // in file order
-    std::unordered_map<int32_t, size_t> added_by_id;    // id -> index in `added`
+    std::vector<AddedToken> added;                    // in file order
+    std::unordered_map<int32_t, size_t> added_by_id;  // id -> index in `added`
     VocabMap added_by_content;
     TokenMatcher raw_matcher;         // normalized == false
     TokenMatcher normalized_matcher;  // normalized == true (patterns normalized)
@@ -32,7 +32,7 @@ struct TokenizerData {
     // Post-processor for a single sequence: ids around the text's ids.
     std::vector<int32_t> prefix_ids, suffix_ids;
 
-    bool byte_level = false;  // model tokens are written in the GPT-2 byte alphabet
+    bool byte_level = false;   // model tokens are written in the GPT-2 byte alphabet
     std::string space_symbol;  // "▁" when the model writes spaces that way (SentencePiece)
     std::optional<int32_t> bos, eos;
     bool config_add_bos = false;

@@ -22,8 +22,9 @@ Status unsupported_component(std::string_view kind, const Json& j, std::string_v
 }
 
 std::string type_of(const Json& j) {
-    return j.is_object() && j.contains("type") && j["type"].is_string() ? j["type"].get<std::string>()
-                                                                         : std::string();
+    return j.is_object() && j.contains("type") && j["type"].is_string()
+               ? j["type"].get<std::string>()
+               : std::string();
 }
 
 bool get_bool(const Json& j, const char* key, bool dflt) {
@@ -102,12 +103,19 @@ Status parse_pre_tokenizer(const Json& j, std::string_view what,
         st.kind = PreTokenizerStep::Kind::kSplit;
         MP_ASSIGN_OR_RETURN(st.regex, pattern_regex(j.at("pattern"), what));
         const auto b = j.at("behavior").get<std::string>();
-        if (b == "Removed") st.behavior = SplitBehavior::kRemoved;
-        else if (b == "Isolated") st.behavior = SplitBehavior::kIsolated;
-        else if (b == "MergedWithPrevious") st.behavior = SplitBehavior::kMergedWithPrevious;
-        else if (b == "MergedWithNext") st.behavior = SplitBehavior::kMergedWithNext;
-        else if (b == "Contiguous") st.behavior = SplitBehavior::kContiguous;
-        else return unsupported("unsupported tokenizer component: Split behavior '{}' in {}", b, what);
+        if (b == "Removed")
+            st.behavior = SplitBehavior::kRemoved;
+        else if (b == "Isolated")
+            st.behavior = SplitBehavior::kIsolated;
+        else if (b == "MergedWithPrevious")
+            st.behavior = SplitBehavior::kMergedWithPrevious;
+        else if (b == "MergedWithNext")
+            st.behavior = SplitBehavior::kMergedWithNext;
+        else if (b == "Contiguous")
+            st.behavior = SplitBehavior::kContiguous;
+        else
+            return unsupported("unsupported tokenizer component: Split behavior '{}' in {}", b,
+                               what);
         st.invert = get_bool(j, "invert", false);
     } else if (type == "ByteLevel") {
         st.kind = PreTokenizerStep::Kind::kByteLevel;
@@ -143,7 +151,8 @@ Status parse_decoder(const Json& j, std::string_view what, std::vector<DecoderSt
     } else if (type == "Replace") {
         st.kind = DecoderStep::Kind::kReplace;
         const Json& p = j.at("pattern");
-        if (!p.contains("String")) return unsupported_component("decoder (Replace with Regex)", j, what);
+        if (!p.contains("String"))
+            return unsupported_component("decoder (Replace with Regex)", j, what);
         st.pattern = p["String"].get<std::string>();
         st.content = j.at("content").get<std::string>();
     } else if (type == "ByteFallback") {

@@ -163,8 +163,8 @@ constexpr uint32_t kSCount = kLCount * kNCount;
 uint8_t ccc_of(uint32_t cp) {
     if (cp < 0x300) return 0;
     const auto* end = std::end(kCcc);
-    const auto* it = std::lower_bound(std::begin(kCcc), end, cp,
-                                      [](const uint32_t (&row)[2], uint32_t v) { return row[0] < v; });
+    const auto* it = std::lower_bound(
+        std::begin(kCcc), end, cp, [](const uint32_t(&row)[2], uint32_t v) { return row[0] < v; });
     return (it != end && (*it)[0] == cp) ? static_cast<uint8_t>((*it)[1]) : 0;
 }
 
@@ -178,9 +178,9 @@ void decompose(uint32_t cp, std::vector<uint32_t>& out) {
     }
     if (cp >= 0xC0) {
         const auto* end = std::end(kDecomp);
-        const auto* it = std::lower_bound(
-            std::begin(kDecomp), end, cp,
-            [](const uint32_t (&row)[3], uint32_t v) { return row[0] < v; });
+        const auto* it =
+            std::lower_bound(std::begin(kDecomp), end, cp,
+                             [](const uint32_t(&row)[3], uint32_t v) { return row[0] < v; });
         if (it != end && (*it)[0] == cp) {
             decompose((*it)[1], out);
             if ((*it)[2] != 0) decompose((*it)[2], out);
@@ -200,11 +200,11 @@ uint32_t compose(uint32_t a, uint32_t b) {
         return a + (b - kTBase);
     }
     const auto* end = std::end(kCompose);
-    const auto* it = std::lower_bound(std::begin(kCompose), end, std::pair<uint32_t, uint32_t>{a, b},
-                                      [](const uint32_t (&row)[3], std::pair<uint32_t, uint32_t> v) {
-                                          return row[0] != v.first ? row[0] < v.first
-                                                                   : row[1] < v.second;
-                                      });
+    const auto* it =
+        std::lower_bound(std::begin(kCompose), end, std::pair<uint32_t, uint32_t>{a, b},
+                         [](const uint32_t(&row)[3], std::pair<uint32_t, uint32_t> v) {
+                             return row[0] != v.first ? row[0] < v.first : row[1] < v.second;
+                         });
     return (it != end && (*it)[0] == a && (*it)[1] == b) ? (*it)[2] : 0;
 }
 }  // namespace
