@@ -82,6 +82,8 @@ TEST(DTypeTest, ParseAndSizes) {
     EXPECT_THAT(dtype_nbytes(DType::kF64, uint64_t{1} << 62), StatusIs(StatusCode::kCorruptData, "overflows"));
     EXPECT_EQ(*dtype_from_gguf(12), DType::kQ4_K);
     EXPECT_EQ(*dtype_from_gguf(30), DType::kBF16);
+    EXPECT_EQ(*dtype_from_gguf(27), DType::kI64);
+    EXPECT_EQ(*dtype_from_gguf(28), DType::kF64);
     EXPECT_THAT(dtype_from_gguf(99), StatusIs(StatusCode::kUnsupported, "GGUF tensor type 99"));
 }
 

@@ -54,12 +54,12 @@ struct GgufId {
     DType dtype;
 };
 // ggml_type enum values (ggml.h).
-constexpr std::array<GgufId, 18> kGguf = {{
+constexpr std::array<GgufId, 20> kGguf = {{
     {0, DType::kF32}, {1, DType::kF16}, {2, DType::kQ4_0}, {3, DType::kQ4_1},
     {6, DType::kQ5_0}, {7, DType::kQ5_1}, {8, DType::kQ8_0}, {9, DType::kQ8_1},
     {10, DType::kQ2_K}, {11, DType::kQ3_K}, {12, DType::kQ4_K}, {13, DType::kQ5_K},
     {14, DType::kQ6_K}, {15, DType::kQ8_K}, {24, DType::kI8}, {25, DType::kI16},
-    {26, DType::kI32}, {30, DType::kBF16},
+    {26, DType::kI32}, {27, DType::kI64}, {28, DType::kF64}, {30, DType::kBF16},
 }};
 
 float bits_to_f32(uint32_t b) {
