@@ -1,0 +1,471 @@
+// Behaviour evidence between two participants and its calibration (see behavior_compare.h).
+#include "forensics/behavior_compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "fingerprint/base/json.h"
+#include "fingerprint/model/model.h"
+#include "fingerprint/tokenizer/tokenizer.h"
+#include "fingerprint/transcript.h"
+
+namespace modelprint {
+
+BehaviorParticipant::BehaviorParticipant() = default;
+BehaviorParticipant::~BehaviorParticipant() {
+    // The runner refers to the backend and tokenizer, the backend to the model: free in order.
+    runner.reset();
+    backend.reset();
+    tokenizer.reset();
+    model.reset();
+}
+
+const BehaviorStat* BehaviorEvidence::stat(std::string_view n) const {
+    for (const auto& s : stats) {
+        if (s.name == n) return &s;
+    }
+    return nullptr;
+}
+
+Result<std::unique_ptr<BehaviorParticipant>> open_participant(const std::string& path,
+                                                              const ProbeSet& probes,
+                                                              DeviceKind device,
+                                                              const BehaviorPrintOptions& options,
+                                                              const BehaviorPrint* cached) {
+    auto p = std::make_unique<BehaviorParticipant>();
+    p->name = path;
+    if (is_transcript_path(path)) {
+        p->kind = "transcript";
+        MP_ASSIGN_OR_RETURN(Transcript t, load_transcript(path));
+        MP_ASSIGN_OR_RETURN(p->outputs, output_print_from_transcript(probes, t));
+        return p;
+    }
+    p->kind = "model";
+    MP_ASSIGN_OR_RETURN(p->model, Model::open(path));
+    MP_ASSIGN_OR_RETURN(p->tokenizer, load_model_tokenizer(*p->model));
+    MP_ASSIGN_OR_RETURN(p->backend, make_backend(*p->model, device));
+    MP_ASSIGN_OR_RETURN(p->runner,
+                        ProbeRunner::create(*p->backend, *p->tokenizer,
+                                            p->model->config().vocab_size, options.chat_template));
+    if (cached != nullptr && cached->probe_digest == probes.digest) {
+        p->print = *cached;
+    } else {
+        MP_ASSIGN_OR_RETURN(BehaviorPrint bp, compute_behavior_print(*p->model, *p->backend,
+                                                                     *p->tokenizer, probes, options));
+        p->print = std::move(bp);
+    }
+    p->outputs = p->print->outputs;
+    return p;
+}
+
+std::unique_ptr<BehaviorParticipant> participant_from_print(std::string name, BehaviorPrint print) {
+    auto p = std::make_unique<BehaviorParticipant>();
+    p->name = std::move(name);
+    p->kind = "fingerprint";
+    p->outputs = print.outputs;
+    p->print = std::move(print);
+    return p;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Panel
+
+BehaviorPanel::BehaviorPanel(const ProbeSet& probes) : probes_(probes) {}
+BehaviorPanel::~BehaviorPanel() = default;
+
+size_t BehaviorPanel::add(std::unique_ptr<BehaviorParticipant> p) {
+    parts_.push_back(std::move(p));
+    return parts_.size() - 1;
+}
+
+Result<const std::vector<ResponseScore>*> BehaviorPanel::scores(size_t c, size_t r,
+                                                                const BehaviorOptions& o) {
+    if (c >= parts_.size() || r >= parts_.size()) {
+        return invalid_argument("panel: participant {} or {} out of range (size {})", c, r,
+                                parts_.size());
+    }
+    auto key = std::make_pair(c, r);
+    auto it = cache_.find(key);
+    if (it == cache_.end()) {
+        BehaviorParticipant& cand = *parts_[c];
+        if (!cand.can_score()) {
+            return failed_precondition("{} is a {} and cannot score text", cand.name, cand.kind);
+        }
+        const OutputPrint& out = parts_[r]->outputs;
+        auto s = cand.runner->score(probes_, out.responses, out.present, o.max_score_tokens,
+                                    o.batch);
+        if (!s.ok()) {
+            return s.status().with_context(
+                fmt::format("scoring {}'s responses with {}", parts_[r]->name, cand.name));
+        }
+        it = cache_.emplace(key, std::move(s).value()).first;
+    }
+    return &it->second;
+}
+
+Result<std::optional<double>> BehaviorPanel::loglik(size_t c, size_t r, const BehaviorOptions& o) {
+    MP_ASSIGN_OR_RETURN(const std::vector<ResponseScore>* s, scores(c, r, o));
+    double sum = 0.0;
+    int64_t n = 0;
+    for (const auto& x : *s) {
+        if (x.tokens > 0) {
+            sum += x.mean();
+            ++n;
+        }
+    }
+    if (n == 0) return std::optional<double>();
+    return std::optional<double>(sum / static_cast<double>(n));
+}
+
+Result<DirectionalXl> BehaviorPanel::cross_likelihood(size_t c, size_t r,
+                                                      const std::vector<size_t>& responders,
+                                                      const BehaviorOptions& o) {
+    DirectionalXl d;
+    d.candidate = parts_.at(c)->name;
+    d.reference = parts_.at(r)->name;
+    if (!parts_[c]->can_score()) return d;
+    MP_ASSIGN_OR_RETURN(std::optional<double> s_r, loglik(c, r, o));
+    if (!s_r) return d;
+    std::vector<double> bg;
+    std::vector<const std::vector<ResponseScore>*> bg_scores;
+    for (size_t k : responders) {
+        if (k == c || k == r) continue;
+        MP_ASSIGN_OR_RETURN(std::optional<double> s_k, loglik(c, k, o));
+        if (!s_k) continue;
+        bg.push_back(*s_k);
+        MP_ASSIGN_OR_RETURN(const std::vector<ResponseScore>* ps, scores(c, k, o));
+        bg_scores.push_back(ps);
+    }
+    d.loglik = *s_r;
+    d.responders = bg.size();
+    if (bg.size() < 2) return d;  // no spread to judge against
+    double mean = 0.0;
+    for (double v : bg) mean += v;
+    mean /= static_cast<double>(bg.size());
+    double ss = 0.0;
+    for (double v : bg) ss += (v - mean) * (v - mean);
+    const double sd = std::sqrt(ss / static_cast<double>(bg.size() - 1));
+    d.background_mean = mean;
+    d.background_sd = sd;
+    if (!(sd > 0)) return d;
+    d.z = (*s_r - mean) / sd;
+    d.available = true;
+    // Per-probe ranks of r among r and the background responders (probes all of them answered).
+    MP_ASSIGN_OR_RETURN(const std::vector<ResponseScore>* sr, scores(c, r, o));
+    std::vector<int> ranks;
+    for (size_t i = 0; i < sr->size(); ++i) {
+        if ((*sr)[i].tokens == 0) continue;
+        bool all = true;
+        int rank = 0;
+        for (const auto* ps : bg_scores) {
+            if ((*ps)[i].tokens == 0) {
+                all = false;
+                break;
+            }
+            rank += (*ps)[i].mean() < (*sr)[i].mean() ? 1 : 0;
+        }
+        if (all) ranks.push_back(rank);
+    }
+    d.rank_probes = static_cast<int64_t>(ranks.size());
+    d.rank_p = rank_sum_p(ranks, static_cast<int>(bg_scores.size()));
+    return d;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pair statistics
+
+namespace {
+
+struct PairRaw {
+    DirectionalXl ba, ab;  // b <- a, a <- b
+    std::optional<LogitSimilarity> logits;
+    std::optional<CkaMatrix> cka;
+    OutputSimilarity outputs;
+};
+
+Result<PairRaw> pair_raw(BehaviorPanel& panel, size_t a, size_t b, const std::vector<size_t>& universe,
+                         const BehaviorOptions& o) {
+    PairRaw r;
+    MP_ASSIGN_OR_RETURN(r.ba, panel.cross_likelihood(b, a, universe, o));
+    MP_ASSIGN_OR_RETURN(r.ab, panel.cross_likelihood(a, b, universe, o));
+    BehaviorParticipant& pa = panel.at(a);
+    BehaviorParticipant& pb = panel.at(b);
+    if (pa.print && pb.print) {
+        r.logits = logit_similarity(pa.print->logits, pb.print->logits);
+        if (r.logits->positions == 0) r.logits.reset();
+        auto c = cka_matrix(pa.print->logits, pb.print->logits);
+        if (c.ok()) r.cka = std::move(c).value();
+    }
+    r.outputs = output_similarity(pa.outputs, pb.outputs);
+    return r;
+}
+
+// The pair's cross-likelihood statistic given which directions the tested pair has.
+std::optional<double> xl_stat(const PairRaw& r, bool use_ba, bool use_ab) {
+    std::optional<double> v;
+    if (use_ba && r.ba.available) v = r.ba.z;
+    if (use_ab && r.ab.available) v = v ? std::max(*v, r.ab.z) : r.ab.z;
+    return v;
+}
+
+}  // namespace
+
+Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t b,
+                                          const BehaviorOptions& options) {
+    if (a >= panel.size() || b >= panel.size() || a == b) {
+        return invalid_argument("compare_behavior: participants {} and {} (panel of {})", a, b,
+                                panel.size());
+    }
+    BehaviorEvidence e;
+    e.a = panel.at(a).name;
+    e.b = panel.at(b).name;
+    e.probe_set = panel.probes().name;
+    e.probe_digest = panel.probes().digest;
+    std::vector<size_t> bg = options.background;
+    if (bg.empty()) {
+        for (size_t i = 0; i < panel.size(); ++i) {
+            if (i != a && i != b) bg.push_back(i);
+        }
+    }
+    for (size_t i : bg) {
+        if (i >= panel.size() || i == a || i == b) {
+            return invalid_argument("compare_behavior: background participant {} is a or b or out "
+                                    "of range", i);
+        }
+        e.background.push_back(panel.at(i).name);
+    }
+    std::vector<size_t> universe = bg;
+    universe.push_back(a);
+    universe.push_back(b);
+    std::vector<std::pair<size_t, size_t>> nulls = options.null_pairs;
+    if (nulls.empty()) {
+        for (size_t i = 0; i < universe.size(); ++i) {
+            for (size_t j = i + 1; j < universe.size(); ++j) {
+                const size_t x = universe[i], y = universe[j];
+                if ((x == a && y == b) || (x == b && y == a)) continue;
+                nulls.emplace_back(x, y);
+            }
+        }
+    }
+    e.null_pairs = nulls.size();
+
+    MP_ASSIGN_OR_RETURN(PairRaw raw, pair_raw(panel, a, b, universe, options));
+    e.xl_b_given_a = raw.ba;
+    e.xl_a_given_b = raw.ab;
+    e.has_logits = raw.logits.has_value();
+    if (raw.logits) e.logits = *raw.logits;
+    e.cka = raw.cka;
+    e.outputs = raw.outputs;
+    {
+        const auto ca = claimed_entities(panel.at(a).outputs);
+        const auto cb = claimed_entities(panel.at(b).outputs);
+        e.claims_a = ca;
+        e.claims_b = cb;
+        std::set_intersection(ca.begin(), ca.end(), cb.begin(), cb.end(),
+                              std::back_inserter(e.claims_shared));
+    }
+
+    // Null values of every statistic, each null pair with its own responders: the universe less
+    // the pair (so every pair is judged against as many responders as the tested pair).
+    const bool use_ba = raw.ba.available, use_ab = raw.ab.available;
+    std::map<std::string, std::vector<double>> null_vals;
+    for (auto [x, y] : nulls) {
+        if (x >= panel.size() || y >= panel.size() || x == y) {
+            return invalid_argument("compare_behavior: null pair ({}, {}) is invalid", x, y);
+        }
+        std::vector<size_t> resp = universe;
+        for (size_t k : {x, y}) {
+            if (std::find(resp.begin(), resp.end(), k) == resp.end()) resp.push_back(k);
+        }
+        MP_ASSIGN_OR_RETURN(PairRaw nr, pair_raw(panel, x, y, resp, options));
+        // Directions mirror the tested pair's: with one direction only (a transcript on one
+        // side), the null takes the available direction of each null pair, not the maximum.
+        if (use_ba && use_ab) {
+            if (auto v = xl_stat(nr, true, true)) null_vals["cross_likelihood_z"].push_back(*v);
+        } else if (use_ba || use_ab) {
+            if (nr.ba.available) null_vals["cross_likelihood_z"].push_back(nr.ba.z);
+            if (nr.ab.available) null_vals["cross_likelihood_z"].push_back(nr.ab.z);
+        }
+        if (nr.logits) {
+            null_vals["logit_js"].push_back(nr.logits->js);
+            null_vals["logit_topk_overlap"].push_back(nr.logits->overlap);
+            null_vals["logit_spearman"].push_back(nr.logits->spearman);
+        }
+        if (nr.cka) null_vals["cka_best_match"].push_back(nr.cka->best_match_mean);
+        if (nr.outputs.probes > 0) {
+            null_vals["output_exact"].push_back(nr.outputs.exact);
+            null_vals["output_ngram"].push_back(nr.outputs.ngram);
+            null_vals["output_lcs"].push_back(nr.outputs.lcs);
+        }
+    }
+    auto add = [&](const std::string& name, std::optional<double> v, Tail tail) {
+        BehaviorStat s;
+        s.name = name;
+        s.tail = tail;
+        s.available = v.has_value();
+        if (v) s.cal = calibrate(*v, null_vals[name], tail);
+        e.stats.push_back(std::move(s));
+    };
+    add("cross_likelihood_z", xl_stat(raw, true, true), Tail::kGreater);
+    add("logit_js", raw.logits ? std::optional(raw.logits->js) : std::nullopt, Tail::kLess);
+    add("logit_topk_overlap", raw.logits ? std::optional(raw.logits->overlap) : std::nullopt,
+        Tail::kGreater);
+    add("logit_spearman", raw.logits ? std::optional(raw.logits->spearman) : std::nullopt,
+        Tail::kGreater);
+    add("cka_best_match", raw.cka ? std::optional(raw.cka->best_match_mean) : std::nullopt,
+        Tail::kGreater);
+    const bool has_out = raw.outputs.probes > 0;
+    add("output_exact", has_out ? std::optional(raw.outputs.exact) : std::nullopt, Tail::kGreater);
+    add("output_ngram", has_out ? std::optional(raw.outputs.ngram) : std::nullopt, Tail::kGreater);
+    add("output_lcs", has_out ? std::optional(raw.outputs.lcs) : std::nullopt, Tail::kGreater);
+
+    // Decision.
+    const BehaviorStat* dec = e.stat("cross_likelihood_z");
+    if (!dec->available) dec = e.stat("output_lcs");
+    if (!dec->available) {
+        e.relation = "unknown";
+        e.confidence = "low";
+        e.reason = "no behaviour statistic is available for this pair (no shared answered probes "
+                   "and neither side can score text)";
+        return e;
+    }
+    e.decisive = dec->name;
+    e.p_value = dec->cal.p_t;
+    if (!dec->cal.sufficient) {
+        e.relation = "unknown";
+        e.confidence = "low";
+        e.reason = fmt::format("too little background: {} independent pairs gave a null for {} "
+                               "(at least {} needed); add background models",
+                               dec->cal.n_null, dec->name, kMinNullPairs);
+        return e;
+    }
+    if (dec->cal.p_t < options.alpha && dec->cal.exceeds_null) {
+        e.relation = "distilled";
+        e.confidence = dec->cal.n_null >= 20 && dec->cal.p_t < options.alpha / 10 ? "high" : "medium";
+        e.reason = fmt::format("{} = {:.3f} exceeds all {} independent pairs (null mean {:.3f}, "
+                               "sd {:.3f}); calibrated p = {:.3g} < {}",
+                               dec->name, dec->cal.value, dec->cal.n_null, dec->cal.null_mean,
+                               dec->cal.null_sd, dec->cal.p_t, options.alpha);
+    } else {
+        e.relation = "independent";
+        e.confidence = dec->cal.n_null >= 20 ? "high" : "medium";
+        e.reason = fmt::format("{} = {:.3f} is within the null of {} independent pairs (mean "
+                               "{:.3f}, max {:.3f}); calibrated p = {:.3g}",
+                               dec->name, dec->cal.value, dec->cal.n_null, dec->cal.null_mean,
+                               dec->cal.null_max, dec->cal.p_t);
+    }
+    return e;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+
+namespace {
+
+Json finite_or_null(double v) { return std::isfinite(v) ? Json(v) : Json(nullptr); }
+
+Json xl_json(const DirectionalXl& d) {
+    Json j = {{"available", d.available}, {"candidate", d.candidate}, {"reference", d.reference}};
+    if (d.available) {
+        j["loglik_per_token"] = finite_or_null(d.loglik);
+        j["background_mean"] = finite_or_null(d.background_mean);
+        j["background_sd"] = finite_or_null(d.background_sd);
+        j["background_responders"] = d.responders;
+        j["z"] = finite_or_null(d.z);
+        j["rank_p"] = finite_or_null(d.rank_p);
+        j["rank_probes"] = d.rank_probes;
+    }
+    return j;
+}
+
+}  // namespace
+
+std::string behavior_evidence_json(const BehaviorEvidence& e) {
+    Json j;
+    j["a"] = e.a;
+    j["b"] = e.b;
+    j["probe_set"] = {{"name", e.probe_set}, {"digest", e.probe_digest}};
+    j["relation"] = e.relation;
+    j["confidence"] = e.confidence;
+    j["reason"] = e.reason;
+    j["decisive"] = e.decisive;
+    j["p_value"] = finite_or_null(e.p_value);
+    j["background"] = {{"participants", e.background}, {"null_pairs", e.null_pairs}};
+    j["cross_likelihood"] = {{"b_given_a", xl_json(e.xl_b_given_a)},
+                             {"a_given_b", xl_json(e.xl_a_given_b)}};
+    if (e.has_logits) {
+        j["logits"] = {{"positions", e.logits.positions}, {"probes", e.logits.probes},
+                       {"js", e.logits.js}, {"topk_overlap", e.logits.overlap},
+                       {"spearman", e.logits.spearman}};
+    }
+    if (e.cka) {
+        Json rows = Json::array();
+        for (int64_t i = 0; i < e.cka->layers_a; ++i) {
+            Json row = Json::array();
+            for (int64_t k = 0; k < e.cka->layers_b; ++k) {
+                row.push_back(finite_or_null(e.cka->cka[i * e.cka->layers_b + k]));
+            }
+            rows.push_back(row);
+        }
+        j["cka"] = {{"probes", e.cka->probes}, {"best_match_mean", e.cka->best_match_mean},
+                    {"layers", rows}};
+    }
+    j["outputs"] = {{"probes", e.outputs.probes}, {"exact", e.outputs.exact},
+                    {"char_ngram", e.outputs.ngram}, {"lcs", e.outputs.lcs}};
+    j["identity"] = {{"a_claims", e.claims_a}, {"b_claims", e.claims_b},
+                     {"shared", e.claims_shared}};
+    Json stats = Json::object();
+    for (const auto& s : e.stats) {
+        if (!s.available) {
+            stats[s.name] = {{"available", false}};
+            continue;
+        }
+        stats[s.name] = {{"available", true},
+                         {"value", finite_or_null(s.cal.value)},
+                         {"tail", s.tail == Tail::kGreater ? "greater" : "less"},
+                         {"n_null", s.cal.n_null},
+                         {"null_mean", finite_or_null(s.cal.null_mean)},
+                         {"null_sd", finite_or_null(s.cal.null_sd)},
+                         {"percentile", s.cal.percentile},
+                         {"p_empirical", s.cal.p_empirical},
+                         {"p_value", finite_or_null(s.cal.p_t)},
+                         {"sufficient_background", s.cal.sufficient}};
+    }
+    j["statistics"] = stats;
+    return j.dump();
+}
+
+std::string behavior_evidence_text(const BehaviorEvidence& e) {
+    std::string out = fmt::format("behaviour: {} ({} confidence) — {}\n", e.relation, e.confidence,
+                                  e.reason);
+    out += fmt::format("  background: {} participants, {} null pairs\n", e.background.size(),
+                       e.null_pairs);
+    for (const DirectionalXl* d : {&e.xl_b_given_a, &e.xl_a_given_b}) {
+        if (!d->available) continue;
+        out += fmt::format("  cross-likelihood {} <- {}: {:.4f} nats/token vs background {:.4f} "
+                           "± {:.4f} ({} responders): z = {:.2f}, rank p = {:.3g}\n",
+                           d->candidate, d->reference, d->loglik, d->background_mean,
+                           d->background_sd, d->responders, d->z, d->rank_p);
+    }
+    out += fmt::format("  {:<22} {:>10} {:>8} {:>10} {:>10} {:>8}\n", "statistic", "value",
+                       "n_null", "null mean", "p", "pctile");
+    for (const auto& s : e.stats) {
+        if (!s.available) {
+            out += fmt::format("  {:<22} {:>10}\n", s.name, "n/a");
+            continue;
+        }
+        out += fmt::format("  {:<22} {:>10.4f} {:>8} {:>10.4f} {:>10.3g} {:>8.2f}\n", s.name,
+                           s.cal.value, s.cal.n_null, s.cal.null_mean, s.cal.p_t, s.cal.percentile);
+    }
+    auto join = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+        return s.empty() ? std::string("none") : s;
+    };
+    out += fmt::format("  identity claims: a: {}; b: {}; shared: {}\n", join(e.claims_a),
+                       join(e.claims_b), join(e.claims_shared));
+    return out;
+}
+
+}  // namespace modelprint

@@ -1,0 +1,149 @@
+// Pairwise behaviour evidence between two participants — models (runnable, with a behaviour
+// fingerprint) or transcripts (text only) — judged against a background of independent ones.
+//
+// Signals (behavior_stats.h for the formulas):
+//   cross-likelihood  xl(c <- r): candidate c's mean per-token log-likelihood of reference r's
+//                     responses, as a z-score against c's likelihood of the background
+//                     responders' responses to the same prompts (responders other than c and r):
+//                     z = (S[c][r] - mean_k S[c][k]) / sd_k S[c][k]. Also the exact per-probe
+//                     rank-sum p-value (calibration.h), valid only under exchangeability of r
+//                     with the background responders. Needs c runnable; r may be a transcript.
+//                     The pair statistic is the larger z of the available directions.
+//   logit             JS divergence, top-k overlap, rank correlation (both fingerprints needed);
+//   representation    unbiased linear CKA per layer pair, best-match mean (both fingerprints);
+//   output overlap    exact match, character trigram Dice, LCS similarity (text, always);
+//   identity          entities each side claims in its identity answers.
+// Calibration: every statistic of the pair is compared with the same statistic over null pairs
+// (calibration.h). Null pairs default to every pair within background ∪ {a, b} except (a, b):
+// that is, background participants are taken to be unrelated to each other and to a and b;
+// callers with ground truth (the lineage manifest) pass the pairs explicitly.
+// Decision (behaviour alone): the decisive statistic is cross-likelihood when a direction is
+// available, else output LCS. `distilled` when its calibrated Student-t p-value is below alpha
+// (default 0.01, docs/behavior.md) AND it exceeds every null value; `unknown` when the null has
+// fewer than kMinNullPairs pairs; else `independent`. Behaviour cannot tell derived from
+// distilled: callers with weight evidence keep `identical`/`derived` from the weights and use
+// `distilled` only where weights say independent or are unavailable.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "fingerprint/engine/backend.h"
+#include "fingerprint/logit_print.h"
+#include "forensics/behavior_stats.h"
+#include "forensics/calibration.h"
+
+namespace modelprint {
+
+class Model;
+class Tokenizer;
+
+struct BehaviorParticipant {
+    std::string name;
+    std::string kind;  // "model", "transcript" or "fingerprint" (stored, text + logits only)
+    OutputPrint outputs;
+    std::optional<BehaviorPrint> print;
+    // Runnable models only (can score text: the candidate side of cross-likelihood).
+    std::unique_ptr<Model> model;
+    std::unique_ptr<Tokenizer> tokenizer;
+    std::unique_ptr<Backend> backend;
+    std::unique_ptr<ProbeRunner> runner;
+
+    BehaviorParticipant();
+    ~BehaviorParticipant();
+    bool can_score() const { return runner != nullptr; }
+};
+
+// A .jsonl path is a transcript; anything else is opened as a model, run on `device`, and its
+// behaviour fingerprint computed (or taken from `cached` when given and of the same probe set).
+Result<std::unique_ptr<BehaviorParticipant>> open_participant(
+    const std::string& path, const ProbeSet& probes, DeviceKind device,
+    const BehaviorPrintOptions& options = {}, const BehaviorPrint* cached = nullptr);
+std::unique_ptr<BehaviorParticipant> participant_from_print(std::string name, BehaviorPrint print);
+
+struct BehaviorOptions {
+    // Background participants (indices into the panel); empty: every participant but a and b.
+    std::vector<size_t> background;
+    // Null pairs (unordered); empty: the default of the file comment.
+    std::vector<std::pair<size_t, size_t>> null_pairs;
+    double alpha = 0.01;
+    int max_score_tokens = 256;
+    int batch = 8;
+};
+
+struct DirectionalXl {
+    bool available = false;
+    std::string candidate, reference;  // names
+    double loglik = 0.0;       // S[c][r]
+    double background_mean = 0.0, background_sd = 0.0;
+    size_t responders = 0;     // background responders
+    double z = 0.0;
+    double rank_p = 1.0;       // exact rank-sum p (exchangeability)
+    int64_t rank_probes = 0;
+};
+
+struct BehaviorStat {
+    std::string name;  // "cross_likelihood_z", "logit_js", ...
+    bool available = false;
+    Tail tail = Tail::kGreater;
+    Calibrated cal;
+};
+
+struct BehaviorEvidence {
+    std::string a, b;
+    std::string probe_set, probe_digest;
+    DirectionalXl xl_b_given_a;  // b scores a's responses
+    DirectionalXl xl_a_given_b;  // a scores b's responses
+    LogitSimilarity logits;
+    bool has_logits = false;
+    std::optional<CkaMatrix> cka;
+    OutputSimilarity outputs;
+    std::vector<std::string> claims_a, claims_b, claims_shared;
+    std::vector<BehaviorStat> stats;  // calibrated statistics
+    std::vector<std::string> background;  // names
+    size_t null_pairs = 0;
+    std::string decisive;     // name of the deciding statistic
+    std::string relation;     // "distilled" | "independent" | "unknown"
+    std::string confidence;   // "high" | "medium" | "low"
+    std::string reason;
+    double p_value = 1.0;     // decisive statistic's calibrated p (Student-t predictive)
+
+    const BehaviorStat* stat(std::string_view name) const;
+};
+
+class BehaviorPanel {
+public:
+    explicit BehaviorPanel(const ProbeSet& probes);
+    ~BehaviorPanel();
+    const ProbeSet& probes() const { return probes_; }
+    size_t add(std::unique_ptr<BehaviorParticipant> p);
+    size_t size() const { return parts_.size(); }
+    BehaviorParticipant& at(size_t i) { return *parts_.at(i); }
+    // Per-probe scores of responder r's responses under candidate c (cached).
+    Result<const std::vector<ResponseScore>*> scores(size_t c, size_t r, const BehaviorOptions& o);
+    // S[c][r]: mean over probes with a scored response of the mean token log-likelihood.
+    Result<std::optional<double>> loglik(size_t c, size_t r, const BehaviorOptions& o);
+    // xl(c <- r) against `responders` (c and r are skipped if present).
+    Result<DirectionalXl> cross_likelihood(size_t c, size_t r, const std::vector<size_t>& responders,
+                                           const BehaviorOptions& o);
+
+private:
+    const ProbeSet& probes_;
+    std::vector<std::unique_ptr<BehaviorParticipant>> parts_;
+    std::map<std::pair<size_t, size_t>, std::vector<ResponseScore>> cache_;
+};
+
+Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t b,
+                                          const BehaviorOptions& options = {});
+
+// The evidence as a JSON object (text), the shape of `evidence.behavior` in compare's output.
+std::string behavior_evidence_json(const BehaviorEvidence& e);
+// A human-readable summary (verdict line first, then one line per statistic).
+std::string behavior_evidence_text(const BehaviorEvidence& e);
+
+}  // namespace modelprint

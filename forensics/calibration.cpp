@@ -1,0 +1,143 @@
+// Calibration against null pairs, t and normal tails, rank-sum test, ROC AUC (calibration.h).
+#include "forensics/calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+namespace modelprint {
+
+double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+double normal_sf(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
+
+namespace {
+
+// Continued fraction for the incomplete beta (modified Lentz), NR3 §6.4 betacf.
+double beta_cf(double a, double b, double x) {
+    constexpr int kMaxIter = 400;
+    constexpr double kEps = 1e-15, kFpMin = 1e-300;
+    const double qab = a + b, qap = a + 1.0, qam = a - 1.0;
+    double c = 1.0, d = 1.0 - qab * x / qap;
+    if (std::fabs(d) < kFpMin) d = kFpMin;
+    d = 1.0 / d;
+    double h = d;
+    for (int m = 1; m <= kMaxIter; ++m) {
+        const double m2 = 2.0 * m;
+        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if (std::fabs(d) < kFpMin) d = kFpMin;
+        c = 1.0 + aa / c;
+        if (std::fabs(c) < kFpMin) c = kFpMin;
+        d = 1.0 / d;
+        h *= d * c;
+        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if (std::fabs(d) < kFpMin) d = kFpMin;
+        c = 1.0 + aa / c;
+        if (std::fabs(c) < kFpMin) c = kFpMin;
+        d = 1.0 / d;
+        const double del = d * c;
+        h *= del;
+        if (std::fabs(del - 1.0) < kEps) break;
+    }
+    return h;
+}
+
+}  // namespace
+
+double incomplete_beta(double a, double b, double x) {
+    if (x <= 0.0) return 0.0;
+    if (x >= 1.0) return 1.0;
+    const double lbt = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
+                       b * std::log1p(-x);
+    if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(lbt) * beta_cf(a, b, x) / a;
+    return 1.0 - std::exp(lbt) * beta_cf(b, a, 1.0 - x) / b;
+}
+
+double student_t_sf(double t, double df) {
+    if (std::isnan(t) || !(df > 0)) return std::numeric_limits<double>::quiet_NaN();
+    if (std::isinf(t)) return t > 0 ? 0.0 : 1.0;
+    const double x = df / (df + t * t);
+    const double tail = 0.5 * incomplete_beta(df / 2.0, 0.5, x);  // P(|T| > |t|) / 2
+    return t > 0 ? tail : 1.0 - tail;
+}
+
+Calibrated calibrate(double value, std::span<const double> null_in, Tail tail) {
+    const double sign = tail == Tail::kGreater ? 1.0 : -1.0;
+    std::vector<double> null;
+    for (double v : null_in) {
+        if (std::isfinite(v)) null.push_back(sign * v);
+    }
+    const double x = sign * value;
+    Calibrated c;
+    c.value = value;
+    c.n_null = null.size();
+    c.sufficient = c.n_null >= kMinNullPairs;
+    if (null.empty()) return c;
+    const double n = static_cast<double>(null.size());
+    double mean = std::accumulate(null.begin(), null.end(), 0.0) / n;
+    double ss = 0.0;
+    for (double v : null) ss += (v - mean) * (v - mean);
+    const double sd = null.size() > 1 ? std::sqrt(ss / (n - 1.0)) : 0.0;
+    const double mx = *std::max_element(null.begin(), null.end());
+    c.null_mean = sign * mean;
+    c.null_sd = sd;
+    c.null_max = sign * mx;
+    size_t below = 0, at_or_above = 0;
+    for (double v : null) {
+        below += v <= x ? 1 : 0;
+        at_or_above += v >= x ? 1 : 0;
+    }
+    c.percentile = static_cast<double>(below) / n;
+    c.p_empirical = (1.0 + static_cast<double>(at_or_above)) / (n + 1.0);
+    c.exceeds_null = std::isfinite(x) && x > mx;
+    if (null.size() >= 3 && sd > 0) {
+        const double t = (x - mean) / (sd * std::sqrt(1.0 + 1.0 / n));
+        c.p_t = student_t_sf(t, n - 1.0);
+    } else {
+        c.p_t = c.p_empirical;
+    }
+    return c;
+}
+
+double rank_sum_p(std::span<const int> ranks, int m) {
+    if (m < 1 || ranks.empty()) return 1.0;
+    const size_t n = ranks.size();
+    const size_t max_sum = n * static_cast<size_t>(m);
+    int64_t observed = 0;
+    for (int r : ranks) observed += std::clamp(r, 0, m);
+    // dist[s] = P(sum of the first k ranks = s), each rank uniform on 0..m. Sliding-window sums
+    // keep it O(n * n * m).
+    std::vector<double> dist(max_sum + 1, 0.0), next(max_sum + 1, 0.0);
+    dist[0] = 1.0;
+    const double w = 1.0 / (m + 1);
+    size_t top = 0;
+    for (size_t k = 0; k < n; ++k) {
+        const size_t new_top = top + static_cast<size_t>(m);
+        double window = 0.0;
+        for (size_t s = 0; s <= new_top; ++s) {
+            if (s <= top) window += dist[s];
+            if (s >= static_cast<size_t>(m) + 1 && s - m - 1 <= top) window -= dist[s - m - 1];
+            next[s] = window * w;
+        }
+        std::swap(dist, next);
+        top = new_top;
+    }
+    double p = 0.0;
+    for (size_t s = static_cast<size_t>(std::max<int64_t>(observed, 0)); s <= max_sum; ++s) {
+        p += dist[s];
+    }
+    return std::clamp(p, 0.0, 1.0);
+}
+
+double roc_auc(std::span<const double> positives, std::span<const double> negatives) {
+    if (positives.empty() || negatives.empty()) return 0.5;
+    double u = 0.0;
+    for (double p : positives) {
+        for (double q : negatives) u += p > q ? 1.0 : (p == q ? 0.5 : 0.0);
+    }
+    return u / (static_cast<double>(positives.size()) * static_cast<double>(negatives.size()));
+}
+
+}  // namespace modelprint
