@@ -1,0 +1,556 @@
+// CudaBackend: the forward pass of cpu_backend.cpp on the GPU (block structure, fusions, masks,
+// positions and outputs identical; see that file for the formulas' sources).
+// Ragged batches are packed: all tokens of all sequences form one (N, C) activation matrix (no
+// padding), the products are single cuBLAS GEMMs over N rows, and attention gets a table of
+// (sequence, 16-query tile) work items so each block stays inside one sequence.
+// Start-up: any CUDA error while finding the device gives kFailedPrecondition "no GPU: <reason>"
+// (make_backend's kAuto then falls back to the CPU). Memory: the weights are resident when
+// globals + L layer slots fit the budget (BackendOptions::gpu_memory_cap, else free memory less a
+// reserve for activations); otherwise two slots stream the layers (cuda_weights.cpp), and name()
+// says which.
+// Not here: tokenisation, the per-op test interface (cuda_ops_harness.cpp).
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "cuda/cuda_backend_impl.cuh"
+#include "fingerprint/model/arch.h"
+
+namespace modelprint {
+
+Result<std::unique_ptr<Backend>> make_cuda_backend(const Model& model,
+                                                   const BackendOptions& options) {
+    MP_ASSIGN_OR_RETURN(auto b, cuda::CudaBackend::create(model, options));
+    return std::unique_ptr<Backend>(std::move(b));
+}
+
+namespace cuda {
+namespace kern = ::modelprint::cuda;
+
+namespace {
+
+constexpr uint64_t kMinReserve = uint64_t{512} << 20;  // activations, cuBLAS workspace, cache
+constexpr uint64_t kLogitsChunkBytes = uint64_t{256} << 20;
+
+bool supported_arch(Arch a) {
+    return a == Arch::kLlama || a == Arch::kMistral || a == Arch::kQwen2 || a == Arch::kQwen3 ||
+           a == Arch::kGpt2;
+}
+
+Status no_gpu(cudaError_t err, std::string_view what) {
+    cudaGetLastError();
+    return failed_precondition("no GPU: {} failed: {} ({})", what, cudaGetErrorString(err),
+                               cudaGetErrorName(err));
+}
+
+std::string_view precision_name(GpuPrecision p) {
+    switch (p) {
+        case GpuPrecision::kF32Exact: return "f32 exact";
+        case GpuPrecision::kF16: return "f16 tensor cores";
+        default: return "bf16 tensor cores";
+    }
+}
+
+std::string mib(uint64_t b) { return fmt::format("{:.1f} MiB", static_cast<double>(b) / (1 << 20)); }
+
+}  // namespace
+
+CudaBackend::CudaBackend(const Model& model, const BackendOptions& options)
+    : model_(model), cfg_(model.config()), options_(options) {}
+
+CudaBackend::~CudaBackend() {
+    if (stream_.get() != nullptr) cudaStreamSynchronize(stream_.get());
+}
+
+Result<std::unique_ptr<CudaBackend>> CudaBackend::create(const Model& model,
+                                                         const BackendOptions& options) {
+    std::unique_ptr<CudaBackend> b(new CudaBackend(model, options));
+    MP_TRY(b->init());
+    return b;
+}
+
+Status CudaBackend::init() {
+    // The device first: every failure here means "no GPU".
+    int count = 0;
+    cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess) return no_gpu(err, "cudaGetDeviceCount");
+    if (count == 0) return failed_precondition("no GPU: cudaGetDeviceCount found no CUDA device");
+    if ((err = cudaSetDevice(0)) != cudaSuccess) return no_gpu(err, "cudaSetDevice(0)");
+    cudaDeviceProp prop{};
+    if ((err = cudaGetDeviceProperties(&prop, 0)) != cudaSuccess) {
+        return no_gpu(err, "cudaGetDeviceProperties");
+    }
+    size_t free_b = 0, total_b = 0;
+    if ((err = cudaMemGetInfo(&free_b, &total_b)) != cudaSuccess) return no_gpu(err, "cudaMemGetInfo");
+    if (Status s = stream_.create(); !s.ok()) return failed_precondition("no GPU: {}", s.message());
+    if (Status s = gemm_.init(stream_.get()); !s.ok()) {
+        return failed_precondition("no GPU: {}", s.message());
+    }
+
+    // The model: the same checks as the CPU engine (cpu_backend.cpp init).
+    const ModelConfig& c = cfg_;
+    const std::string& path = model_.path();
+    if (!supported_arch(c.arch)) {
+        return unsupported("{}: architecture \"{}\" is not supported by the CUDA engine "
+                           "(supported: llama, mistral, qwen2, qwen3, gpt2)", path, c.model_type);
+    }
+    const ArchSpec* spec = find_arch(c.arch);
+    if (spec == nullptr) return internal_error("no ArchSpec for {}", c.model_type);
+    if (spec->parallel_residual) {
+        return unsupported("{}: parallel residual blocks are not supported", path);
+    }
+    for (auto [what, v] : {std::pair<const char*, int64_t>{"vocab_size", c.vocab_size},
+                           {"hidden_size", c.hidden_size}, {"num_hidden_layers", c.n_layers},
+                           {"num_attention_heads", c.n_heads}, {"num_key_value_heads", c.n_kv_heads},
+                           {"head_dim", c.head_dim}, {"intermediate_size", c.intermediate_size}}) {
+        if (v <= 0 || v > (int64_t{1} << 31)) {
+            return corrupt_data("{}: {} is {}, must be in [1, 2^31]", path, what, v);
+        }
+    }
+    if (c.n_heads % c.n_kv_heads != 0) {
+        return corrupt_data("{}: {} attention heads are not a multiple of {} kv heads", path,
+                            c.n_heads, c.n_kv_heads);
+    }
+    if (c.n_heads > 65535) {
+        return unsupported("{}: {} attention heads exceed the CUDA engine's limit of 65535", path,
+                           c.n_heads);
+    }
+    if (c.head_dim > kAttnMaxHS) {
+        return unsupported("{}: head_dim {} exceeds the CUDA attention kernel's limit of {}", path,
+                           c.head_dim, kAttnMaxHS);
+    }
+    if (!(c.norm_eps >= 0.0)) return corrupt_data("{}: norm epsilon {} is negative", path, c.norm_eps);
+    if (c.gated_mlp && c.act != Activation::kSilu) {
+        return unsupported("{}: gated MLP with a non-SiLU activation", path);
+    }
+
+    // Precision: exact f32 on request; f16 tensor cores for f16 checkpoints; bf16 otherwise.
+    if (options_.exact_f32) {
+        precision_ = GpuPrecision::kF32Exact;
+    } else {
+        const TensorInfo* probe = model_.find_role(Role::kFfnDown, 0);
+        precision_ = probe != nullptr && probe->dtype == DType::kF16 ? GpuPrecision::kF16
+                                                                     : GpuPrecision::kBF16;
+    }
+    MP_ASSIGN_OR_RETURN(weights_, WeightStore::plan(model_, store_type_for(precision_)));
+
+    context_ = c.max_position;
+    if (c.learned_positions) {
+        const int64_t rows = weights_->globals().pos_rows;
+        context_ = context_ > 0 ? std::min(context_, rows) : rows;
+    } else {
+        auto freqs = rope_frequencies(c.rope, c.head_dim, c.max_position);
+        if (!freqs.ok()) return freqs.status().with_context(path);
+        rope_ = std::move(freqs).value();
+        use_rope_ = true;
+        MP_TRY(inv_freq_.allocate(rope_.inv_freq.size() * sizeof(float), "rope frequencies"));
+        MP_CUDA_TRY(cudaMemcpy(inv_freq_.as(), rope_.inv_freq.data(),
+                               rope_.inv_freq.size() * sizeof(float), cudaMemcpyHostToDevice));
+    }
+
+    // Memory plan: resident when it fits the budget, else streaming (2 slots).
+    const uint64_t L = static_cast<uint64_t>(c.n_layers);
+    const uint64_t resident = weights_->global_bytes() + L * weights_->slot_bytes() + weights_->raw_bytes();
+    const uint64_t streamed = weights_->global_bytes() + 2 * (weights_->slot_bytes() + weights_->raw_bytes());
+    const uint64_t reserve = std::max<uint64_t>(kMinReserve, total_b / 20);
+    const uint64_t usable_free = free_b > reserve ? free_b - reserve : 0;
+    const uint64_t budget = options_.gpu_memory_cap > 0
+                                ? std::min<uint64_t>(options_.gpu_memory_cap, usable_free)
+                                : usable_free;
+    std::string mode;
+    if (resident <= budget) {
+        MP_TRY(weights_->load_globals(stream_.get()));
+        MP_TRY(weights_->load_resident(stream_.get()));
+        mode = fmt::format("resident, {} of weights", mib(resident));
+    } else if (streamed <= budget) {
+        MP_TRY(weights_->load_globals(stream_.get()));
+        MP_TRY(weights_->init_streaming());
+        mode = fmt::format("streaming layers: {} of weights > budget {}, 2 slots of {}",
+                           mib(resident), mib(budget), mib(weights_->slot_bytes()));
+    } else {
+        return failed_precondition(
+            "{}: the CUDA engine needs at least {} of GPU memory to stream this model (globals {} "
+            "+ 2 layer slots of {}), only {} usable{}", path, mib(streamed),
+            mib(weights_->global_bytes()), mib(weights_->slot_bytes() + weights_->raw_bytes()),
+            mib(budget), options_.gpu_memory_cap > 0 ? " under --gpu-memory-cap" : "");
+    }
+    name_ = fmt::format("cuda:0 ({}, {}, {})", prop.name, precision_name(precision_), mode);
+    return Status();
+}
+
+Status CudaBackend::check_sequence(std::span<const int32_t> ids, size_t index, int64_t extra) const {
+    if (ids.empty()) return invalid_argument("sequence {} is empty", index);
+    const int64_t total = static_cast<int64_t>(ids.size()) + extra;
+    if (context_ > 0 && total > context_) {
+        return out_of_range("sequence {}: {} tokens exceed the context window of {} of {}", index,
+                            total, context_, model_.path());
+    }
+    if (total > std::numeric_limits<int32_t>::max()) {
+        return out_of_range("sequence {}: {} tokens exceed the CUDA engine's limit of 2^31-1",
+                            index, total);
+    }
+    for (size_t t = 0; t < ids.size(); ++t) {
+        if (ids[t] < 0 || ids[t] >= cfg_.vocab_size) {
+            return out_of_range("sequence {}: token id {} at position {} is outside the vocabulary "
+                                "[0, {})", index, ids[t], t, cfg_.vocab_size);
+        }
+    }
+    return Status();
+}
+
+Status CudaBackend::ensure_activations(int64_t N) {
+    if (N <= cap_rows_) return Status();
+    const ModelConfig& c = cfg_;
+    const uint64_t n = static_cast<uint64_t>(N);
+    const uint64_t C = c.hidden_size, QD = c.n_heads * c.head_dim, KVD = c.n_kv_heads * c.head_dim;
+    const uint64_t FF = c.intermediate_size, FFW = c.gated_mlp ? 2 * FF : FF;
+    const uint64_t maxin = std::max({C, QD, FF});
+    MP_TRY(x_.allocate(n * C * 4, "activations x"));
+    MP_TRY(xn_.allocate(n * C * 4, "activations xn"));
+    MP_TRY(qkv_.allocate(n * (QD + 2 * KVD) * 4, "activations qkv"));
+    MP_TRY(q_.allocate(n * QD * 4, "activations q"));
+    MP_TRY(k_.allocate(n * KVD * 4, "activations k"));
+    MP_TRY(v_.allocate(n * KVD * 4, "activations v"));
+    MP_TRY(att_.allocate(n * QD * 4, "activations att"));
+    MP_TRY(proj_.allocate(n * C * 4, "activations proj"));
+    MP_TRY(hid_.allocate(n * FFW * 4, "activations hid"));
+    MP_TRY(act_.allocate(n * FF * 4, "activations act"));
+    if (precision_ != GpuPrecision::kF32Exact) {
+        MP_TRY(scratch16_.allocate(n * maxin * 2, "16-bit matmul inputs"));
+    }
+    MP_TRY(ids_.allocate(n * 4, "token ids"));
+    MP_TRY(pos_.allocate(n * 4, "positions"));
+    cap_rows_ = N;
+    return Status();
+}
+
+Status CudaBackend::matmul(float* out, const float* inp, const void* w, const float* bias,
+                           int64_t N, int64_t IC, int64_t OC) {
+    return gemm_.matmul(out, inp, w, bias, N, IC, OC, precision_, scratch16_.as());
+}
+
+Status CudaBackend::norm(float* out, const float* inp, const float* w, const float* b, int64_t N) {
+    const float eps = static_cast<float>(cfg_.norm_eps);
+    if (cfg_.norm == NormType::kLayerNorm) {
+        MP_CUDA_TRY(kern::layernorm_forward(out, inp, w, b, N, cfg_.hidden_size, eps, stream_.get()));
+    } else {
+        MP_CUDA_TRY(kern::rmsnorm_forward(out, inp, w, N, cfg_.hidden_size, eps, stream_.get()));
+    }
+    return Status();
+}
+
+Status CudaBackend::forward(std::span<Segment> segs,
+                            const std::function<void(int, const std::vector<float>&)>& capture) {
+    const ModelConfig& c = cfg_;
+    const int64_t C = c.hidden_size, NH = c.n_heads, NKV = c.n_kv_heads, HS = c.head_dim;
+    const int64_t QD = NH * HS, KVD = NKV * HS, FF = c.intermediate_size;
+    const int64_t FFW = c.gated_mlp ? 2 * FF : FF;
+    const float eps = static_cast<float>(c.norm_eps);
+    const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
+    cudaStream_t s = stream_.get();
+    int64_t N = 0;
+    for (const auto& sg : segs) N += static_cast<int64_t>(sg.ids.size());
+    MP_TRY(ensure_activations(N));
+
+    // Token ids, positions and the attention work table (host -> device).
+    std::vector<int32_t> ids(static_cast<size_t>(N)), pos(static_cast<size_t>(N));
+    std::vector<AttnSeq> seqs;
+    std::vector<AttnTile> tiles;
+    {
+        int64_t n = 0;
+        for (size_t i = 0; i < segs.size(); ++i) {
+            const auto& sg = segs[i];
+            const int64_t T = static_cast<int64_t>(sg.ids.size());
+            seqs.push_back({n, sg.cache != nullptr ? 0 : n, static_cast<int32_t>(T),
+                            static_cast<int32_t>(sg.past)});
+            for (int64_t q0 = 0; q0 < T; q0 += kAttnQTile) {
+                tiles.push_back({static_cast<int32_t>(i), static_cast<int32_t>(q0)});
+            }
+            for (int64_t t = 0; t < T; ++t, ++n) {
+                ids[n] = sg.ids[t];
+                pos[n] = static_cast<int32_t>(sg.past + t);
+            }
+            if (sg.cache != nullptr && segs.size() != 1) {
+                return internal_error("a KV-cached segment must be alone in its batch");
+            }
+        }
+    }
+    MP_TRY(seqs_.reserve(seqs.size() * sizeof(AttnSeq), "attention sequence table"));
+    MP_TRY(tiles_.reserve(tiles.size() * sizeof(AttnTile), "attention tile table"));
+    MP_CUDA_TRY(cudaMemcpyAsync(ids_.as(), ids.data(), ids.size() * 4, cudaMemcpyHostToDevice, s));
+    MP_CUDA_TRY(cudaMemcpyAsync(pos_.as(), pos.data(), pos.size() * 4, cudaMemcpyHostToDevice, s));
+    MP_CUDA_TRY(cudaMemcpyAsync(seqs_.as(), seqs.data(), seqs.size() * sizeof(AttnSeq),
+                                cudaMemcpyHostToDevice, s));
+    MP_CUDA_TRY(cudaMemcpyAsync(tiles_.as(), tiles.data(), tiles.size() * sizeof(AttnTile),
+                                cudaMemcpyHostToDevice, s));
+
+    float* x = x_.as<float>();  // (N, C) residual stream
+    float* xn = xn_.as<float>();
+    const GlobalView& g = weights_->globals();
+    MP_CUDA_TRY(kern::embedding_forward(x, ids_.as<int32_t>(), g.tok_embd, store_type_for(precision_),
+                                        N, C, s));
+    if (c.learned_positions) {
+        MP_CUDA_TRY(kern::position_embedding_forward(x, pos_.as<int32_t>(), g.pos_embd, N, C, s));
+    }
+    std::vector<float> host_x;
+    auto do_capture = [&](int l) -> Status {
+        if (!capture) return Status();
+        host_x.resize(static_cast<size_t>(N * C));
+        MP_CUDA_TRY(cudaMemcpyAsync(host_x.data(), x, host_x.size() * 4, cudaMemcpyDeviceToHost, s));
+        MP_CUDA_TRY(cudaStreamSynchronize(s));
+        capture(l, host_x);
+        return Status();
+    };
+    MP_TRY(do_capture(0));
+
+    for (int l = 0; l < c.n_layers; ++l) {
+        MP_ASSIGN_OR_RETURN(LayerView w, weights_->acquire(l, s));
+        float* kd = k_.as<float>();
+        float* vd = v_.as<float>();
+        const float* kb = kd;
+        const float* vb = vd;
+        Segment& s0 = segs[0];
+        if (s0.cache != nullptr) {  // append to the cache, attend over all of it
+            kd = s0.cache->k[l].as<float>() + s0.past * KVD;
+            vd = s0.cache->v[l].as<float>() + s0.past * KVD;
+            kb = s0.cache->k[l].as<float>();
+            vb = s0.cache->v[l].as<float>();
+        }
+        MP_TRY(norm(xn, x, w.attn_norm_w, w.attn_norm_b, N));
+        MP_TRY(matmul(qkv_.as<float>(), xn, w.qkv_w, w.qkv_b, N, C, QD + 2 * KVD));
+        MP_CUDA_TRY(kern::qkv_split_forward(q_.as<float>(), kd, vd, qkv_.as<float>(), N, QD, KVD, s));
+        if (c.qk_norm) {
+            MP_CUDA_TRY(kern::rmsnorm_forward(q_.as<float>(), q_.as<float>(), w.q_norm, N * NH, HS, eps, s));
+            MP_CUDA_TRY(kern::rmsnorm_forward(kd, kd, w.k_norm, N * NKV, HS, eps, s));
+        }
+        if (use_rope_) {
+            MP_CUDA_TRY(kern::rope_forward(q_.as<float>(), pos_.as<int32_t>(), inv_freq_.as<float>(),
+                                           rope_.attention_scaling, rope_.rotary_dim, N, NH, HS, s));
+            MP_CUDA_TRY(kern::rope_forward(kd, pos_.as<int32_t>(), inv_freq_.as<float>(),
+                                           rope_.attention_scaling, rope_.rotary_dim, N, NKV, HS, s));
+        }
+        MP_CUDA_TRY(kern::attention_forward(att_.as<float>(), q_.as<float>(), kb, vb,
+                                            seqs_.as<AttnSeq>(), tiles_.as<AttnTile>(),
+                                            static_cast<int64_t>(tiles.size()), NH, NKV, HS, scale,
+                                            c.sliding_window, s));
+        MP_TRY(matmul(proj_.as<float>(), att_.as<float>(), w.o_w, w.o_b, N, QD, C));
+        MP_CUDA_TRY(kern::residual_forward(x, proj_.as<float>(), N * C, s));
+        MP_TRY(norm(xn, x, w.ffn_norm_w, w.ffn_norm_b, N));
+        MP_TRY(matmul(hid_.as<float>(), xn, w.up_w, w.up_b, N, C, FFW));
+        const float* mlp_in = hid_.as<float>();
+        if (c.gated_mlp) {
+            MP_CUDA_TRY(kern::swiglu_forward(act_.as<float>(), hid_.as<float>(), N, FF, s));
+            mlp_in = act_.as<float>();
+        } else if (c.act == Activation::kGeluTanh) {
+            MP_CUDA_TRY(kern::gelu_tanh_forward(hid_.as<float>(), N * FF, s));
+        } else if (c.act == Activation::kGelu) {
+            MP_CUDA_TRY(kern::gelu_forward(hid_.as<float>(), N * FF, s));
+        } else {
+            MP_CUDA_TRY(kern::silu_forward(hid_.as<float>(), N * FF, s));
+        }
+        MP_TRY(matmul(proj_.as<float>(), mlp_in, w.down_w, w.down_b, N, FF, C));
+        MP_CUDA_TRY(kern::residual_forward(x, proj_.as<float>(), N * C, s));
+        MP_TRY(weights_->release(l, s));
+        MP_TRY(do_capture(l + 1));
+    }
+    return Status();
+}
+
+Status CudaBackend::head(float* logits, const float* xn, int64_t rows) {
+    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size;
+    MP_TRY(matmul(logits, xn, weights_->globals().output, nullptr, rows, C, V));
+    if (cfg_.final_logit_softcap > 0.0) {
+        MP_CUDA_TRY(kern::softcap_forward(logits, rows * V, static_cast<float>(cfg_.final_logit_softcap),
+                                          stream_.get()));
+    }
+    return Status();
+}
+
+Result<PrefillResult> CudaBackend::prefill(const PrefillRequest& req) {
+    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, L = cfg_.n_layers;
+    if (req.sequences.empty()) return invalid_argument("prefill: no sequences given");
+    if (req.logits == LogitsMode::kTopK && (req.top_k <= 0 || req.top_k > V)) {
+        return invalid_argument("prefill: top_k {} must be in [1, vocab size {}]", req.top_k, V);
+    }
+    for (size_t i = 0; i < req.sequences.size(); ++i) MP_TRY(check_sequence(req.sequences[i], i, 0));
+    cudaStream_t s = stream_.get();
+
+    std::vector<Segment> segs;
+    for (const auto& sq : req.sequences) segs.push_back({std::span<const int32_t>(sq), 0, nullptr});
+    PrefillResult res;
+    res.vocab_size = V;
+    res.hidden_size = C;
+    res.outputs.resize(req.sequences.size());
+    for (size_t i = 0; i < segs.size(); ++i) {
+        res.outputs[i].length = static_cast<int64_t>(segs[i].ids.size());
+        if (req.hidden != HiddenCapture::kNone) res.outputs[i].hidden.resize(static_cast<size_t>(L + 1));
+    }
+    std::function<void(int, const std::vector<float>&)> capture;
+    if (req.hidden != HiddenCapture::kNone) {
+        capture = [&](int l, const std::vector<float>& x) {
+            int64_t off = 0;
+            for (size_t i = 0; i < segs.size(); ++i) {
+                const int64_t T = res.outputs[i].length;
+                auto& h = res.outputs[i].hidden[l];
+                if (req.hidden == HiddenCapture::kFull) {
+                    h.assign(x.begin() + off * C, x.begin() + (off + T) * C);
+                } else {
+                    std::vector<double> acc(static_cast<size_t>(C), 0.0);
+                    for (int64_t t = 0; t < T; ++t) {
+                        for (int64_t j = 0; j < C; ++j) acc[j] += x[(off + t) * C + j];
+                    }
+                    h.resize(static_cast<size_t>(C));
+                    for (int64_t j = 0; j < C; ++j) h[j] = static_cast<float>(acc[j] / static_cast<double>(T));
+                }
+                off += T;
+            }
+        };
+    }
+    MP_TRY(forward(segs, capture));
+    if (req.logits == LogitsMode::kNone) {
+        MP_CUDA_TRY(cudaStreamSynchronize(s));
+        return res;
+    }
+    int64_t N = 0;
+    for (const auto& o : res.outputs) N += o.length;
+    float* xn = xn_.as<float>();
+    MP_TRY(norm(xn, x_.as<float>(), weights_->globals().out_norm_w, weights_->globals().out_norm_b, N));
+
+    const int64_t chunk = std::max<int64_t>(1, static_cast<int64_t>(kLogitsChunkBytes / (V * 4)));
+    MP_TRY(logits_.reserve(static_cast<size_t>(std::min(chunk, N) * V * 4), "logits"));
+    if (req.logits == LogitsMode::kTopK) {
+        const size_t kb = static_cast<size_t>(std::min(chunk, N) * req.top_k * 4);
+        MP_TRY(topk_ids_.reserve(kb, "top-k ids"));
+        MP_TRY(topk_vals_.reserve(kb, "top-k logits"));
+    }
+    float* lg = logits_.as<float>();
+    int64_t off = 0;
+    for (size_t i = 0; i < segs.size(); ++i) {
+        SequenceOutput& o = res.outputs[i];
+        const int64_t T = o.length;
+        if (req.logits == LogitsMode::kLast) {
+            o.logits.resize(static_cast<size_t>(V));
+            MP_TRY(head(lg, xn + (off + T - 1) * C, 1));
+            MP_CUDA_TRY(cudaMemcpyAsync(o.logits.data(), lg, V * 4, cudaMemcpyDeviceToHost, s));
+        } else if (req.logits == LogitsMode::kAll) {
+            o.logits.resize(static_cast<size_t>(T * V));
+            for (int64_t t0 = 0; t0 < T; t0 += chunk) {
+                const int64_t rows = std::min(chunk, T - t0);
+                MP_TRY(head(lg, xn + (off + t0) * C, rows));
+                MP_CUDA_TRY(cudaMemcpyAsync(o.logits.data() + t0 * V, lg, rows * V * 4,
+                                            cudaMemcpyDeviceToHost, s));
+            }
+        } else {
+            const int64_t K = req.top_k;
+            o.topk_ids.resize(static_cast<size_t>(T * K));
+            o.topk_logits.resize(static_cast<size_t>(T * K));
+            for (int64_t t0 = 0; t0 < T; t0 += chunk) {
+                const int64_t rows = std::min(chunk, T - t0);
+                MP_TRY(head(lg, xn + (off + t0) * C, rows));
+                MP_CUDA_TRY(kern::topk_forward(topk_ids_.as<int32_t>(), topk_vals_.as<float>(), lg,
+                                               rows, V, K, s));
+                MP_CUDA_TRY(cudaMemcpyAsync(o.topk_ids.data() + t0 * K, topk_ids_.as(), rows * K * 4,
+                                            cudaMemcpyDeviceToHost, s));
+                MP_CUDA_TRY(cudaMemcpyAsync(o.topk_logits.data() + t0 * K, topk_vals_.as(),
+                                            rows * K * 4, cudaMemcpyDeviceToHost, s));
+            }
+        }
+        // Pageable destinations: the copies above complete before the next chunk reuses lg.
+        MP_CUDA_TRY(cudaStreamSynchronize(s));
+        off += T;
+    }
+    return res;
+}
+
+Result<GenerateResult> CudaBackend::generate(const GenerateRequest& req) {
+    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, KVD = cfg_.n_kv_heads * cfg_.head_dim;
+    if (req.max_new_tokens < 0) {
+        return invalid_argument("generate: max_new_tokens {} is negative", req.max_new_tokens);
+    }
+    if (!(req.temperature >= 0.0f) || !std::isfinite(req.temperature)) {
+        return invalid_argument("generate: temperature {} must be finite and >= 0", req.temperature);
+    }
+    if (req.top_k < 0 || req.top_k > V) {
+        return invalid_argument("generate: top_k {} must be in [0, vocab size {}]", req.top_k, V);
+    }
+    MP_TRY(check_sequence(req.prompt, 0, req.max_new_tokens));
+    cudaStream_t s = stream_.get();
+
+    const uint64_t capacity = req.prompt.size() + static_cast<uint64_t>(req.max_new_tokens);
+    KvCache cache;
+    cache.k.resize(static_cast<size_t>(cfg_.n_layers));
+    cache.v.resize(static_cast<size_t>(cfg_.n_layers));
+    for (int64_t l = 0; l < cfg_.n_layers; ++l) {
+        MP_TRY(cache.k[l].allocate(capacity * KVD * 4, "KV cache"));
+        MP_TRY(cache.v[l].allocate(capacity * KVD * 4, "KV cache"));
+    }
+    MP_TRY(logits_.reserve(static_cast<size_t>(V * 4), "logits"));
+    MP_TRY(argmax_ids_.reserve(4, "argmax"));
+    MP_TRY(argmax_lp_.reserve(8, "argmax log-probability"));
+    std::mt19937_64 rng(req.seed);
+    GenerateResult res;
+    std::vector<float> logits;
+    std::vector<int32_t> step(1);
+    int64_t past = 0;
+    std::span<const int32_t> next_ids(req.prompt);
+    for (int i = 0; i < req.max_new_tokens; ++i) {
+        Segment seg{next_ids, past, &cache};
+        MP_TRY(forward(std::span<Segment>(&seg, 1), nullptr));
+        past += static_cast<int64_t>(next_ids.size());
+        const int64_t N = static_cast<int64_t>(next_ids.size());
+        float* last = xn_.as<float>() + (N - 1) * C;
+        MP_TRY(norm(last, x_.as<float>() + (N - 1) * C, weights_->globals().out_norm_w,
+                    weights_->globals().out_norm_b, 1));
+        MP_TRY(head(logits_.as<float>(), last, 1));
+        int32_t tok = 0;
+        float logprob = 0.0f;
+        if (req.temperature == 0.0f) {
+            // Greedy on the device: the first maximal logit and its log-softmax.
+            double lp = 0.0;
+            MP_CUDA_TRY(kern::argmax_logprob_forward(argmax_ids_.as<int32_t>(), argmax_lp_.as<double>(),
+                                                     logits_.as<float>(), 1, V, s));
+            MP_CUDA_TRY(cudaMemcpyAsync(&tok, argmax_ids_.as(), 4, cudaMemcpyDeviceToHost, s));
+            MP_CUDA_TRY(cudaMemcpyAsync(&lp, argmax_lp_.as(), 8, cudaMemcpyDeviceToHost, s));
+            MP_CUDA_TRY(cudaStreamSynchronize(s));
+            logprob = static_cast<float>(lp);
+        } else {
+            // Seeded sampling exactly as the CPU engine (same candidates, same draw).
+            logits.resize(static_cast<size_t>(V));
+            MP_CUDA_TRY(cudaMemcpyAsync(logits.data(), logits_.as(), V * 4, cudaMemcpyDeviceToHost, s));
+            MP_CUDA_TRY(cudaStreamSynchronize(s));
+            const int64_t K = req.top_k > 0 ? req.top_k : V;
+            std::vector<int32_t> cand(static_cast<size_t>(K));
+            std::vector<float> cval(static_cast<size_t>(K));
+            ::modelprint::topk_forward(cand.data(), cval.data(), logits.data(), V, K);
+            std::vector<double> p(static_cast<size_t>(K));
+            double sum = 0.0;
+            for (int64_t j = 0; j < K; ++j) {
+                p[j] = std::exp((static_cast<double>(cval[j]) - cval[0]) / req.temperature);
+                sum += p[j];
+            }
+            const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53 * sum;
+            double acc = 0.0;
+            tok = cand[K - 1];
+            for (int64_t j = 0; j < K; ++j) {
+                acc += p[j];
+                if (u < acc) {
+                    tok = cand[j];
+                    break;
+                }
+            }
+            logprob = static_cast<float>(log_softmax_at(logits.data(), V, tok));
+        }
+        res.tokens.push_back(tok);
+        res.token_logprobs.push_back(logprob);
+        if (std::find(req.stop_ids.begin(), req.stop_ids.end(), tok) != req.stop_ids.end()) {
+            res.stopped = true;
+            break;
+        }
+        step[0] = tok;
+        next_ids = std::span<const int32_t>(step);
+    }
+    return res;
+}
+
+}  // namespace cuda
+}  // namespace modelprint
