@@ -209,14 +209,18 @@ LogitSimilarity logit_similarity(const LogitPrint& a, const LogitPrint& b) {
         const ProbeTrace& ta = a.probes[i];
         const ProbeTrace& tb = b.probes[i];
         if (ta.prompt_text != tb.prompt_text) continue;
-        std::unordered_map<uint32_t, size_t> at_b;
+        // Several positions can cover the same text (a token that decodes to nothing, such as
+        // a lone SentencePiece space); the last of them has seen the most tokens: use it.
+        std::map<uint32_t, size_t> at_a, at_b;
+        for (size_t t = 0; t < ta.boundary.size(); ++t) {
+            if (ta.boundary[t] != kNoBoundary) at_a[ta.boundary[t]] = t;
+        }
         for (size_t t = 0; t < tb.boundary.size(); ++t) {
-            if (tb.boundary[t] != kNoBoundary) at_b.emplace(tb.boundary[t], t);
+            if (tb.boundary[t] != kNoBoundary) at_b[tb.boundary[t]] = t;
         }
         bool used = false;
-        for (size_t t = 0; t < ta.boundary.size(); ++t) {
-            if (ta.boundary[t] == kNoBoundary) continue;
-            auto it = at_b.find(ta.boundary[t]);
+        for (const auto& [bound, t] : at_a) {
+            auto it = at_b.find(bound);
             if (it == at_b.end()) continue;
             TopkList la, lb;
             for (size_t k = 0; k < Ka; ++k) {

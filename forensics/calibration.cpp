@@ -107,19 +107,19 @@ double rank_sum_p(std::span<const int> ranks, int m) {
     const size_t max_sum = n * static_cast<size_t>(m);
     int64_t observed = 0;
     for (int r : ranks) observed += std::clamp(r, 0, m);
-    // dist[s] = P(sum of the first k ranks = s), each rank uniform on 0..m. Sliding-window sums
-    // keep it O(n * n * m).
+    // dist[s] = P(sum of the first k ranks = s), each rank uniform on 0..m; direct convolution
+    // (no running-window subtraction, whose cancellation would swamp p-values below 1e-17).
     std::vector<double> dist(max_sum + 1, 0.0), next(max_sum + 1, 0.0);
     dist[0] = 1.0;
     const double w = 1.0 / (m + 1);
     size_t top = 0;
     for (size_t k = 0; k < n; ++k) {
         const size_t new_top = top + static_cast<size_t>(m);
-        double window = 0.0;
-        for (size_t s = 0; s <= new_top; ++s) {
-            if (s <= top) window += dist[s];
-            if (s >= static_cast<size_t>(m) + 1 && s - m - 1 <= top) window -= dist[s - m - 1];
-            next[s] = window * w;
+        std::fill(next.begin(), next.begin() + static_cast<std::ptrdiff_t>(new_top) + 1, 0.0);
+        for (size_t s = 0; s <= top; ++s) {
+            if (dist[s] == 0.0) continue;
+            const double v = dist[s] * w;
+            for (size_t r = 0; r <= static_cast<size_t>(m); ++r) next[s + r] += v;
         }
         std::swap(dist, next);
         top = new_top;

@@ -47,7 +47,7 @@ double incomplete_beta(double a, double b, double x);
 
 // Probes i = 1..n each give a rank r_i in {0..m} of the reference among m+1 responders (0 =
 // lowest); under exchangeability ranks are independent and uniform. Returns the exact
-// P(sum r >= observed sum). Needs m >= 1; n up to 100000.
+// P(sum r >= observed sum). Needs m >= 1; O(n^2 m^2) time (probe sets are small).
 double rank_sum_p(std::span<const int> ranks, int m);
 
 // ROC AUC of scores of positives vs negatives (0.5 when either is empty).
