@@ -16,7 +16,7 @@ if(MP_WITH_CUDA)
     set(CMAKE_CUDA_ARCHITECTURES 80 90)
   endif()
   enable_language(CUDA)
-  set(CMAKE_CUDA_STANDARD 20)
+  set(CMAKE_CUDA_STANDARD 17)  # CMake 3.25 has no CUDA20 flags for nvcc 13; device code is C++17
   file(GLOB MP_CUDA_SRC CONFIGURE_DEPENDS cuda/*.cu cuda/*.cpp)
   if(NOT MP_CUDA_SRC)
     set(MP_WITH_CUDA OFF)
