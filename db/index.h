@@ -22,8 +22,10 @@
 namespace modelprint {
 
 struct IndexOptions {
-    // Build an IVF index when building from at least this many vectors (exact flat below).
-    size_t ivf_threshold = 200000;
+    // Build an IVF index when building from at least this many vectors (exact flat below). At
+    // 100,000 vectors a flat build takes < 1 s and an IVF build (k-means) over a minute, and the
+    // index is rebuilt per search call, so flat wins well past that (docs/benchmarks.md).
+    size_t ivf_threshold = 1000000;
     // IVF lists; 0 = 4 * sqrt(n) rounded, clamped to [16, 65536] and to n / 39 (FAISS needs
     // ~39 training points per centroid).
     size_t nlist = 0;
