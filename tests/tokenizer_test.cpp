@@ -507,3 +507,34 @@ TEST(Gguf, FromFileFindsTheGgufInADirectory) {
 
 }  // namespace
 }  // namespace modelprint
+
+namespace modelprint {
+namespace {
+
+// Default system turns of ChatML templates (SmolLM2 writes a literal newline, Qwen2.5 the Jinja
+// escape); Qwen3's system block is built from the messages, so it has none.
+TEST(ChatTemplateDefaultSystem, ExtractsOnlyPlainLiterals) {
+    EXPECT_EQ(ChatTemplate::default_system_prompt(
+                  "{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\n"
+                  "You are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}"),
+              "You are a helpful AI assistant named SmolLM, trained by Hugging Face");
+    EXPECT_EQ(ChatTemplate::default_system_prompt(
+                  "{{- '<|im_start|>system\\nYou are Qwen, created by Alibaba Cloud. You are a "
+                  "helpful assistant.<|im_end|>\\n' }}"),
+              "You are Qwen, created by Alibaba Cloud. You are a helpful assistant.");
+    EXPECT_EQ(ChatTemplate::default_system_prompt(
+                  "{{- '<|im_start|>system\\n' + messages[0].content + '<|im_end|>\\n' }}"),
+              "");
+    ChatTemplate t(ChatFormat::kChatML, "", "", "SYS");
+    std::vector<ChatMessage> user = {{"user", "hi"}};
+    auto a = t.apply(user, true);
+    ASSERT_TRUE(a.ok());
+    EXPECT_EQ(*a, "<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+    std::vector<ChatMessage> with_sys = {{"system", "S2"}, {"user", "hi"}};
+    auto b = t.apply(with_sys, false);
+    ASSERT_TRUE(b.ok());
+    EXPECT_EQ(*b, "<|im_start|>system\nS2<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n");
+}
+
+}  // namespace
+}  // namespace modelprint

@@ -61,8 +61,30 @@ std::optional<ChatFormat> ChatTemplate::detect(std::string_view t) {
     return std::nullopt;
 }
 
-ChatTemplate::ChatTemplate(ChatFormat format, std::string bos_token, std::string eos_token)
-    : format_(format), bos_(std::move(bos_token)), eos_(std::move(eos_token)) {}
+ChatTemplate::ChatTemplate(ChatFormat format, std::string bos_token, std::string eos_token,
+                           std::string default_system)
+    : format_(format), bos_(std::move(bos_token)), eos_(std::move(eos_token)),
+      default_system_(std::move(default_system)) {}
+
+std::string ChatTemplate::default_system_prompt(std::string_view t) {
+    constexpr std::string_view kOpen = "<|im_start|>system";
+    for (size_t pos = t.find(kOpen); pos != std::string_view::npos; pos = t.find(kOpen, pos + 1)) {
+        std::string_view rest = t.substr(pos + kOpen.size());
+        if (rest.starts_with("\\n")) {
+            rest.remove_prefix(2);  // Jinja string escape "\n"
+        } else if (rest.starts_with("\n")) {
+            rest.remove_prefix(1);
+        } else {
+            continue;
+        }
+        const size_t end = rest.find("<|im_end|>");
+        if (end == std::string_view::npos || end == 0) continue;
+        std::string_view text = rest.substr(0, end);
+        if (text.find_first_of("'\"{}+\\") != std::string_view::npos) continue;
+        return std::string(text);
+    }
+    return {};
+}
 
 Result<ChatTemplate> ChatTemplate::select(const Tokenizer& tok, std::string_view name,
                                           std::string* warning) {
@@ -93,7 +115,9 @@ Result<ChatTemplate> ChatTemplate::select(const Tokenizer& tok, std::string_view
                 name);
         }
     }
-    return ChatTemplate(*f, token(tok.bos_id()), token(tok.eos_id()));
+    std::string default_system;
+    if (*f == ChatFormat::kChatML) default_system = default_system_prompt(tok.chat_template_source());
+    return ChatTemplate(*f, token(tok.bos_id()), token(tok.eos_id()), std::move(default_system));
 }
 
 Result<std::string> ChatTemplate::apply(std::span<const ChatMessage> messages,
@@ -108,6 +132,9 @@ Result<std::string> ChatTemplate::apply(std::span<const ChatMessage> messages,
             }
             return out;
         case ChatFormat::kChatML:
+            if (!default_system_.empty() && (messages.empty() || messages[0].role != "system")) {
+                out += "<|im_start|>system\n" + default_system_ + "<|im_end|>\n";
+            }
             for (const auto& m : messages) {
                 out += "<|im_start|>" + m.role + "\n" + m.content + "<|im_end|>\n";
             }

@@ -3,7 +3,8 @@
 // recognising its markers, or named explicitly. modelprint does not run Jinja: each format is
 // written out here and checked against transformers' apply_chat_template on the shipped
 // templates (tests/tokenizer_test.cpp, testdata/tokenizer/chat_golden.json).
-//   chatml   <|im_start|>ROLE\nCONTENT<|im_end|>\n ... [<|im_start|>assistant\n] (Qwen2/2.5/3)
+//   chatml   <|im_start|>ROLE\nCONTENT<|im_end|>\n ... [<|im_start|>assistant\n] (Qwen2/2.5/3,
+//            SmolLM2), with the template's default system turn when the messages have none
 //   llama3   <|begin_of_text|><|start_header_id|>ROLE<|end_header_id|>\n\nCONTENT.strip()<|eot_id|>
 //   llama2   <s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nUSER [/INST] ASSISTANT </s> (Llama-2-chat)
 //   mistral  <s>[INST] USER [/INST]ASSISTANT</s> (Mistral-Instruct v0.1)
@@ -40,7 +41,14 @@ public:
     // kInvalidArgument for an unknown name.
     static Result<ChatTemplate> select(const Tokenizer& tok, std::string_view name,
                                        std::string* warning);
-    ChatTemplate(ChatFormat format, std::string bos_token, std::string eos_token);
+    ChatTemplate(ChatFormat format, std::string bos_token, std::string eos_token,
+                 std::string default_system = {});
+    // ChatML templates that insert a fixed system turn when the conversation has none (SmolLM2:
+    // "You are a helpful AI assistant named SmolLM, ..."; Qwen2.5: "You are Qwen, ..."):
+    // the literal text between "<|im_start|>system\n" and "<|im_end|>" in the template source,
+    // or empty. Found only when it is a plain literal (no quotes, braces or '+').
+    static std::string default_system_prompt(std::string_view template_source);
+    const std::string& default_system() const { return default_system_; }
 
     ChatFormat format() const { return format_; }
     // The prompt text (to be encoded with add_special_tokens = false: BOS is already in it).
@@ -52,6 +60,7 @@ public:
 private:
     ChatFormat format_;
     std::string bos_, eos_;
+    std::string default_system_;
 };
 
 }  // namespace modelprint

@@ -9,7 +9,7 @@
 //     normalizer Prepend("▁") + Replace(" " -> "▁") when add_space_prefix (default true);
 //     decoder Replace("▁" -> " "), ByteFallback, Fuse, Strip(" ", 1, 0).
 //   model "gpt2" (byte-level BPE): tokens + merges ("a b"); the split regex is chosen from
-//     tokenizer.ggml.pre (gpt-2/default, llama-bpe, qwen2, deepseek-r1-qwen, deepseek-v3); an
+//     tokenizer.ggml.pre (gpt-2/default, llama-bpe, qwen2, deepseek-r1-qwen, deepseek-v3, smollm); an
 //     unknown pre name is kUnsupported.
 // Token types (llama.cpp LLAMA_TOKEN_TYPE_*): 2 unknown and 3 control become special added
 // tokens, 4 user-defined non-special added tokens. A token string listed twice keeps its first id.
@@ -156,6 +156,11 @@ Status byte_level_pipeline(const GgufFile& g, std::string_view what, TokenizerDa
         nfc_step.kind = NormalizerStep::Kind::kNfc;
         d.normalizers.push_back(std::move(nfc_step));
         MP_TRY(add_split(d, kQwen2Pattern));
+    } else if (pre == "smollm" || pre == "starcoder" || pre == "refact") {
+        // llama.cpp llama-vocab.cpp: single digits isolated, then the GPT-2 split (HF: Sequence
+        // [Digits(individual_digits), ByteLevel(use_regex)]).
+        MP_TRY(add_split(d, "\\p{N}"));
+        MP_ASSIGN_OR_RETURN(byte_level.regex, Regex::compile(kGpt2SplitPattern, "ByteLevel"));
     } else if (pre == "deepseek-v3") {
         for (auto p : kDeepseekV3Patterns) MP_TRY(add_split(d, p));
     } else {
