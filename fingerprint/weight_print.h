@@ -1,0 +1,79 @@
+// Weight fingerprint of ONE model: cheap to compute (one pass over the weights), storable, and
+// of fixed size where it is meant for an index.
+//   - per tensor: canonical role name, stored name, dtype, shape, SHA-256 of the stored bytes,
+//     mean / std / L2 norm / max |x| of the values;
+//   - per layer: the std of each projection (q, k, v, o, gate, up, down) — the "attention-std
+//     profile" argued over in public disputes (reported, never decisive on its own);
+//   - HuRef-style invariants (Zeng et al., "HuRef: HUman-REadable Fingerprint for Large Language
+//     Models", NeurIPS 2024, sec. 3): for K fixed token ids and 4 layers at depth quantiles,
+//     the K x K matrices  X~ Wq^T Wk X~^T (summed over heads, GQA-aware),  X~ Wv^T Wo^T X^T and
+//     X~' Wup^T Wdown^T X^T, where X are the tokens' embedding rows and X~ = X scaled to unit RMS
+//     times the layer's norm gain. They do not change under permutation of hidden dimensions,
+//     MLP units or heads, nor under the rescalings q*a / k/a (per rotary pair), v*c / o/c,
+//     up*b / down/b and norm-gain*a / next-linear/a. Not invariant to orthogonal rotations of
+//     the residual stream (AWM's point), nor comparable across tokenizers (fixed ids).
+// Does not: compare models (forensics/weights_compare.h does), hash files (model/hash.h).
+// Invariants: deterministic (double accumulators, fixed order), independent of thread count;
+// invariants() has exactly kWeightInvariantDim entries, L2-normalised (zeros where absent).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fingerprint/base/dtype.h"
+#include "fingerprint/base/status.h"
+#include "fingerprint/model/arch.h"
+
+namespace modelprint {
+
+class Model;
+
+inline constexpr int kWeightPrintVersion = 1;
+inline constexpr int kInvariantTokens = 8;     // K
+inline constexpr int kInvariantLayers = 4;     // depth quantiles 0, 1/3, 2/3, 1
+inline constexpr int kInvariantTerms = 3;      // qk, vo, ffn
+inline constexpr int kWeightInvariantDim =
+    kInvariantLayers * kInvariantTerms * kInvariantTokens * kInvariantTokens;  // 768
+// Roles of the per-layer std profile, in this order.
+inline constexpr std::array<Role, 7> kProfileRoles = {Role::kAttnQ,   Role::kAttnK,
+                                                      Role::kAttnV,   Role::kAttnOut,
+                                                      Role::kFfnGate, Role::kFfnUp,
+                                                      Role::kFfnDown};
+
+struct TensorSummary {
+    std::string canonical;  // "blk.3.attn_q.weight" ("" for tensors without a role)
+    std::string name;       // as stored
+    DType dtype = DType::kF32;
+    std::vector<int64_t> shape;
+    std::string sha256;  // of the stored bytes
+    double mean = 0, std = 0, l2 = 0, absmax = 0;
+};
+
+struct WeightFingerprint {
+    int version = kWeightPrintVersion;
+    std::string arch;
+    int64_t vocab = 0, hidden = 0, layers = 0, heads = 0, kv_heads = 0, head_dim = 0, ffn = 0;
+    std::vector<TensorSummary> tensors;
+    // layer_std[l][r]: std of kProfileRoles[r] in layer l (NaN where the role is absent).
+    std::vector<std::array<double, kProfileRoles.size()>> layer_std;
+    std::vector<float> invariants;  // kWeightInvariantDim, L2-normalised
+    std::vector<int32_t> invariant_token_ids;
+};
+
+struct WeightPrintOptions {
+    bool tensor_digests = true;  // SHA-256 of every tensor's bytes
+    int threads = 0;             // 0: default_thread_count()
+};
+
+Result<WeightFingerprint> compute_weight_fingerprint(const Model& model,
+                                                     const WeightPrintOptions& options = {});
+
+// Cosine of two fingerprints' invariant vectors (0 when either is all zeros).
+double invariant_similarity(const WeightFingerprint& a, const WeightFingerprint& b);
+
+// JSON text of the fingerprint (keys: version, arch, dims, tensors, layer_std, invariants).
+std::string weight_fingerprint_json(const WeightFingerprint& fp);
+
+}  // namespace modelprint

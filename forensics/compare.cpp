@@ -1,0 +1,191 @@
+// compare A B: open, hash, weigh the evidence, decide, render (see compare.h).
+#include "forensics/compare.h"
+
+#include <cmath>
+
+#include "fingerprint/base/json.h"
+#include "fingerprint/model/hash.h"
+#include "fingerprint/model/model.h"
+
+namespace modelprint {
+
+namespace {
+constexpr double kLn10 = 2.302585092994046;
+
+Json finite(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
+
+Json side_json(const ModelSide& s) {
+    return {{"path", s.path},   {"root_digest", s.root_digest}, {"arch", s.arch},
+            {"parameters", s.parameters}, {"dtype", s.dtype}};
+}
+
+Result<ModelSide> open_side(const std::string& path, const CompareOptions& opt,
+                            std::unique_ptr<Model>* model) {
+    auto m = Model::open(path);
+    if (!m.ok()) return m.status().with_context(fmt::format("opening {}", path));
+    HashOptions ho;
+    ho.threads = opt.threads;
+    ho.tensors = false;
+    MP_ASSIGN_OR_RETURN(ModelDigest d, hash_model(**m, ho));
+    ModelSide s;
+    s.path = path;
+    s.root_digest = d.root_digest;
+    s.arch = std::string(arch_name((*m)->config().arch));
+    s.parameters = (*m)->parameter_count();
+    *model = std::move(*m);
+    return s;
+}
+}  // namespace
+
+Result<ComparisonResult> compare_models(const std::string& path_a, const std::string& path_b,
+                                        const CompareOptions& options) {
+    ComparisonResult r;
+    std::unique_ptr<Model> ma, mb;
+    MP_ASSIGN_OR_RETURN(r.a, open_side(path_a, options, &ma));
+    MP_ASSIGN_OR_RETURN(r.b, open_side(path_b, options, &mb));
+    WeightCompareOptions wo = options.weights;
+    wo.threads = options.threads;
+    wo.progress = options.progress;
+    auto ev = compare_weights(*ma, *mb, wo);
+    if (!ev.ok()) return ev.status().with_context(fmt::format("comparing {} with {}", path_a, path_b));
+    r.weights = std::move(*ev);
+    r.a.dtype = r.weights.identity.dtype_a;
+    r.b.dtype = r.weights.identity.dtype_b;
+    r.verdict = decide_weights(r.weights);
+    return r;
+}
+
+std::string comparison_json(const ComparisonResult& r, int indent) {
+    const WeightEvidence& w = r.weights;
+    Json j;
+    j["schema"] = "modelprint.comparison/v1";
+    j["a"] = side_json(r.a);
+    j["b"] = side_json(r.b);
+    j["verdict"] = {{"relation", r.verdict.relation},
+                    {"subtype", r.verdict.subtype.empty() ? Json(nullptr) : Json(r.verdict.subtype)},
+                    {"confidence", r.verdict.confidence},
+                    {"decisive", r.verdict.decisive},
+                    {"reason", r.verdict.reason},
+                    {"scope", "weights"}};
+    Json layers = Json::array();
+    for (const LayerEvidence& l : w.layers) {
+        Json roles = Json::object();
+        for (const RoleSimilarity& rs : l.roles) {
+            roles[rs.role] = {{"cosine", rs.cosine}, {"rel_l2", rs.rel_l2}, {"norm_ratio", rs.norm_ratio}};
+        }
+        layers.push_back({{"layer_a", l.layer_a}, {"layer_b", l.layer_b},
+                          {"similarity", l.similarity}, {"units", l.units},
+                          {"unit_rho", l.unit_rho}, {"log10_p", finite(l.log_p / kLn10)},
+                          {"unit_identity", l.unit_identity}, {"head_identity", l.head_identity},
+                          {"roles", roles}});
+    }
+    const bool tested = w.layer_comparable && !w.layers.empty();
+    Json wj;
+    wj["p_value"] = tested ? finite(std::exp(w.log_p)) : Json(nullptr);
+    wj["log10_p_value"] = tested ? finite(w.log_p / kLn10) : Json(nullptr);
+    wj["test"] = "Spearman rho between MLP-unit matchings on gate and on up rows per layer "
+                 "(Zhu et al. 2025), one-sided, Fisher-combined over matched layers";
+    wj["layers"] = layers;
+    wj["layer_comparable"] = w.layer_comparable;
+    wj["structure_note"] = w.structure_note;
+    wj["summary"] = {{"mean_similarity", w.mean_similarity}, {"min_similarity", w.min_similarity},
+                     {"mean_unit_rho", w.mean_unit_rho}, {"mean_rel_l2", w.mean_rel_l2},
+                     {"median_norm_ratio", w.median_norm_ratio},
+                     {"unit_identity", w.unit_identity}, {"head_identity", w.head_identity},
+                     {"attn_std_profile_corr", w.attn_std_corr},
+                     {"huref_invariant_cos", w.invariant_cos}};
+    wj["identity"] = {{"shared_roles", w.identity.shared_roles}, {"only_a", w.identity.only_a},
+                      {"only_b", w.identity.only_b}, {"equal_bytes", w.identity.equal_bytes},
+                      {"equal_values", w.identity.equal_values},
+                      {"dtype_cast_equal", w.identity.cast_equal},
+                      {"names_differ", w.identity.names_differ},
+                      {"dtype_a", w.identity.dtype_a}, {"dtype_b", w.identity.dtype_b},
+                      {"quantised_a", w.quant_a.lattice}, {"quantised_b", w.quant_b.lattice}};
+    wj["hidden"] = {{"aligned", w.hidden_aligned}, {"vocab", w.vocab_note},
+                    {"shared_tokens", w.shared_tokens}, {"heldout_abs_corr", w.hidden_cos},
+                    {"identity_fraction", w.hidden_identity}, {"split_half_rho", w.hidden_rho},
+                    {"log10_p", finite(w.hidden_log_p / kLn10)},
+                    {"procrustes_heldout_cos", w.procrustes_cos},
+                    {"embedding_abs_corr", w.embedding_cos}};
+    Json match = Json::array();
+    for (auto [x, y] : w.layer_match) match.push_back({x, y});
+    wj["depth"] = {{"layers_a", w.layers_a}, {"layers_b", w.layers_b}, {"layer_sim", w.layer_sim},
+                   {"match", match}, {"diagonal", w.depth_diagonal}};
+    wj["notes"] = w.notes;
+    j["evidence"]["weights"] = wj;
+    return j.dump(indent);
+}
+
+std::string comparison_text(const ComparisonResult& r) {
+    const WeightEvidence& w = r.weights;
+    std::string out;
+    auto line = [&](const std::string& s) { out += s + "\n"; };
+    line(fmt::format("verdict      {}{}  (confidence {:.2f})", r.verdict.relation,
+                     r.verdict.subtype.empty() ? "" : " / " + r.verdict.subtype,
+                     r.verdict.confidence));
+    line(fmt::format("decided by   {}", r.verdict.decisive));
+    line(fmt::format("why          {}", r.verdict.reason));
+    line("");
+    line(fmt::format("A  {}  {}  {} params  {}  root {}", r.a.path, r.a.arch, r.a.parameters,
+                     r.a.dtype, r.a.root_digest.substr(0, 16)));
+    line(fmt::format("B  {}  {}  {} params  {}  root {}", r.b.path, r.b.arch, r.b.parameters,
+                     r.b.dtype, r.b.root_digest.substr(0, 16)));
+    line("");
+    line(fmt::format("identity     {} shared roles: {} bit-identical, {} same values, {} exact "
+                     "dtype casts, {} stored under other names; only in A {}, only in B {}",
+                     w.identity.shared_roles, w.identity.equal_bytes, w.identity.equal_values,
+                     w.identity.cast_equal, w.identity.names_differ, w.identity.only_a,
+                     w.identity.only_b));
+    if (!w.quant_a.lattice.empty() || !w.quant_b.lattice.empty()) {
+        line(fmt::format("quantisation A: {}  B: {}", w.quant_a.lattice.empty() ? "-" : w.quant_a.lattice,
+                         w.quant_b.lattice.empty() ? "-" : w.quant_b.lattice));
+    }
+    if (w.hidden_aligned) {
+        line(fmt::format("hidden       {}; held-out |corr| of matched embedding columns {:.3f}, "
+                         "{:.0f}% at the same index, Procrustes held-out cos {:.3f}",
+                         w.vocab_note, w.hidden_cos, 100 * w.hidden_identity, w.procrustes_cos));
+    }
+    line(fmt::format("profiles     attention-std profile correlation {:.3f} (not evidence on its "
+                     "own: independent models reach ~0.9); HuRef invariant cos {:.3f}",
+                     w.attn_std_corr, w.invariant_cos));
+    if (!w.layer_comparable) {
+        line(fmt::format("layers       not compared: {}", w.structure_note));
+        return out;
+    }
+    line(fmt::format("test         Fisher-combined p = 1e{:.1f} over {} layers; mean aligned "
+                     "|cos| {:.3f} (min {:.3f})",
+                     w.log_p / kLn10, w.layers.size(), w.mean_similarity, w.min_similarity));
+    line("");
+    // Evidence table.
+    std::vector<std::string> roles;
+    if (!w.layers.empty())
+        for (const RoleSimilarity& rs : w.layers[0].roles) roles.push_back(rs.role);
+    std::string hdr = "layer A-B   sim    rho    log10p ";
+    for (const std::string& rn : roles) hdr += fmt::format(" {:>10}", rn.substr(0, 10));
+    line(hdr);
+    for (const LayerEvidence& l : w.layers) {
+        std::string s = fmt::format("{:>3} -{:>3}   {:.3f}  {:+.3f} {:>7.1f} ", l.layer_a,
+                                    l.layer_b, l.similarity, l.unit_rho, l.log_p / kLn10);
+        for (const RoleSimilarity& rs : l.roles) s += fmt::format(" {:>10.3f}", rs.cosine);
+        line(s);
+    }
+    // Heatmap (rows: A's layers, columns: B's), shades by similarity.
+    line("");
+    line("layer similarity (rows A, columns B; ' .:-=+*#%@' from 0 to 1; [] matched pair)");
+    static const char kShade[] = " .:-=+*#%@";
+    for (size_t i = 0; i < w.layer_sim.size(); ++i) {
+        std::string s = fmt::format("{:>4} ", i);
+        for (size_t j = 0; j < w.layer_sim[i].size(); ++j) {
+            const double v = std::clamp(w.layer_sim[i][j], 0.0, 1.0);
+            const char c = kShade[std::min<int>(9, static_cast<int>(v * 9.999))];
+            bool matched = false;
+            for (auto [x, y] : w.layer_match) matched |= (x == int(i) && y == int(j));
+            s += matched ? fmt::format("[{}]", c) : fmt::format(" {} ", c);
+        }
+        line(s);
+    }
+    for (const std::string& n : w.notes) line("note: " + n);
+    return out;
+}
+
+}  // namespace modelprint

@@ -1,0 +1,121 @@
+// Pairwise weight analysis of two models (white-box evidence, DESIGN.md "Evidence" 1-2):
+//   identity   — per-tensor SHA-256 by canonical role (names may differ), the same values after
+//                dtype normalisation, exact dtype casts (one side equals the other rounded to its
+//                dtype), quantisation lattices (GGUF block types, or absmax int8 / 4-bit
+//                round-trips detected from the values);
+//   hidden     — alignment of the residual-stream dimensions through the embedding columns of
+//                the tokens both vocabularies share (AWM, Zeng et al. ICLR 2026: a linear
+//                assignment on |correlation| that absorbs permutations and sign flips), fitted
+//                on one half of the shared tokens and scored on the other half; an orthogonal
+//                Procrustes fit (rotations) scored the same way;
+//   depth      — a layer x layer similarity (off-diagonal Gram entries of row-normalised,
+//                norm-folded projections on up to 256 aligned hidden dims: invariant to unit and
+//                head permutations and to rescaling) and a monotone layer matching (pruned,
+//                inserted or duplicated layers);
+//   per layer  — MLP units matched separately on gate rows and on up rows (Hungarian), the
+//                model-tracing statistic of Zhu, Ahmed, Kuditipudi & Liang (ICML 2025, phi_MATCH):
+//                Spearman's rho between the two matchings, one-sided p-value per layer, Fisher-
+//                combined in log space; heads matched on q / k+v rows; per role the mean |cosine|
+//                of aligned rows (scale-invariant) and the relative L2 distance (scale-sensitive).
+// Every weight is read once for the per-layer pass (A and B layer by layer; memory: one layer of
+// each plus the embeddings). Units beyond `max_units` per layer are subsampled by stride.
+// Does not: decide the relation (verdict.h), hash files (model/hash.h), or run the models.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fingerprint/base/status.h"
+#include "fingerprint/model/arch.h"
+
+namespace modelprint {
+
+class Model;
+
+struct WeightCompareOptions {
+    int64_t max_units = 1024;     // MLP units of A tested per layer (stride subsample above)
+    int64_t max_tokens = 16384;   // shared tokens used for the hidden alignment
+    int64_t gram_dims = 256;      // hidden dims of the depth descriptor
+    int threads = 0;
+    bool progress = true;
+};
+
+struct RoleSimilarity {
+    std::string role;        // "attn_q", ..., "ffn_down"
+    double cosine = 0;       // mean |cos| of aligned rows (columns for attn_output / ffn_down)
+    double rel_l2 = 0;       // ||A - B_aligned||_F / ||A||_F
+    double norm_ratio = 0;   // ||B||_F / ||A||_F
+};
+
+struct LayerEvidence {
+    int layer_a = 0, layer_b = 0;
+    double similarity = 0;       // mean of role cosines
+    int64_t units = 0;           // MLP units tested
+    double unit_rho = 0;         // Spearman(pi_gate, pi_up)
+    double log_p = 0;            // natural log of the one-sided p-value
+    double unit_identity = 0;    // fraction of tested units matched to the same index
+    double head_identity = 0;    // fraction of q heads matched to the same index
+    std::vector<RoleSimilarity> roles;
+};
+
+struct TensorIdentity {
+    int64_t shared_roles = 0;        // canonical roles present in both
+    int64_t only_a = 0, only_b = 0;  // roles present on one side
+    int64_t equal_bytes = 0;         // same dtype and same bytes (SHA-256)
+    int64_t equal_values = 0;        // same f32 values (any dtype, layout normalised)
+    int64_t cast_equal = 0;          // one side == the other rounded to its (lower) dtype
+    int64_t names_differ = 0;        // shared roles stored under different names
+    std::string dtype_a, dtype_b;    // dominant dtypes of the matrices
+};
+
+struct QuantEvidence {
+    bool block_types = false;     // GGUF quantised dtypes present
+    std::string lattice;          // "" or "int8-row", "4bit-block32", "gguf:<type>"
+    double lattice_fraction = 0;  // fraction of matrix elements on the detected lattice
+};
+
+struct WeightEvidence {
+    // Structure.
+    std::string arch_a, arch_b;
+    int64_t hidden_a = 0, hidden_b = 0, layers_a = 0, layers_b = 0;
+    bool layer_comparable = false;   // same layer layout and width: per-layer analysis ran
+    std::string structure_note;      // why the per-layer analysis did not run
+    // Identity.
+    TensorIdentity identity;
+    bool identical_bytes = false, identical_values = false;
+    QuantEvidence quant_a, quant_b;
+    // Hidden alignment through the shared vocabulary.
+    bool hidden_aligned = false;
+    std::string vocab_note;
+    int64_t shared_tokens = 0;
+    double hidden_cos = 0;            // held-out mean |corr| of matched embedding columns
+    double hidden_identity = 0;       // fraction of dims matched to the same index
+    double hidden_rho = 0;            // Spearman between the two halves' matchings
+    double hidden_log_p = 0;
+    double procrustes_cos = 0;        // held-out cosine of rows after an orthogonal fit
+    double embedding_cos = 0;         // all shared tokens, aligned columns
+    // Depth.
+    std::vector<std::vector<double>> layer_sim;  // layers_a x layers_b
+    std::vector<std::pair<int, int>> layer_match;
+    bool depth_diagonal = true;
+    // Per layer (matched pairs only).
+    std::vector<LayerEvidence> layers;
+    double log_p = 0;          // Fisher over layers (natural log)
+    double mean_similarity = 0;
+    double min_similarity = 0;
+    double mean_unit_rho = 0;
+    double mean_rel_l2 = 0;
+    double median_norm_ratio = 0;
+    double unit_identity = 0;  // mean over layers
+    double head_identity = 0;
+    // Public-dispute statistic: Pearson of the per-layer attention-std profiles.
+    double attn_std_corr = 0;
+    double invariant_cos = 0;  // HuRef-style invariant cosine (weight_print.h)
+    std::vector<std::string> notes;
+};
+
+Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
+                                       const WeightCompareOptions& options = {});
+
+}  // namespace modelprint
