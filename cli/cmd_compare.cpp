@@ -1,18 +1,26 @@
-// `modelprint compare A B [--weights-only] [--json] [--out FILE] [--no-store]`: is B a copy, a
-// derivative, or independent of A? Three steps, kept apart so behaviour evidence (--behavior-only)
-// and signing (--sign KEY, forensics/report.h) slot in:
-//   1. compute evidence  (forensics/compare.h: weights; behaviour added by its engineer)
+// `modelprint compare A B [--weights-only] [--json] [--out FILE] [--sign KEY] [--recompute]
+// [--no-store]`: is B a copy, a derivative, or independent of A? Three steps, kept apart so
+// behaviour evidence (--behavior-only) slots in:
+//   1. compute evidence  (forensics/compare.h: open + hash both models, then, unless the store
+//      already holds this pair under the same options and --recompute is not given, the weights)
 //   2. build the JSON document (comparison_json) and the text summary (comparison_text)
-//   3. print / write (--out, atomically) and record the comparison in the store.
-// Exit codes: 0 whatever the verdict (unknown included); 4 for unreadable inputs (docs/errors.md).
+//   3. print / write and record: --out FILE gets the JSON document (atomically), or with
+//      --sign KEY the signed report (forensics/report.h; without --out the report goes to
+//      stdout); the comparison (and the signed report) go into the store (global --db PATH,
+//      MODELPRINT_DB, else ./modelprint.db) unless --no-store.
+// Exit codes: 0 whatever the verdict (unknown included); 2 bad flags; 4 unreadable inputs;
+// 5 I/O (docs/errors.md). A store that cannot be written is a warning, not a failure.
 #include <cstdio>
 #include <memory>
+#include <optional>
 
 #include "cli/command.h"
 #include "db/store.h"
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/base/sha256.h"
+#include "fingerprint/base/json.h"
 #include "forensics/compare.h"
+#include "forensics/report.h"
 
 namespace modelprint::cli {
 namespace {
@@ -22,6 +30,8 @@ struct CompareArgs {
     bool weights_only = false;
     bool json = false;
     std::string out;
+    std::string sign;
+    bool recompute = false;
     bool no_store = false;
     int64_t max_units = 1024;
     int threads = 0;
@@ -32,27 +42,54 @@ std::string spec_of(const CompareArgs& a) {
     return sha256_hex(fmt::format("weights-v1;max_units={}", a.max_units));
 }
 
-Status store_comparison(const ComparisonResult& r, const std::string& doc, const CompareArgs& a) {
-    MP_ASSIGN_OR_RETURN(std::unique_ptr<Store> store, Store::open(resolve_db_path()));
-    return store->transaction([&]() -> Status {
-        for (const ModelSide* s : {&r.a, &r.b}) {
-            ModelRecord m;
-            m.root_digest = s->root_digest;
-            m.name = s->path;
-            m.architecture = s->arch;
-            m.parameter_count = static_cast<int64_t>(s->parameters);
-            m.source_path = s->path;
-            MP_TRY(store->upsert_model(m));
-        }
+void upsert_sides(Store& store, const ModelSide& sa, const ModelSide& sb, Status* st) {
+    for (const ModelSide* s : {&sa, &sb}) {
+        if (!st->ok()) return;
+        ModelRecord m;
+        m.root_digest = s->root_digest;
+        m.name = s->path;
+        m.architecture = s->arch;
+        m.parameter_count = static_cast<int64_t>(s->parameters);
+        m.source_path = s->path;
+        *st = store.upsert_model(m);
+    }
+}
+
+Result<int64_t> store_comparison(Store& store, const ModelSide& sa, const ModelSide& sb,
+                                 const std::string& verdict, const std::string& doc,
+                                 const CompareArgs& a) {
+    int64_t id = 0;
+    MP_TRY(store.transaction([&]() -> Status {
+        Status st;
+        upsert_sides(store, sa, sb, &st);
+        MP_TRY(st);
         ComparisonRecord c;
-        c.digest_a = r.a.root_digest;
-        c.digest_b = r.b.root_digest;
+        c.digest_a = sa.root_digest;
+        c.digest_b = sb.root_digest;
         c.spec_digest = spec_of(a);
-        c.verdict = r.verdict.relation;
+        c.verdict = verdict;
         c.result_json = doc;
-        MP_TRY(store->put_comparison(c));
+        MP_ASSIGN_OR_RETURN(id, store.put_comparison(c));
         return Status();
-    });
+    }));
+    return id;
+}
+
+// The text of a comparison read back from the store (the full evidence table needs a rerun).
+Result<std::string> stored_text(const std::string& doc, const ComparisonRecord& rec) {
+    MP_ASSIGN_OR_RETURN(Json j, parse_json(doc, "stored comparison"));
+    const Json& v = j["verdict"];
+    std::string sub = v.value("subtype", Json(nullptr)).is_string() ? " / " + v["subtype"].get<std::string>() : "";
+    return fmt::format(
+        "verdict      {}{}  (confidence {:.2f})\ndecided by   {}\nwhy          {}\n\n"
+        "(stored comparison {} of {}; --recompute for the full evidence table)\n",
+        v.value("relation", std::string("?")), sub, v.value("confidence", 0.0),
+        v.value("decisive", std::string()), v.value("reason", std::string()), rec.id,
+        rec.created_at);
+}
+
+void warn(const char* what, const Status& s) {
+    std::fprintf(stderr, "modelprint: warning: %s: %s\n", what, s.message().c_str());
 }
 
 Status run_compare(const CompareArgs& a) {
@@ -64,24 +101,76 @@ Status run_compare(const CompareArgs& a) {
     opt.threads = a.threads;
     opt.progress = !global_options().quiet;
     opt.weights.max_units = a.max_units;
-    MP_ASSIGN_OR_RETURN(ComparisonResult r, compare_models(a.a, a.b, opt));
-    // 2. documents
-    const std::string doc = comparison_json(r, 2);
-    // 3. output
-    if (!a.out.empty()) MP_TRY(write_file_atomic(a.out, doc + "\n"));
-    if (a.json) {
-        std::printf("%s\n", doc.c_str());
-    } else {
-        std::fputs(comparison_text(r).c_str(), stdout);
-        if (!a.weights_only) {
-            std::printf("\n(weights only: behaviour evidence is not part of this build's compare)\n");
+    MP_ASSIGN_OR_RETURN(OpenedPair pair, open_pair(a.a, a.b, opt));
+    std::unique_ptr<Store> store;
+    if (!a.no_store) {
+        auto s = Store::open(resolve_db_path());
+        if (s.ok()) store = std::move(*s);
+        else warn("comparison not stored", s.status());
+    }
+    std::string doc, text, relation;
+    std::optional<int64_t> comparison_id;
+    if (store && !a.recompute) {
+        auto rec = store->find_comparison(pair.a.root_digest, pair.b.root_digest, spec_of(a));
+        if (rec.ok() && rec->digest_a == pair.a.root_digest) {
+            auto t = stored_text(rec->result_json, *rec);
+            if (t.ok()) {
+                doc = rec->result_json;
+                text = *t;
+                relation = rec->verdict;
+                comparison_id = rec->id;
+                std::fprintf(stderr, "reusing stored comparison %lld (%s)\n",
+                             static_cast<long long>(rec->id), store->path().c_str());
+            }
         }
     }
-    if (!a.no_store) {
-        Status s = store_comparison(r, comparison_json(r, -1), a);
-        if (!s.ok()) {
-            std::fprintf(stderr, "modelprint: warning: comparison not stored: %s\n",
-                         s.message().c_str());
+    if (doc.empty()) {
+        MP_ASSIGN_OR_RETURN(ComparisonResult r, compare_opened(pair, opt));
+        // 2. documents
+        doc = comparison_json(r, -1);
+        text = comparison_text(r);
+        relation = r.verdict.relation;
+        if (store) {
+            auto id = store_comparison(*store, r.a, r.b, relation, doc, a);
+            if (id.ok()) comparison_id = *id;
+            else warn("comparison not stored", id.status());
+        }
+    }
+    // 3. output
+    MP_ASSIGN_OR_RETURN(Json parsed, parse_json(doc, "comparison document"));
+    const std::string pretty = parsed.dump(2);
+    if (!a.sign.empty()) {
+        ReportInput in;
+        in.kind = ReportKind::kComparison;
+        in.subjects = {{"A: " + pair.a.path, pair.a.root_digest}, {"B: " + pair.b.path, pair.b.root_digest}};
+        MP_ASSIGN_OR_RETURN(in.predicate_json, comparison_predicate(doc));
+        MP_ASSIGN_OR_RETURN(std::string bytes, write_report(in, a.out, a.sign));
+        if (a.out.empty()) std::fputs(bytes.c_str(), stdout);
+        else std::fprintf(stderr, "wrote signed comparison report %s\n", a.out.c_str());
+        if (store) {
+            MP_ASSIGN_OR_RETURN(ParsedReport rep, parse_report(bytes, a.out.empty() ? "report" : a.out));
+            ReportRecord rr;
+            rr.kind = "comparison";
+            rr.predicate_type = std::string(kComparisonPredicateType);
+            rr.envelope = bytes;
+            rr.is_signed = rep.is_signed;
+            rr.key_hint = rep.is_signed ? rep.bundle.key_hint : "";
+            rr.comparison_id = comparison_id;
+            for (const auto& s : rep.subjects) rr.subjects.push_back({s.name, s.sha256});
+            auto rid = store->put_report(rr);
+            if (rid.ok()) std::fprintf(stderr, "stored as report %lld\n", static_cast<long long>(*rid));
+            else warn("report not stored", rid.status());
+        }
+        if (a.out.empty()) return Status();
+    } else if (!a.out.empty()) {
+        MP_TRY(write_file_atomic(a.out, pretty + "\n"));
+    }
+    if (a.json) {
+        std::printf("%s\n", pretty.c_str());
+    } else {
+        std::fputs(text.c_str(), stdout);
+        if (!a.weights_only) {
+            std::printf("\n(weights only: behaviour evidence is not part of this build's compare)\n");
         }
     }
     return Status();
@@ -98,6 +187,10 @@ CommandRegistrar reg({"compare",
                                        "Use weight evidence only");
                           sub.add_flag("--json", a->json, "Print the JSON document");
                           sub.add_option("--out", a->out, "Write the JSON document to FILE");
+                          sub.add_option("--sign", a->sign,
+                                         "Write a signed report (private key PEM) to --out or stdout");
+                          sub.add_flag("--recompute", a->recompute,
+                                       "Compute again even if the store holds this comparison");
                           sub.add_flag("--no-store", a->no_store, "Do not record in the database");
                           sub.add_option("--max-units", a->max_units,
                                          "MLP units tested per layer (subsampled above)");

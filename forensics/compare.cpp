@@ -37,22 +37,45 @@ Result<ModelSide> open_side(const std::string& path, const CompareOptions& opt,
 }
 }  // namespace
 
-Result<ComparisonResult> compare_models(const std::string& path_a, const std::string& path_b,
-                                        const CompareOptions& options) {
+OpenedPair::OpenedPair() = default;
+OpenedPair::OpenedPair(OpenedPair&&) noexcept = default;
+OpenedPair& OpenedPair::operator=(OpenedPair&&) noexcept = default;
+OpenedPair::~OpenedPair() = default;
+
+Result<OpenedPair> open_pair(const std::string& path_a, const std::string& path_b,
+                             const CompareOptions& options) {
+    OpenedPair p;
+    MP_ASSIGN_OR_RETURN(p.a, open_side(path_a, options, &p.model_a));
+    MP_ASSIGN_OR_RETURN(p.b, open_side(path_b, options, &p.model_b));
+    return p;
+}
+
+Result<ComparisonResult> compare_opened(const OpenedPair& pair, const CompareOptions& options) {
+    if (pair.model_a == nullptr || pair.model_b == nullptr) {
+        return invalid_argument("compare_opened: the pair {} / {} is not open", pair.a.path,
+                                pair.b.path);
+    }
     ComparisonResult r;
-    std::unique_ptr<Model> ma, mb;
-    MP_ASSIGN_OR_RETURN(r.a, open_side(path_a, options, &ma));
-    MP_ASSIGN_OR_RETURN(r.b, open_side(path_b, options, &mb));
+    r.a = pair.a;
+    r.b = pair.b;
     WeightCompareOptions wo = options.weights;
     wo.threads = options.threads;
     wo.progress = options.progress;
-    auto ev = compare_weights(*ma, *mb, wo);
-    if (!ev.ok()) return ev.status().with_context(fmt::format("comparing {} with {}", path_a, path_b));
+    auto ev = compare_weights(*pair.model_a, *pair.model_b, wo);
+    if (!ev.ok()) {
+        return ev.status().with_context(fmt::format("comparing {} with {}", r.a.path, r.b.path));
+    }
     r.weights = std::move(*ev);
     r.a.dtype = r.weights.identity.dtype_a;
     r.b.dtype = r.weights.identity.dtype_b;
     r.verdict = decide_weights(r.weights);
     return r;
+}
+
+Result<ComparisonResult> compare_models(const std::string& path_a, const std::string& path_b,
+                                        const CompareOptions& options) {
+    MP_ASSIGN_OR_RETURN(OpenedPair p, open_pair(path_a, path_b, options));
+    return compare_opened(p, options);
 }
 
 std::string comparison_json(const ComparisonResult& r, int indent) {
@@ -186,6 +209,99 @@ std::string comparison_text(const ComparisonResult& r) {
     }
     for (const std::string& n : w.notes) line("note: " + n);
     return out;
+}
+
+namespace {
+std::string dec(const Json& v) {
+    if (v.is_number()) return fmt::format("{:.6g}", v.get<double>());
+    if (v.is_null()) return "-";
+    return v.is_string() ? v.get<std::string>() : v.dump();
+}
+}  // namespace
+
+// "p = 3.2e-05", or from the log where p underflows a double ("p = 1e-853.2").
+std::string p_text(const Json& w) {
+    const Json p = w.value("p_value", Json(nullptr)), l = w.value("log10_p_value", Json(nullptr));
+    if (!l.is_number()) return "permutation-matching test: not run (no comparable layers)";
+    const double pv = p.is_number() ? p.get<double>() : 0.0;
+    return pv > 0 ? fmt::format("permutation-matching test: Fisher-combined p = {:.3g}", pv)
+                  : fmt::format("permutation-matching test: Fisher-combined p = 1e{:.1f}",
+                                l.get<double>());
+}
+
+Result<std::string> comparison_predicate(std::string_view comparison_document) {
+    MP_ASSIGN_OR_RETURN(Json doc, parse_json(comparison_document, "comparison document"));
+    for (const char* key : {"a", "b", "verdict"}) {
+        if (!doc.is_object() || !doc.contains(key) || !doc[key].is_object()) {
+            return invalid_argument("comparison document has no object '{}'", key);
+        }
+    }
+    const Json& v = doc["verdict"];
+    if (!v.contains("relation") || !v["relation"].is_string()) {
+        return invalid_argument("comparison document has no string verdict.relation");
+    }
+    Json p;
+    p["verdict"] = {{"label", v["relation"]},
+                    {"subtype", v.value("subtype", Json(nullptr)).is_string() ? v["subtype"] : Json("")},
+                    {"confidence", dec(v.value("confidence", Json(nullptr)))},
+                    {"decided_by", v.value("decisive", std::string())},
+                    {"summary", v.value("reason", std::string())}};
+    Json models = Json::array();
+    for (const char* side : {"a", "b"}) {
+        const Json& s = doc[side];
+        models.push_back({{"role", side[0] == 'a' ? "A" : "B"},
+                          {"name", s.value("path", std::string())},
+                          {"root_digest", s.value("root_digest", std::string())},
+                          {"architecture", s.value("arch", std::string())},
+                          {"parameters", dec(s.value("parameters", Json(nullptr)))},
+                          {"path", s.value("path", std::string())}});
+    }
+    p["models"] = models;
+    Json sections = Json::array();
+    const Json* w = doc.contains("evidence") && doc["evidence"].contains("weights")
+                        ? &doc["evidence"]["weights"]
+                        : nullptr;
+    if (w != nullptr && w->is_object()) {
+        const Json depth = w->value("depth", Json::object());
+        const Json sim = depth.value("layer_sim", Json::array());
+        if (sim.is_array() && !sim.empty() && sim[0].is_array() && !sim[0].empty()) {
+            Json values = Json::array(), xl = Json::array(), yl = Json::array();
+            for (size_t i = 0; i < sim.size(); ++i) {
+                Json row = Json::array();
+                for (const Json& x : sim[i]) row.push_back(dec(x));
+                values.push_back(row);
+                yl.push_back(std::to_string(i));
+            }
+            for (size_t j = 0; j < sim[0].size(); ++j) xl.push_back(std::to_string(j));
+            p["heatmaps"] = Json::array({{{"title", "Layer similarity (weights)"},
+                                          {"x_label", "layer of B"}, {"y_label", "layer of A"},
+                                          {"x_labels", xl}, {"y_labels", yl}, {"values", values},
+                                          {"min", "0"}, {"max", "1"}}});
+        }
+        Json rows = Json::array();
+        const Json layers = w->value("layers", Json::array());
+        for (const Json& l : layers) {
+            rows.push_back({dec(l.value("layer_a", Json(nullptr))), dec(l.value("layer_b", Json(nullptr))),
+                            dec(l.value("similarity", Json(nullptr))),
+                            dec(l.value("unit_rho", Json(nullptr))),
+                            dec(l.value("log10_p", Json(nullptr)))});
+        }
+        if (rows.empty()) rows.push_back({"-", "-", "-", "-", "-"});
+        sections.push_back({{"title", "Weight evidence per layer"},
+                            {"text", p_text(*w)},
+                            {"columns", {"layer A", "layer B", "aligned |cos|", "unit rho", "log10 p"}},
+                            {"rows", rows}});
+        Json id_rows = Json::array();
+        const Json identity = w->value("identity", Json::object());
+        for (const auto& [k, x] : identity.items()) {
+            id_rows.push_back({k, dec(x)});
+        }
+        sections.push_back({{"title", "Tensor identity"}, {"columns", {"quantity", "value"}},
+                            {"rows", id_rows}});
+    }
+    p["sections"] = sections;
+    p["comparison"] = doc;
+    return canonical_json(p);
 }
 
 }  // namespace modelprint

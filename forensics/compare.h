@@ -9,15 +9,23 @@
 //       layer_a, layer_b, similarity, unit_rho, log10_p, roles {role: {cosine, rel_l2}}],
 //       "identity", "hidden", "depth" {layer_sim, match}, "summary", "notes"}}}
 // Does not: sign (forensics/report.h), store (the command does), or run behaviour probes.
+// Two-step use (the command looks the pair up in the store between the steps):
+//   MP_ASSIGN_OR_RETURN(OpenedPair p, open_pair(path_a, path_b, options));   // open + hash
+//   ... store->find_comparison(p.a.root_digest, p.b.root_digest, spec) ...
+//   MP_ASSIGN_OR_RETURN(ComparisonResult r, compare_opened(p, options));      // read weights
 #pragma once
 
+#include <memory>
 #include <string>
+#include <string_view>
 
 #include "fingerprint/base/status.h"
 #include "forensics/verdict.h"
 #include "forensics/weights_compare.h"
 
 namespace modelprint {
+
+class Model;
 
 struct ModelSide {
     std::string path;
@@ -39,6 +47,20 @@ struct CompareOptions {
     bool progress = true;
 };
 
+// Both models opened and hashed (OMS root digests), nothing compared yet.
+struct OpenedPair {
+    ModelSide a, b;
+    std::unique_ptr<Model> model_a, model_b;
+    OpenedPair();
+    OpenedPair(OpenedPair&&) noexcept;
+    OpenedPair& operator=(OpenedPair&&) noexcept;
+    ~OpenedPair();
+};
+Result<OpenedPair> open_pair(const std::string& path_a, const std::string& path_b,
+                             const CompareOptions& options = {});
+// The weight evidence and verdict of an opened pair.
+Result<ComparisonResult> compare_opened(const OpenedPair& pair, const CompareOptions& options = {});
+// open_pair + compare_opened.
 Result<ComparisonResult> compare_models(const std::string& path_a, const std::string& path_b,
                                         const CompareOptions& options = {});
 
@@ -46,5 +68,11 @@ Result<ComparisonResult> compare_models(const std::string& path_a, const std::st
 std::string comparison_json(const ComparisonResult& r, int indent = 2);
 // Verdict first, then the evidence table per layer and role and the layer-similarity heatmap.
 std::string comparison_text(const ComparisonResult& r);
+
+// The report predicate (forensics/report.h conventions: verdict, models, heatmaps, sections, and
+// the whole comparison document under "comparison"), as canonical JSON, built from a comparison
+// document (comparison_json output, or one read back from the store). kInvalidArgument when the
+// document lacks the keys above.
+Result<std::string> comparison_predicate(std::string_view comparison_document);
 
 }  // namespace modelprint
