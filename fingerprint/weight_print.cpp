@@ -246,6 +246,10 @@ Result<WeightFingerprint> compute_weight_fingerprint(const Model& model,
         fp.invariant_token_ids.push_back(static_cast<int32_t>(id));
         for (int64_t j = 0; j < c; ++j) x[i * c + j] = emb.at(id, j);
     }
+    bool head_dim_guessed = false;
+    for (const std::string& note : cfg.notes) {
+        head_dim_guessed |= note.rfind("head_dim", 0) == 0 && note.find("GUESSED") != std::string::npos;
+    }
     std::vector<double> inv;
     for (int q = 0; q < kInvariantLayers; ++q) {
         const int layer = static_cast<int>(
@@ -253,7 +257,13 @@ Result<WeightFingerprint> compute_weight_fingerprint(const Model& model,
         MP_ASSIGN_OR_RETURN(Projections p, load_layer(model, layer));
         const size_t before = inv.size();
         if (p.ok && p.q.cols == c && p.up.cols == c) {
-            layer_invariants(p, x, kInvariantTokens, c, cfg.n_heads, cfg.n_kv_heads, &inv);
+            int64_t heads = cfg.n_heads, kv_heads = cfg.n_kv_heads;
+            if (head_dim_guessed && options.head_dim_hint > 0 &&
+                p.q.rows % options.head_dim_hint == 0 && p.k.rows % options.head_dim_hint == 0) {
+                heads = p.q.rows / options.head_dim_hint;
+                kv_heads = p.k.rows / options.head_dim_hint;
+            }
+            layer_invariants(p, x, kInvariantTokens, c, heads, kv_heads, &inv);
         }
         inv.resize(before + kInvariantTerms * kInvariantTokens * kInvariantTokens, 0.0);
     }

@@ -65,6 +65,9 @@ struct WeightFingerprint {
 struct WeightPrintOptions {
     bool tensor_digests = true;  // SHA-256 of every tensor's bytes
     int threads = 0;             // 0: default_thread_count()
+    // Head size to use when the model's own is a guess (no config.json: heads cannot be read
+    // from shapes). 0: use the model's. compare passes the other model's head size.
+    int64_t head_dim_hint = 0;
 };
 
 Result<WeightFingerprint> compute_weight_fingerprint(const Model& model,

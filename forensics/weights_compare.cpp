@@ -679,7 +679,9 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
     WeightPrintOptions wpo;
     wpo.tensor_digests = false;
     wpo.threads = opt.threads;
+    wpo.head_dim_hint = cb.head_dim;
     MP_ASSIGN_OR_RETURN(WeightFingerprint fa, compute_weight_fingerprint(a, wpo));
+    wpo.head_dim_hint = ca.head_dim;
     MP_ASSIGN_OR_RETURN(WeightFingerprint fb, compute_weight_fingerprint(b, wpo));
     ev.invariant_cos = invariant_similarity(fa, fb);
     {
