@@ -2,9 +2,10 @@
 // keeps fixed-size fingerprint vectors in the store (fingerprint kind "vector:K", float32 LE
 // blob; db/index.h) so that `search` can build the FAISS index from them. MODEL is hashed (OMS
 // root digest) and upserted in the models table first.
-// The vector comes from --vector (JSON array or raw float32). Computing the weight-statistics
-// vector from the model itself needs fingerprint/weight_print.h, which has not landed yet:
-// without --vector the command says so (kFailedPrecondition) instead of guessing.
+// The vector comes from --vector (JSON array or raw float32), or, for the default kind
+// weight-stats, from the model itself: the HuRef-style invariant vector of
+// fingerprint/weight_print.h (768 components, invariant to unit/head permutations and
+// function-preserving rescaling). Other kinds need --vector (kFailedPrecondition otherwise).
 #include <cstdio>
 
 #include "cli/command.h"
@@ -13,6 +14,7 @@
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/model/hash.h"
 #include "fingerprint/model/model.h"
+#include "fingerprint/weight_print.h"
 
 namespace modelprint::cli {
 namespace {
@@ -31,15 +33,24 @@ Status run_add(const IndexArgs& a) {
     HashOptions hopt;
     hopt.tensors = false;
     MP_ASSIGN_OR_RETURN(ModelDigest digest, hash_model(*model, hopt));
+    std::vector<float> v;
+    std::string spec = "external", source = a.vector;
     if (a.vector.empty()) {
-        return failed_precondition(
-            "{}: no --vector given, and computing the {} vector from the model needs the weight "
-            "fingerprint (fingerprint/weight_print.h), which this build does not have yet",
-            a.model, a.kind);
+        if (a.kind != "weight-stats") {
+            return failed_precondition("{}: no --vector given, and only weight-stats vectors are "
+                                       "computed from the model (not {})", a.model, a.kind);
+        }
+        WeightPrintOptions wo;
+        wo.tensor_digests = false;
+        MP_ASSIGN_OR_RETURN(WeightFingerprint fp, compute_weight_fingerprint(*model, wo));
+        v = weight_index_vector(fp);
+        spec = kWeightIndexSpec;
+        source = a.model + " (weight-print invariants)";
+    } else {
+        MP_ASSIGN_OR_RETURN(std::string bytes, read_file(a.vector));
+        MP_ASSIGN_OR_RETURN(v, parse_vector_file(bytes, a.vector));
     }
-    MP_ASSIGN_OR_RETURN(std::string bytes, read_file(a.vector));
-    MP_ASSIGN_OR_RETURN(std::vector<float> v, parse_vector_file(bytes, a.vector));
-    MP_TRY(l2_normalise(v, a.vector));  // refuse zero / non-finite vectors up front
+    MP_TRY(l2_normalise(v, source));  // refuse zero / non-finite vectors up front
     MP_ASSIGN_OR_RETURN(auto store, Store::open(resolve_db_path()));
     // Every stored vector of a kind must have the same dimension.
     MP_ASSIGN_OR_RETURN(auto existing, store->list_fingerprints("vector:" + a.kind));
@@ -47,7 +58,7 @@ Status run_add(const IndexArgs& a) {
         if (f.model_digest == digest.root_digest) continue;
         if (f.blob.size() != v.size() * 4) {
             return invalid_argument("{}: vector has {} components but the stored {} vectors have {}",
-                                    a.vector, v.size(), a.kind, f.blob.size() / 4);
+                                    source, v.size(), a.kind, f.blob.size() / 4);
         }
         break;
     }
@@ -65,7 +76,7 @@ Status run_add(const IndexArgs& a) {
         FingerprintRecord f;
         f.model_digest = digest.root_digest;
         f.kind = "vector:" + a.kind;
-        f.spec_digest = "external";
+        f.spec_digest = spec;
         f.engine = "";
         f.blob = vector_to_blob(v);
         return store->put_fingerprint(f).status();

@@ -2,7 +2,9 @@
 // by cosine similarity of their fingerprint vectors (kind K, default weight-stats), with the
 // verdict of a stored full comparison where one exists. The FAISS index is rebuilt from the
 // store's vectors on each call (flat below IndexOptions::ivf_threshold, IVF above); the model
-// itself is left out of its own results.
+// itself is left out of its own results. Without --vector the query is the model's stored
+// vector, or, for kind weight-stats, the weight-print invariants computed from the model
+// (fingerprint/weight_print.h).
 #include <cstdio>
 #include <map>
 
@@ -12,6 +14,8 @@
 #include "db/store.h"
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/model/hash.h"
+#include "fingerprint/model/model.h"
+#include "fingerprint/weight_print.h"
 
 namespace modelprint::cli {
 namespace {
@@ -36,12 +40,20 @@ Status run_search(const SearchArgs& a) {
         MP_ASSIGN_OR_RETURN(query, parse_vector_file(bytes, a.vector));
     } else {
         auto f = store->get_fingerprint(digest.root_digest, kind, "external", "");
-        if (!f.ok()) {
+        if (!f.ok()) f = store->get_fingerprint(digest.root_digest, kind, kWeightIndexSpec, "");
+        if (f.ok()) {
+            MP_ASSIGN_OR_RETURN(query, blob_to_vector(f->blob, "stored query vector"));
+        } else if (a.kind == "weight-stats") {
+            MP_ASSIGN_OR_RETURN(auto model, Model::open(a.model));
+            WeightPrintOptions wo;
+            wo.tensor_digests = false;
+            MP_ASSIGN_OR_RETURN(WeightFingerprint fp, compute_weight_fingerprint(*model, wo));
+            query = weight_index_vector(fp);
+        } else {
             return failed_precondition("{}: no {} vector stored for root digest {}; run `modelprint "
                                        "index add {} --vector FILE` first (or pass --vector)",
                                        a.model, a.kind, digest.root_digest, a.model);
         }
-        MP_ASSIGN_OR_RETURN(query, blob_to_vector(f->blob, "stored query vector"));
     }
     MP_ASSIGN_OR_RETURN(auto fps, store->list_fingerprints(kind));
     std::vector<int64_t> ids;

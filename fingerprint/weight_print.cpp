@@ -284,6 +284,8 @@ double invariant_similarity(const WeightFingerprint& a, const WeightFingerprint&
     return aa > 0 && bb > 0 ? ab / std::sqrt(aa * bb) : 0.0;
 }
 
+std::vector<float> weight_index_vector(const WeightFingerprint& fp) { return fp.invariants; }
+
 std::string weight_fingerprint_json(const WeightFingerprint& fp) {
     Json j;
     j["version"] = fp.version;

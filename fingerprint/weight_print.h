@@ -76,6 +76,12 @@ Result<WeightFingerprint> compute_weight_fingerprint(const Model& model,
 // Cosine of two fingerprints' invariant vectors (0 when either is all zeros).
 double invariant_similarity(const WeightFingerprint& a, const WeightFingerprint& b);
 
+// The fixed-size vector `index add` / `search` use for the "weight-stats" kind: the
+// invariants (kWeightInvariantDim, unit norm; all zeros when the model has no embedding or no
+// comparable layers, which the index refuses). kWeightIndexSpec names its definition.
+inline constexpr const char* kWeightIndexSpec = "weight-print-v1-invariants";
+std::vector<float> weight_index_vector(const WeightFingerprint& fp);
+
 // JSON text of the fingerprint (keys: version, arch, dims, tensors, layer_std, invariants).
 std::string weight_fingerprint_json(const WeightFingerprint& fp);
 
