@@ -1,6 +1,7 @@
 // `modelprint audit MODEL --bench FILE.jsonl [--claim X] [--limit N] [--fewshot K] [--seed S]
 //  [--chat-template none|auto|NAME] [--metric acc|acc_norm] [--contamination [--permutations M]
-//  [--mink-ratio R]] [--device D] [--json [--items]] [--out REPORT [--sign KEY]] [--no-store]
+//  [--mink-ratio R]] [--device auto|cpu|cuda [--exact-f32]] [--json [--items]]
+//  [--out REPORT [--sign KEY]] [--no-store]
 //  [--diff AUDIT_ID]`: re-run a benchmark on the model (forensics/audit.h), test a claimed
 // accuracy, measure contamination signals, store the audit with its per-item results in the
 // database (unless --no-store), write an audit report (signed with --sign), and with --diff
@@ -44,6 +45,7 @@ struct AuditArgs {
     double mink_ratio = 0.2;
     std::string device = "cpu";
     int threads = 0;
+    bool exact_f32 = false;
     bool json = false;
     bool items = false;
     std::string out;
@@ -214,6 +216,7 @@ Status run_audit_cmd(const AuditArgs& a) {
     o.context_window = model->config().max_position;
     BackendOptions bo;
     bo.threads = a.threads;
+    bo.exact_f32 = a.exact_f32;
     MP_ASSIGN_OR_RETURN(auto backend, make_backend(*model, dev, bo));
     MP_ASSIGN_OR_RETURN(AuditResult r, run_audit(*backend, *tok, &chat, bench, o));
 
@@ -297,6 +300,8 @@ CommandRegistrar reg({"audit", "Re-run a benchmark, test a claimed score, look f
                           sub.add_option("--permutations", a->permutations, "Random orders of the shuffled-order test (default 99)");
                           sub.add_option("--mink-ratio", a->mink_ratio, "Fraction k of Min-K% (default 0.2)");
                           sub.add_option("--device", a->device, "auto, cpu or cuda (default cpu)");
+                          sub.add_flag("--exact-f32", a->exact_f32,
+                                       "CUDA: exact f32 matmuls instead of bf16/f16 tensor cores (per-item results as on the CPU)");
                           sub.add_option("--threads", a->threads, "CPU threads (default: all cores)")->check(CLI::NonNegativeNumber);
                           sub.add_flag("--json", a->json, "Print one JSON object");
                           sub.add_flag("--items", a->items, "With --json: include per-item results");

@@ -5,7 +5,8 @@
 #  - the contamination tests flag the leaked twin and not the clean one;
 #  - per-item results stored in the database and diffed by a second run (--diff);
 #  - a signed audit report that `modelprint verify` accepts, bound to the model's digest;
-#  - errors: missing benchmark (exit 4), malformed benchmark (exit 4), bad claim (exit 2).
+#  - errors: missing benchmark (exit 4), malformed benchmark (exit 4), bad claim (exit 2);
+#  - --device cpu|cuda|auto (cuda: same choices as the CPU with --exact-f32, or exit 6 without a GPU).
 set -u
 MP=$(realpath "$1"); ROOT=$(realpath "$2")
 A="$ROOT/testdata/audit"
@@ -60,6 +61,23 @@ check "malformed benchmark -> exit 4 naming the line" "[ $rc -eq 4 ] && grep -q 
 check "--claim 90 -> exit 2" "[ $rc -eq 2 ] && grep -q 'not 90' e.txt"
 "$MP" audit "$A/clean" --bench "$A/facts_bench.jsonl" --sign k 2> e.txt; rc=$?
 check "--sign without --out -> exit 2" "[ $rc -eq 2 ] && grep -q 'needs --out' e.txt"
+
+# --device: cuda runs on a GPU machine (per-item results as the CPU's with --exact-f32) and fails
+# with exit 6 naming the reason elsewhere; auto falls back to the CPU; an unknown device is a usage error.
+"$MP" audit "$A/clean" --bench "$A/facts_bench.jsonl" --limit 24 --json --items --no-store --device cpu > dcpu.json; rc=$?
+check "--device cpu exit 0" "[ $rc -eq 0 ] && grep -q '\"device\": \"cpu' dcpu.json"
+"$MP" audit "$A/clean" --bench "$A/facts_bench.jsonl" --limit 24 --json --items --no-store --device cuda --exact-f32 > dcuda.json 2> e.txt; rc=$?
+if [ $rc -eq 0 ]; then
+    check "--device cuda runs on the GPU" "grep -q '\"device\": \"cuda' dcuda.json"
+    check "--device cuda --exact-f32: same per-item choices as the CPU" \
+        "diff <(grep -E '\"(id|pred_acc|pred_acc_norm|predicted|correct)\"' dcpu.json) <(grep -E '\"(id|pred_acc|pred_acc_norm|predicted|correct)\"' dcuda.json)"
+else
+    check "--device cuda without a GPU -> exit 6 with the reason" "[ $rc -eq 6 ] && grep -q 'GPU' e.txt"
+fi
+"$MP" audit "$A/clean" --bench "$A/facts_bench.jsonl" --limit 4 --no-store --device auto > dauto.txt; rc=$?
+check "--device auto exit 0" "[ $rc -eq 0 ] && grep -q '^accuracy' dauto.txt"
+"$MP" audit "$A/clean" --bench "$A/facts_bench.jsonl" --device tpu 2> e.txt; rc=$?
+check "--device tpu -> exit 2" "[ $rc -eq 2 ] && grep -q 'unknown device' e.txt"
 
 [ $fail -eq 0 ] && echo "audit CLI checks passed"
 exit $fail
