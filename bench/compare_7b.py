@@ -8,6 +8,7 @@ times `modelprint compare A B --json` under /usr/bin/time -v and prints wall tim
 The full 7B time is extrapolated as  t(L) = t_fixed + L x t_layer  from two runs with
 different layer counts (--layers and --layers2).
 Usage: python3 bench/compare_7b.py BUILD/modelprint [--dir /tmp/mp7b] [--layers 2] [--layers2 4]
+       [--threads 2]      (--layers 32 --layers2 0: one full 7B-shaped run)
 Needs torch, safetensors; disk: ~2 x (0.5 + 0.4 L) GB.
 """
 import argparse, json, os, re, shutil, subprocess, time
@@ -54,10 +55,10 @@ def make(path, layers, seed, base=None, noise=0.0):
     return t
 
 
-def run(mp, a, b):
+def run(mp, a, b, threads):
     t0 = time.time()
     r = subprocess.run(["/usr/bin/time", "-v", mp, "--quiet", "compare", a, b, "--json",
-                        "--no-store", "--threads", "2"], capture_output=True, text=True)
+                        "--no-store", "--threads", str(threads)], capture_output=True, text=True)
     wall = time.time() - t0
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))
     if r.returncode != 0:
@@ -71,10 +72,11 @@ def main():
     ap.add_argument("modelprint")
     ap.add_argument("--dir", default="/tmp/mp7b")
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--layers2", type=int, default=4)
+    ap.add_argument("--layers2", type=int, default=4, help="0: one run only")
+    ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     res = {}
-    for L in (a.layers, a.layers2):
+    for L in (a.layers, a.layers2) if a.layers2 else (a.layers,):
         d = os.path.join(a.dir, f"L{L}")
         shutil.rmtree(d, ignore_errors=True)
         t0 = time.time()
@@ -84,11 +86,13 @@ def main():
         gen = time.time() - t0
         size = sum(os.path.getsize(os.path.join(d, s, "model.safetensors")) for s in "AB") / 1e9
         subprocess.run(["sync"])
-        wall, rss, rel, sub = run(a.modelprint, os.path.join(d, "A"), os.path.join(d, "B"))
+        wall, rss, rel, sub = run(a.modelprint, os.path.join(d, "A"), os.path.join(d, "B"), a.threads)
         res[L] = wall
         print(f"layers {L}: {size:.2f} GB (A+B), generated in {gen:.0f} s; compare {wall:.1f} s, "
               f"peak RSS {rss:.2f} GiB, verdict {rel}/{sub}", flush=True)
         shutil.rmtree(d, ignore_errors=True)
+    if not a.layers2:
+        return
     l1, l2 = a.layers, a.layers2
     per_layer = (res[l2] - res[l1]) / (l2 - l1)
     fixed = res[l1] - l1 * per_layer

@@ -3,6 +3,10 @@
 // e-maxx.ru/algo/assignment_hungary). See assignment.h.
 #include "forensics/assignment.h"
 
+#include <algorithm>
+
+#include <numeric>
+
 #include <cmath>
 #include <limits>
 
@@ -100,6 +104,68 @@ Result<std::vector<int32_t>> solve_max_similarity(std::span<const double> sim, i
     std::vector<int32_t> out(rows, -1);
     for (int64_t c = 0; c < cols; ++c) out[col_to_row[c]] = static_cast<int32_t>(c);
     return out;
+}
+
+Result<std::vector<int32_t>> greedy_max_similarity(std::span<const double> sim, int64_t rows,
+                                                   int64_t cols, int top_k) {
+    if (rows < 0 || cols < 0 || static_cast<int64_t>(sim.size()) != rows * cols) {
+        return invalid_argument("assignment: similarity has {} entries, expected {} x {}",
+                                sim.size(), rows, cols);
+    }
+    for (double x : sim) {
+        if (!std::isfinite(x)) return invalid_argument("assignment: similarity {} is not finite", x);
+    }
+    const int64_t k = std::min<int64_t>(std::max(1, top_k), cols);
+    struct Cand {
+        double s;
+        int32_t r, c;
+    };
+    std::vector<Cand> cand;
+    cand.reserve(static_cast<size_t>(rows * k));
+    std::vector<int32_t> idx(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+        const double* row = sim.data() + r * cols;
+        std::iota(idx.begin(), idx.end(), 0);
+        auto better = [&](int32_t a, int32_t b) { return row[a] > row[b] || (row[a] == row[b] && a < b); };
+        std::nth_element(idx.begin(), idx.begin() + (k - 1), idx.end(), better);
+        for (int64_t j = 0; j < k; ++j) cand.push_back({row[idx[j]], static_cast<int32_t>(r), idx[j]});
+    }
+    std::sort(cand.begin(), cand.end(), [](const Cand& a, const Cand& b) {
+        if (a.s != b.s) return a.s > b.s;
+        return a.r != b.r ? a.r < b.r : a.c < b.c;
+    });
+    std::vector<int32_t> out(static_cast<size_t>(rows), -1);
+    std::vector<char> col_used(static_cast<size_t>(cols), 0);
+    int64_t matched = 0;
+    for (const Cand& c : cand) {
+        if (matched == std::min(rows, cols)) break;
+        if (out[c.r] >= 0 || col_used[c.c]) continue;
+        out[c.r] = c.c;
+        col_used[c.c] = 1;
+        ++matched;
+    }
+    // Rows whose candidates were all taken: best free column by a full scan, in row order
+    // (rows > cols leaves the rest at -1).
+    for (int64_t r = 0; r < rows && matched < std::min(rows, cols); ++r) {
+        if (out[r] >= 0) continue;
+        const double* row = sim.data() + r * cols;
+        int32_t best = -1;
+        for (int64_t c = 0; c < cols; ++c) {
+            if (!col_used[c] && (best < 0 || row[c] > row[best])) best = static_cast<int32_t>(c);
+        }
+        out[r] = best;
+        col_used[best] = 1;
+        ++matched;
+    }
+    return out;
+}
+
+Result<std::vector<int32_t>> match_max_similarity(std::span<const double> sim, int64_t rows,
+                                                  int64_t cols, double exact_limit) {
+    const double n = static_cast<double>(std::min(rows, cols));
+    const double m = static_cast<double>(std::max(rows, cols));
+    if (n * n * m <= exact_limit) return solve_max_similarity(sim, rows, cols);
+    return greedy_max_similarity(sim, rows, cols);
 }
 
 }  // namespace modelprint

@@ -25,4 +25,18 @@ Result<std::vector<int32_t>> solve_assignment_min(std::span<const double> cost, 
 Result<std::vector<int32_t>> solve_max_similarity(std::span<const double> sim, int64_t rows,
                                                   int64_t cols);
 
+// Greedy matching for problems too large for the exact solver (rows x rows x cols above
+// ~1e9): every pair in descending similarity, taken when both its row and its column are still
+// free. Candidates are each row's `top_k` best columns; a row left without a free candidate
+// takes its best free column by a full scan. Same output convention as solve_max_similarity.
+// Permutation-equivariant (ties broken by index), so a statistic that is null-exchangeable
+// under the exact matching stays so under this one (docs/methods.md).
+Result<std::vector<int32_t>> greedy_max_similarity(std::span<const double> sim, int64_t rows,
+                                                   int64_t cols, int top_k = 8);
+
+// solve_max_similarity when rows^2 * cols (or cols^2 * rows when rows > cols) is at most
+// `exact_limit`, else greedy_max_similarity.
+Result<std::vector<int32_t>> match_max_similarity(std::span<const double> sim, int64_t rows,
+                                                  int64_t cols, double exact_limit = 1e9);
+
 }  // namespace modelprint

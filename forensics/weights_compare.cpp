@@ -133,7 +133,7 @@ std::vector<float> corr_matrix(const Mat& za, const Mat& zb) {
 Result<std::vector<int32_t>> match_abs(const std::vector<float>& corr, int64_t n, int64_t m) {
     std::vector<double> sim(corr.size());
     for (size_t i = 0; i < corr.size(); ++i) sim[i] = std::fabs(double(corr[i]));
-    return solve_max_similarity(sim, n, m);
+    return match_max_similarity(sim, n, m);
 }
 
 double spearman_of(const std::vector<int32_t>& x, const std::vector<int32_t>& y, int64_t* n) {
@@ -401,14 +401,14 @@ Result<LayerEvidence> analyse_layer(const LayerMats& a, const LayerMats& b, int 
         s_first = s_down;  // ungated MLP: compare the matchings of up rows and down columns
     }
     const int64_t n = static_cast<int64_t>(units.size()), m = ub.rows;
-    MP_ASSIGN_OR_RETURN(std::vector<int32_t> pi_first, solve_max_similarity(s_first, n, m));
-    MP_ASSIGN_OR_RETURN(std::vector<int32_t> pi_up, solve_max_similarity(s_up, n, m));
+    MP_ASSIGN_OR_RETURN(std::vector<int32_t> pi_first, match_max_similarity(s_first, n, m));
+    MP_ASSIGN_OR_RETURN(std::vector<int32_t> pi_up, match_max_similarity(s_up, n, m));
     ev.unit_rho = spearman_of(pi_first, pi_up, &ev.units);
     ev.log_p = log_spearman_pvalue(ev.unit_rho, ev.units);
     // Joint matching for the similarity report.
     std::vector<double> joint(s_up.size());
     for (size_t i = 0; i < joint.size(); ++i) joint[i] = s_first[i] + s_up[i] + s_down[i];
-    MP_ASSIGN_OR_RETURN(std::vector<int32_t> pi_u, solve_max_similarity(joint, n, m));
+    MP_ASSIGN_OR_RETURN(std::vector<int32_t> pi_u, match_max_similarity(joint, n, m));
     int64_t same = 0;
     for (int64_t i = 0; i < n; ++i) same += pi_u[i] == units[i];
     ev.unit_identity = n ? double(same) / double(n) : 0.0;
@@ -424,10 +424,10 @@ Result<LayerEvidence> analyse_layer(const LayerMats& a, const LayerMats& b, int 
         const std::vector<double> sv = head_sim(a.v, b.v, hs_a);
         for (size_t i = 0; i < skv.size(); ++i) skv[i] += sv[i];
         MP_ASSIGN_OR_RETURN(std::vector<int32_t> pi_kv,
-                            solve_max_similarity(skv, a.k.rows / hs_a, b.k.rows / hs_b));
+                            match_max_similarity(skv, a.k.rows / hs_a, b.k.rows / hs_b));
         const std::vector<double> sq = head_sim(a.q, b.q, hs_a);
         MP_ASSIGN_OR_RETURN(std::vector<int32_t> pi_q,
-                            solve_max_similarity(sq, a.q.rows / hs_a, b.q.rows / hs_b));
+                            match_max_similarity(sq, a.q.rows / hs_a, b.q.rows / hs_b));
         int64_t hsame = 0;
         for (size_t h = 0; h < pi_q.size(); ++h) hsame += pi_q[h] == static_cast<int32_t>(h);
         ev.head_identity = pi_q.empty() ? 0.0 : double(hsame) / double(pi_q.size());

@@ -12,7 +12,8 @@
 //                norm-folded projections on up to 256 aligned hidden dims: invariant to unit and
 //                head permutations and to rescaling) and a monotone layer matching (pruned,
 //                inserted or duplicated layers);
-//   per layer  — MLP units matched separately on gate rows and on up rows (Hungarian), the
+//   per layer  — MLP units matched separately on gate rows and on up rows (exact Hungarian /
+//                Jonker-Volgenant up to rows^2 x cols = 1e9, greedy above: assignment.h), the
 //                model-tracing statistic of Zhu, Ahmed, Kuditipudi & Liang (ICML 2025, phi_MATCH):
 //                Spearman's rho between the two matchings, one-sided p-value per layer, Fisher-
 //                combined in log space; heads matched on q / k+v rows; per role the mean |cosine|
