@@ -40,6 +40,12 @@ public:
     Status matmul(float* out, const float* inp, const void* w, const float* bias, int64_t N,
                   int64_t IC, int64_t OC, GpuPrecision precision, void* scratch);
 
+    // The 16-bit product on inputs already rounded: inp16 (N, IC) of store_type_for(precision)
+    // (precision kBF16 or kF16), e.g. written by rmsnorm_forward_to or swiglu_forward_to.
+    // beta 1 accumulates into out (out += product, the residual add in cuBLAS's epilogue).
+    Status matmul_16(float* out, const void* inp16, const void* w, const float* bias, int64_t N,
+                     int64_t IC, int64_t OC, GpuPrecision precision, float beta = 0.0f);
+
 private:
     cublasHandle_t handle_ = nullptr;
     cudaStream_t stream_ = nullptr;

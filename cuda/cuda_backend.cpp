@@ -239,6 +239,25 @@ Status CudaBackend::norm(float* out, const float* inp, const float* w, const flo
     return Status();
 }
 
+Status CudaBackend::norm_matmul(float* out, float* xn, const float* inp, const float* nw,
+                                const float* nb, int64_t N, const void* w, const float* bias,
+                                int64_t OC) {
+    const int64_t C = cfg_.hidden_size;
+    if (precision_ == GpuPrecision::kF32Exact) {
+        MP_TRY(norm(xn, inp, nw, nb, N));
+        return matmul(out, xn, w, bias, N, C, OC);
+    }
+    const float eps = static_cast<float>(cfg_.norm_eps);
+    const StoreType st = store_type_for(precision_);
+    void* in16 = scratch16_.as();
+    if (cfg_.norm == NormType::kLayerNorm) {
+        MP_CUDA_TRY(kern::layernorm_forward_to(in16, st, inp, nw, nb, N, C, eps, stream_.get()));
+    } else {
+        MP_CUDA_TRY(kern::rmsnorm_forward_to(in16, st, inp, nw, N, C, eps, stream_.get()));
+    }
+    return gemm_.matmul_16(out, in16, w, bias, N, C, OC, precision_);
+}
+
 Status CudaBackend::forward(std::span<Segment> segs,
                             const std::function<void(int, const std::vector<float>&)>& capture) {
     const ModelConfig& c = cfg_;
@@ -248,6 +267,10 @@ Status CudaBackend::forward(std::span<Segment> segs,
     const float eps = static_cast<float>(c.norm_eps);
     const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
     cudaStream_t s = stream_.get();
+    // 16-bit modes use the tensor-core attention (64-query tiles) where the head size allows;
+    // exact-f32 parity runs keep the f32 kernel.
+    const bool tc_attention = precision_ != GpuPrecision::kF32Exact && kern::attention_tc_supports(HS);
+    const int64_t q_tile = tc_attention ? kAttnTcQTile : kAttnQTile;
     int64_t N = 0;
     for (const auto& sg : segs) N += static_cast<int64_t>(sg.ids.size());
     MP_TRY(ensure_activations(N));
@@ -263,7 +286,7 @@ Status CudaBackend::forward(std::span<Segment> segs,
             const int64_t T = static_cast<int64_t>(sg.ids.size());
             seqs.push_back({n, sg.cache != nullptr ? 0 : n, static_cast<int32_t>(T),
                             static_cast<int32_t>(sg.past)});
-            for (int64_t q0 = 0; q0 < T; q0 += kAttnQTile) {
+            for (int64_t q0 = 0; q0 < T; q0 += q_tile) {
                 tiles.push_back({static_cast<int32_t>(i), static_cast<int32_t>(q0)});
             }
             for (int64_t t = 0; t < T; ++t, ++n) {
@@ -316,29 +339,50 @@ Status CudaBackend::forward(std::span<Segment> segs,
             kb = s0.cache->k[l].as<float>();
             vb = s0.cache->v[l].as<float>();
         }
-        MP_TRY(norm(xn, x, w.attn_norm_w, w.attn_norm_b, N));
-        MP_TRY(matmul(qkv_.as<float>(), xn, w.qkv_w, w.qkv_b, N, C, QD + 2 * KVD));
-        MP_CUDA_TRY(kern::qkv_split_forward(q_.as<float>(), kd, vd, qkv_.as<float>(), N, QD, KVD, s));
+        MP_TRY(norm_matmul(qkv_.as<float>(), xn, x, w.attn_norm_w, w.attn_norm_b, N, w.qkv_w,
+                           w.qkv_b, QD + 2 * KVD));
+        const bool fused_rope = use_rope_ && !c.qk_norm;  // q/k norms sit between split and rope
+        if (fused_rope) {
+            MP_CUDA_TRY(kern::qkv_rope_forward(q_.as<float>(), kd, vd, qkv_.as<float>(), pos_.as<int32_t>(),
+                                               inv_freq_.as<float>(), rope_.attention_scaling,
+                                               rope_.rotary_dim, N, NH, NKV, HS, s));
+        } else {
+            MP_CUDA_TRY(kern::qkv_split_forward(q_.as<float>(), kd, vd, qkv_.as<float>(), N, QD, KVD, s));
+        }
         if (c.qk_norm) {
             MP_CUDA_TRY(kern::rmsnorm_forward(q_.as<float>(), q_.as<float>(), w.q_norm, N * NH, HS, eps, s));
             MP_CUDA_TRY(kern::rmsnorm_forward(kd, kd, w.k_norm, N * NKV, HS, eps, s));
         }
-        if (use_rope_) {
+        if (use_rope_ && !fused_rope) {
             MP_CUDA_TRY(kern::rope_forward(q_.as<float>(), pos_.as<int32_t>(), inv_freq_.as<float>(),
                                            rope_.attention_scaling, rope_.rotary_dim, N, NH, HS, s));
             MP_CUDA_TRY(kern::rope_forward(kd, pos_.as<int32_t>(), inv_freq_.as<float>(),
                                            rope_.attention_scaling, rope_.rotary_dim, N, NKV, HS, s));
         }
-        MP_CUDA_TRY(kern::attention_forward(att_.as<float>(), q_.as<float>(), kb, vb,
-                                            seqs_.as<AttnSeq>(), tiles_.as<AttnTile>(),
-                                            static_cast<int64_t>(tiles.size()), NH, NKV, HS, scale,
-                                            c.sliding_window, s));
-        MP_TRY(matmul(proj_.as<float>(), att_.as<float>(), w.o_w, w.o_b, N, QD, C));
-        MP_CUDA_TRY(kern::residual_forward(x, proj_.as<float>(), N * C, s));
-        MP_TRY(norm(xn, x, w.ffn_norm_w, w.ffn_norm_b, N));
-        MP_TRY(matmul(hid_.as<float>(), xn, w.up_w, w.up_b, N, C, FFW));
+        if (tc_attention) {
+            // 16-bit output straight into the output projection's input; the residual add is the
+            // product's epilogue (x += att @ o_w^T).
+            MP_CUDA_TRY(kern::attention_tc_forward(scratch16_.as(), store_type_for(precision_),
+                                                   q_.as<float>(), kb, vb, seqs_.as<AttnSeq>(),
+                                                   tiles_.as<AttnTile>(), static_cast<int64_t>(tiles.size()),
+                                                   NH, NKV, HS, scale, c.sliding_window, s));
+            MP_TRY(gemm_.matmul_16(x, scratch16_.as(), w.o_w, w.o_b, N, QD, C, precision_, 1.0f));
+        } else {
+            MP_CUDA_TRY(kern::attention_forward(att_.as<float>(), q_.as<float>(), kb, vb,
+                                                seqs_.as<AttnSeq>(), tiles_.as<AttnTile>(),
+                                                static_cast<int64_t>(tiles.size()), NH, NKV, HS,
+                                                scale, c.sliding_window, s));
+            MP_TRY(matmul(proj_.as<float>(), att_.as<float>(), w.o_w, w.o_b, N, QD, C));
+            MP_CUDA_TRY(kern::residual_forward(x, proj_.as<float>(), N * C, s));
+        }
+        MP_TRY(norm_matmul(hid_.as<float>(), xn, x, w.ffn_norm_w, w.ffn_norm_b, N, w.up_w, w.up_b, FFW));
         const float* mlp_in = hid_.as<float>();
-        if (c.gated_mlp) {
+        if (c.gated_mlp && precision_ != GpuPrecision::kF32Exact) {
+            // SwiGLU written straight into the down product's 16-bit input.
+            MP_CUDA_TRY(kern::swiglu_forward_to(scratch16_.as(), store_type_for(precision_),
+                                                hid_.as<float>(), N, FF, s));
+            mlp_in = nullptr;
+        } else if (c.gated_mlp) {
             MP_CUDA_TRY(kern::swiglu_forward(act_.as<float>(), hid_.as<float>(), N, FF, s));
             mlp_in = act_.as<float>();
         } else if (c.act == Activation::kGeluTanh) {
@@ -348,8 +392,12 @@ Status CudaBackend::forward(std::span<Segment> segs,
         } else {
             MP_CUDA_TRY(kern::silu_forward(hid_.as<float>(), N * FF, s));
         }
-        MP_TRY(matmul(proj_.as<float>(), mlp_in, w.down_w, w.down_b, N, FF, C));
-        MP_CUDA_TRY(kern::residual_forward(x, proj_.as<float>(), N * C, s));
+        if (mlp_in == nullptr) {  // x += act @ down_w^T in the product's epilogue
+            MP_TRY(gemm_.matmul_16(x, scratch16_.as(), w.down_w, w.down_b, N, FF, C, precision_, 1.0f));
+        } else {
+            MP_TRY(matmul(proj_.as<float>(), mlp_in, w.down_w, w.down_b, N, FF, C));
+            MP_CUDA_TRY(kern::residual_forward(x, proj_.as<float>(), N * C, s));
+        }
         MP_TRY(weights_->release(l, s));
         MP_TRY(do_capture(l + 1));
     }

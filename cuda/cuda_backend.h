@@ -58,6 +58,10 @@ public:
                                   GpuPrecision precision) = 0;
     virtual Status rope_forward(float* x, const int32_t* pos, const RopeFreqs& f, int64_t N,
                                 int64_t H, int64_t HS) = 0;
+    // Which attention kernel the two calls below run: false (default) the f32 kernel of the
+    // exact mode, true the bf16 tensor-core kernel of the 16-bit modes (head sizes 32, 64, 80, 96,
+    // 128; others are kInvalidArgument).
+    virtual void use_tensor_core_attention(bool on) = 0;
     // One sequence, as cpu_ops attention_forward (the fused tiled kernel).
     virtual Status attention_forward(float* out, const float* q, const float* k, const float* v,
                                      int64_t T, int64_t P, int64_t NH, int64_t NKV, int64_t HS,

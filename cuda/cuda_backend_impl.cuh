@@ -45,6 +45,7 @@ public:
                           int64_t N, int64_t IC, int64_t OC, GpuPrecision precision) override;
     Status rope_forward(float* x, const int32_t* pos, const RopeFreqs& f, int64_t N, int64_t H,
                         int64_t HS) override;
+    void use_tensor_core_attention(bool on) override { harness_tc_attention_ = on; }
     Status attention_forward(float* out, const float* q, const float* k, const float* v,
                              int64_t T, int64_t P, int64_t NH, int64_t NKV, int64_t HS,
                              float scale, int64_t sliding_window) override;
@@ -86,6 +87,10 @@ private:
     Status matmul(float* out, const float* inp, const void* w, const float* bias, int64_t N,
                   int64_t IC, int64_t OC);
     Status norm(float* out, const float* inp, const float* w, const float* b, int64_t N);
+    // out (N, OC) = norm(inp) @ w^T [+ bias]; `xn` receives the f32 norm in exact mode, while the
+    // 16-bit modes write the norm straight into the product's 16-bit input (no cast pass).
+    Status norm_matmul(float* out, float* xn, const float* inp, const float* nw, const float* nb,
+                       int64_t N, const void* w, const float* bias, int64_t OC);
     // logits (rows, V) on the device from final-normed rows xn (rows, C) (soft-capped).
     Status head(float* logits, const float* xn, int64_t rows);
 
@@ -94,6 +99,7 @@ private:
     BackendOptions options_;
     std::string name_;
     GpuPrecision precision_ = GpuPrecision::kBF16;
+    bool harness_tc_attention_ = false;  // CudaOps harness only (use_tensor_core_attention)
     int64_t context_ = 0;
     bool use_rope_ = false;
     RopeFreqs rope_;

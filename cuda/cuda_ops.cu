@@ -10,6 +10,8 @@
 #include <cfloat>
 #include <cmath>
 
+#include <algorithm>
+
 #include "cuda/cuda_ops.cuh"
 
 namespace modelprint::cuda {
@@ -31,6 +33,20 @@ __device__ __forceinline__ float load_store(const void* p, StoreType t, int64_t 
             return __half2float(static_cast<const __half*>(p)[i]);
         default:
             return static_cast<const float*>(p)[i];
+    }
+}
+
+// Writes v at element i of p (StoreType t), rounded to nearest even for the 16-bit types.
+__device__ __forceinline__ void store_as(void* p, StoreType t, int64_t i, float v) {
+    switch (t) {
+        case StoreType::kBF16:
+            static_cast<__nv_bfloat16*>(p)[i] = __float2bfloat16_rn(v);
+            break;
+        case StoreType::kF16:
+            static_cast<__half*>(p)[i] = __float2half_rn(v);
+            break;
+        default:
+            static_cast<float*>(p)[i] = v;
     }
 }
 
@@ -66,23 +82,25 @@ __global__ void position_embedding_kernel(float* x, const int32_t* pos, const fl
 }
 
 // One block per row. HF LlamaRMSNorm: weight * (x * rsqrt(mean(x^2) + eps)).
-__global__ void rmsnorm_kernel(float* out, const float* inp, const float* weight, int64_t C,
-                               float eps) {
+// out is (N, C) of StoreType ot: f32, or the 16-bit input of the next product (rounded once,
+// exactly as cast_forward would round the f32 value).
+__global__ void rmsnorm_kernel(void* out, StoreType ot, const float* inp, const float* weight,
+                               int64_t C, float eps) {
     __shared__ double shared[kRowThreads];
     const float* x = inp + blockIdx.x * C;
-    float* o = out + blockIdx.x * C;
+    const int64_t o = blockIdx.x * C;
     double ss = 0.0;
     for (int64_t c = threadIdx.x; c < C; c += blockDim.x) ss += static_cast<double>(x[c]) * x[c];
     ss = block_sum(ss, shared);
     const float rstd = static_cast<float>(1.0 / sqrt(ss / static_cast<double>(C) + eps));
-    for (int64_t c = threadIdx.x; c < C; c += blockDim.x) o[c] = weight[c] * (x[c] * rstd);
+    for (int64_t c = threadIdx.x; c < C; c += blockDim.x) store_as(out, ot, o + c, weight[c] * (x[c] * rstd));
 }
 
-__global__ void layernorm_kernel(float* out, const float* inp, const float* weight,
+__global__ void layernorm_kernel(void* out, StoreType ot, const float* inp, const float* weight,
                                  const float* bias, int64_t C, float eps) {
     __shared__ double shared[kRowThreads];
     const float* x = inp + blockIdx.x * C;
-    float* o = out + blockIdx.x * C;
+    const int64_t o = blockIdx.x * C;
     double sum = 0.0;
     for (int64_t c = threadIdx.x; c < C; c += blockDim.x) sum += x[c];
     const double mean = block_sum(sum, shared) / static_cast<double>(C);
@@ -94,7 +112,8 @@ __global__ void layernorm_kernel(float* out, const float* inp, const float* weig
     var = block_sum(var, shared) / static_cast<double>(C);
     const double rstd = 1.0 / sqrt(var + eps);
     for (int64_t c = threadIdx.x; c < C; c += blockDim.x) {
-        o[c] = __fadd_rn(__fmul_rn(static_cast<float>((x[c] - mean) * rstd), weight[c]), bias[c]);
+        store_as(out, ot, o + c,
+                 __fadd_rn(__fmul_rn(static_cast<float>((x[c] - mean) * rstd), weight[c]), bias[c]));
     }
 }
 
@@ -134,13 +153,68 @@ __global__ void qkv_split_kernel(float* q, float* k, float* v, const float* qkv,
     }
 }
 
-__global__ void swiglu_kernel(float* out, const float* gu, int64_t N, int64_t FF) {
-    for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < N * FF;
-         i += int64_t{gridDim.x} * blockDim.x) {
-        const int64_t n = i / FF, j = i % FF;
+// qkv_split + rope in one pass: a block per row (strided), the row's cos/sin computed once per
+// frequency in shared memory (the same f32 angle and double cos/sin as rope_kernel, so results
+// are bit-identical to qkv_split_kernel followed by rope_kernel on q and k).
+__global__ void qkv_rope_kernel(float* q, float* k, float* v, const float* qkv, const int32_t* pos,
+                                const float* inv_freq, float scaling, int half, int64_t N, int NH,
+                                int NKV, int HS) {
+    extern __shared__ float trig[];  // cos (half), sin (half)
+    const int QD = NH * HS, KVD = NKV * HS, W = QD + 2 * KVD, R = 2 * half;
+    for (int64_t n = blockIdx.x; n < N; n += gridDim.x) {
+        __syncthreads();  // the previous row's trig table is consumed
+        for (int d = threadIdx.x; d < half; d += blockDim.x) {
+            const float angle = __fmul_rn(static_cast<float>(pos[n]), inv_freq[d]);
+            trig[d] = __fmul_rn(static_cast<float>(cos(static_cast<double>(angle))), scaling);
+            trig[half + d] = __fmul_rn(static_cast<float>(sin(static_cast<double>(angle))), scaling);
+        }
+        __syncthreads();
+        const float* row = qkv + n * W;
+        for (int c = threadIdx.x; c < W; c += blockDim.x) {
+            if (c >= QD + KVD) {
+                v[n * KVD + (c - QD - KVD)] = row[c];
+                continue;
+            }
+            const bool is_q = c < QD;
+            const int cc = is_q ? c : c - QD;
+            float* dst = is_q ? q + n * QD : k + n * KVD;
+            const int d = cc % HS;
+            if (d >= R) {
+                dst[cc] = row[c];
+            } else if (d < half) {
+                const float a = row[c], b = row[c + half];
+                const float cs = trig[d], sn = trig[half + d];
+                dst[cc] = __fsub_rn(__fmul_rn(a, cs), __fmul_rn(b, sn));
+                dst[cc + half] = __fadd_rn(__fmul_rn(b, cs), __fmul_rn(a, sn));
+            }
+        }
+    }
+}
+
+// Four columns per thread (FF % 4 == 0): float4 loads of gate and up.
+__global__ void swiglu4_kernel(void* out, StoreType ot, const float* gu, int64_t N, int64_t FF) {
+    const int64_t j = 4 * (blockIdx.x * int64_t{blockDim.x} + threadIdx.x);
+    if (j >= FF) return;
+    for (int64_t n = blockIdx.y; n < N; n += gridDim.y) {
+        const float4 g = *reinterpret_cast<const float4*>(gu + n * 2 * FF + j);
+        const float4 u = *reinterpret_cast<const float4*>(gu + n * 2 * FF + FF + j);
+        const float gv[4] = {g.x, g.y, g.z, g.w}, uv[4] = {u.x, u.y, u.z, u.w};
+#pragma unroll
+        for (int e = 0; e < 4; ++e) {
+            store_as(out, ot, n * FF + j + e,
+                     __fmul_rn(__fdiv_rn(gv[e], __fadd_rn(1.0f, expf(-gv[e]))), uv[e]));
+        }
+    }
+}
+
+// Grid: x over the FF columns, y (strided) over the N rows, so no 64-bit division per element.
+__global__ void swiglu_kernel(void* out, StoreType ot, const float* gu, int64_t N, int64_t FF) {
+    const int64_t j = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
+    if (j >= FF) return;
+    for (int64_t n = blockIdx.y; n < N; n += gridDim.y) {
         const float g = gu[n * 2 * FF + j];
         const float u = gu[n * 2 * FF + FF + j];
-        out[i] = __fmul_rn(__fdiv_rn(g, __fadd_rn(1.0f, expf(-g))), u);
+        store_as(out, ot, n * FF + j, __fmul_rn(__fdiv_rn(g, __fadd_rn(1.0f, expf(-g))), u));
     }
 }
 
@@ -303,18 +377,28 @@ cudaError_t position_embedding_forward(float* x, const int32_t* pos, const float
     return cudaPeekAtLastError();
 }
 
+cudaError_t rmsnorm_forward_to(void* out, StoreType ot, const float* inp, const float* weight,
+                               int64_t N, int64_t C, float eps, cudaStream_t s) {
+    if (N == 0) return cudaSuccess;
+    rmsnorm_kernel<<<static_cast<unsigned>(N), kRowThreads, 0, s>>>(out, ot, inp, weight, C, eps);
+    return cudaPeekAtLastError();
+}
+
 cudaError_t rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t N, int64_t C,
                        float eps, cudaStream_t s) {
+    return rmsnorm_forward_to(out, StoreType::kF32, inp, weight, N, C, eps, s);
+}
+
+cudaError_t layernorm_forward_to(void* out, StoreType ot, const float* inp, const float* weight,
+                                 const float* bias, int64_t N, int64_t C, float eps, cudaStream_t s) {
     if (N == 0) return cudaSuccess;
-    rmsnorm_kernel<<<static_cast<unsigned>(N), kRowThreads, 0, s>>>(out, inp, weight, C, eps);
+    layernorm_kernel<<<static_cast<unsigned>(N), kRowThreads, 0, s>>>(out, ot, inp, weight, bias, C, eps);
     return cudaPeekAtLastError();
 }
 
 cudaError_t layernorm_forward(float* out, const float* inp, const float* weight, const float* bias,
                          int64_t N, int64_t C, float eps, cudaStream_t s) {
-    if (N == 0) return cudaSuccess;
-    layernorm_kernel<<<static_cast<unsigned>(N), kRowThreads, 0, s>>>(out, inp, weight, bias, C, eps);
-    return cudaPeekAtLastError();
+    return layernorm_forward_to(out, StoreType::kF32, inp, weight, bias, N, C, eps, s);
 }
 
 cudaError_t rope_forward(float* x, const int32_t* pos, const float* inv_freq, float attention_scaling,
@@ -333,9 +417,36 @@ cudaError_t qkv_split_forward(float* q, float* k, float* v, const float* qkv, in
     return cudaPeekAtLastError();
 }
 
+cudaError_t qkv_rope_forward(float* q, float* k, float* v, const float* qkv, const int32_t* pos,
+                             const float* inv_freq, float attention_scaling, int64_t R, int64_t N,
+                             int64_t NH, int64_t NKV, int64_t HS, cudaStream_t s) {
+    if (N == 0) return cudaSuccess;
+    if (R <= 0 || R % 2 != 0 || R > HS || (NH + 2 * NKV) * HS > (int64_t{1} << 30)) {
+        return cudaErrorInvalidValue;
+    }
+    const unsigned blocks = static_cast<unsigned>(std::min<int64_t>(N, 65535));
+    qkv_rope_kernel<<<blocks, kThreads, static_cast<size_t>(R) * sizeof(float), s>>>(
+        q, k, v, qkv, pos, inv_freq, attention_scaling, static_cast<int>(R / 2), N,
+        static_cast<int>(NH), static_cast<int>(NKV), static_cast<int>(HS));
+    return cudaPeekAtLastError();
+}
+
 cudaError_t swiglu_forward(float* out, const float* gu, int64_t N, int64_t FF, cudaStream_t s) {
+    return swiglu_forward_to(out, StoreType::kF32, gu, N, FF, s);
+}
+
+cudaError_t swiglu_forward_to(void* out, StoreType ot, const float* gu, int64_t N, int64_t FF,
+                              cudaStream_t s) {
     if (N * FF == 0) return cudaSuccess;
-    swiglu_kernel<<<grid_for(N * FF), kThreads, 0, s>>>(out, gu, N, FF);
+    if (FF % 4 == 0) {
+        const dim3 grid(static_cast<unsigned>((FF / 4 + kThreads - 1) / kThreads),
+                        static_cast<unsigned>(std::min<int64_t>(N, 65535)));
+        swiglu4_kernel<<<grid, kThreads, 0, s>>>(out, ot, gu, N, FF);
+        return cudaPeekAtLastError();
+    }
+    const dim3 grid(static_cast<unsigned>((FF + kThreads - 1) / kThreads),
+                    static_cast<unsigned>(std::min<int64_t>(N, 65535)));
+    swiglu_kernel<<<grid, kThreads, 0, s>>>(out, ot, gu, N, FF);
     return cudaPeekAtLastError();
 }
 

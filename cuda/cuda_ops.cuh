@@ -38,6 +38,12 @@ cudaError_t position_embedding_forward(float* x, const int32_t* pos, const float
 // out, inp (N, C); weight (C). out may alias inp. Sum of squares in double.
 cudaError_t rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t N, int64_t C,
                        float eps, cudaStream_t s);
+// The same, writing out (N, C) as StoreType ot (the 16-bit input of the next product, rounded
+// once from the f32 result exactly as cast_forward rounds).
+cudaError_t rmsnorm_forward_to(void* out, StoreType ot, const float* inp, const float* weight,
+                               int64_t N, int64_t C, float eps, cudaStream_t s);
+cudaError_t layernorm_forward_to(void* out, StoreType ot, const float* inp, const float* weight,
+                                 const float* bias, int64_t N, int64_t C, float eps, cudaStream_t s);
 // out, inp (N, C); weight, bias (C). Mean and variance in double (two passes).
 cudaError_t layernorm_forward(float* out, const float* inp, const float* weight, const float* bias,
                          int64_t N, int64_t C, float eps, cudaStream_t s);
@@ -48,6 +54,11 @@ cudaError_t rope_forward(float* x, const int32_t* pos, const float* inv_freq, fl
 // KV cache).
 cudaError_t qkv_split_forward(float* q, float* k, float* v, const float* qkv, int64_t N, int64_t QD,
                          int64_t KVD, cudaStream_t s);
+// qkv_split_forward followed by rope_forward on q and k, in one pass and bit-identical to the two
+// (R = rotary dims, even, <= HS). For models without q/k norms.
+cudaError_t qkv_rope_forward(float* q, float* k, float* v, const float* qkv, const int32_t* pos,
+                             const float* inv_freq, float attention_scaling, int64_t R, int64_t N,
+                             int64_t NH, int64_t NKV, int64_t HS, cudaStream_t s);
 
 // One sequence of a packed attention batch: its queries are rows q_row..q_row+T-1 of q/out at
 // absolute positions P..P+T-1; its keys/values for positions 0..P+T-1 are rows kv_row.. of k/v.
@@ -70,9 +81,21 @@ cudaError_t attention_forward(float* out, const float* q, const float* k, const 
                          const AttnSeq* seqs, const AttnTile* tiles, int64_t n_tiles, int64_t NH,
                          int64_t NKV, int64_t HS, float scale, int64_t sliding_window,
                          cudaStream_t s);
+// Tensor-core variant for the 16-bit modes (cuda_attention_tc.cu): same arguments and semantics,
+// but tiles of kAttnTcQTile queries and q, k, v, p rounded to bf16 with f32 accumulation; out is
+// written as StoreType ot (f32, or the 16-bit input of the output projection).
+// Head sizes: attention_tc_supports(HS) (32, 64, 80, 96, 128); others use attention_forward.
+inline constexpr int kAttnTcQTile = 64;
+bool attention_tc_supports(int64_t HS);
+cudaError_t attention_tc_forward(void* out, StoreType ot, const float* q, const float* k, const float* v,
+                                 const AttnSeq* seqs, const AttnTile* tiles, int64_t n_tiles,
+                                 int64_t NH, int64_t NKV, int64_t HS, float scale,
+                                 int64_t sliding_window, cudaStream_t s);
 
 // out (N, FF) = silu(gu[:, :FF]) * gu[:, FF:]; gu (N, 2*FF).
 cudaError_t swiglu_forward(float* out, const float* gu, int64_t N, int64_t FF, cudaStream_t s);
+cudaError_t swiglu_forward_to(void* out, StoreType ot, const float* gu, int64_t N, int64_t FF,
+                              cudaStream_t s);  // out (N, FF) as StoreType ot
 cudaError_t gelu_tanh_forward(float* x, int64_t n, cudaStream_t s);  // in place (n)
 cudaError_t gelu_forward(float* x, int64_t n, cudaStream_t s);       // in place (n)
 cudaError_t silu_forward(float* x, int64_t n, cudaStream_t s);       // in place (n)

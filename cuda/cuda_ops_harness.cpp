@@ -34,6 +34,14 @@ Status download(T* host, const DeviceBuffer& b, int64_t n, cudaStream_t s) {
     return Status();
 }
 
+Status check_tc_head_size(bool tc, int64_t HS) {
+    if (tc && !kern::attention_tc_supports(HS)) {
+        return invalid_argument("tensor-core attention: head size HS {} is not one of 32, 64, 80, "
+                                "96, 128", HS);
+    }
+    return Status();
+}
+
 Status launched(cudaError_t err, std::string_view op) {
     if (err == cudaSuccess) return Status();
     return internal_error("CUDA {} failed: {} ({})", op, cudaGetErrorString(err), cudaGetErrorName(err));
@@ -147,18 +155,26 @@ Status CudaBackend::attention_forward(float* out, const float* q, const float* k
     MP_ASSIGN_OR_RETURN(DeviceBuffer d_q, upload(q, T * NH * HS, "q"));
     MP_ASSIGN_OR_RETURN(DeviceBuffer d_k, upload(k, (P + T) * NKV * HS, "k"));
     MP_ASSIGN_OR_RETURN(DeviceBuffer d_v, upload(v, (P + T) * NKV * HS, "v"));
+    MP_TRY(check_tc_head_size(harness_tc_attention_, HS));
     const AttnSeq sq{0, 0, static_cast<int32_t>(T), static_cast<int32_t>(P)};
     std::vector<AttnTile> tiles;
-    for (int64_t q0 = 0; q0 < T; q0 += kAttnQTile) tiles.push_back({0, static_cast<int32_t>(q0)});
+    const int64_t q_tile = harness_tc_attention_ ? kAttnTcQTile : kAttnQTile;
+    for (int64_t q0 = 0; q0 < T; q0 += q_tile) tiles.push_back({0, static_cast<int32_t>(q0)});
     MP_ASSIGN_OR_RETURN(DeviceBuffer d_seq, upload(&sq, 1, "sequence table"));
     MP_ASSIGN_OR_RETURN(DeviceBuffer d_tiles, upload(tiles.data(), static_cast<int64_t>(tiles.size()), "tiles"));
     DeviceBuffer d_out;
     MP_TRY(d_out.allocate(static_cast<size_t>(T * NH * HS) * 4, "out"));
-    MP_TRY(launched(kern::attention_forward(d_out.as<float>(), d_q.as<float>(), d_k.as<float>(),
-                                            d_v.as<float>(), d_seq.as<AttnSeq>(), d_tiles.as<AttnTile>(),
-                                            static_cast<int64_t>(tiles.size()), NH, NKV, HS, scale,
-                                            sliding_window, stream_.get()),
-                    "attention_forward"));
+    MP_TRY(launched(
+        harness_tc_attention_
+            ? kern::attention_tc_forward(d_out.as(), StoreType::kF32, d_q.as<float>(), d_k.as<float>(),
+                                         d_v.as<float>(), d_seq.as<AttnSeq>(), d_tiles.as<AttnTile>(),
+                                         static_cast<int64_t>(tiles.size()), NH, NKV, HS, scale,
+                                         sliding_window, stream_.get())
+            : kern::attention_forward(d_out.as<float>(), d_q.as<float>(), d_k.as<float>(),
+                                      d_v.as<float>(), d_seq.as<AttnSeq>(), d_tiles.as<AttnTile>(),
+                                      static_cast<int64_t>(tiles.size()), NH, NKV, HS, scale,
+                                      sliding_window, stream_.get()),
+        "attention_forward"));
     return download(out, d_out, T * NH * HS, stream_.get());
 }
 
@@ -170,13 +186,15 @@ Status CudaBackend::attention_packed_forward(float* out, const float* q, const f
         return invalid_argument("attention_packed_forward: {} sequences, NH {} NKV {} HS {}",
                                 n_seqs, NH, NKV, HS);
     }
+    MP_TRY(check_tc_head_size(harness_tc_attention_, HS));
+    const int64_t q_tile = harness_tc_attention_ ? kAttnTcQTile : kAttnQTile;
     std::vector<AttnSeq> seqs;
     std::vector<AttnTile> tiles;
     int64_t N = 0;
     for (int64_t i = 0; i < n_seqs; ++i) {
         if (lengths[i] <= 0) return invalid_argument("attention_packed_forward: sequence {} has length {}", i, lengths[i]);
         seqs.push_back({N, N, static_cast<int32_t>(lengths[i]), 0});
-        for (int64_t q0 = 0; q0 < lengths[i]; q0 += kAttnQTile) {
+        for (int64_t q0 = 0; q0 < lengths[i]; q0 += q_tile) {
             tiles.push_back({static_cast<int32_t>(i), static_cast<int32_t>(q0)});
         }
         N += lengths[i];
@@ -188,11 +206,17 @@ Status CudaBackend::attention_packed_forward(float* out, const float* q, const f
     MP_ASSIGN_OR_RETURN(DeviceBuffer d_tiles, upload(tiles.data(), static_cast<int64_t>(tiles.size()), "tiles"));
     DeviceBuffer d_out;
     MP_TRY(d_out.allocate(static_cast<size_t>(N * NH * HS) * 4, "out"));
-    MP_TRY(launched(kern::attention_forward(d_out.as<float>(), d_q.as<float>(), d_k.as<float>(),
-                                            d_v.as<float>(), d_seqs.as<AttnSeq>(), d_tiles.as<AttnTile>(),
-                                            static_cast<int64_t>(tiles.size()), NH, NKV, HS, scale,
-                                            sliding_window, stream_.get()),
-                    "attention_forward (packed)"));
+    MP_TRY(launched(
+        harness_tc_attention_
+            ? kern::attention_tc_forward(d_out.as(), StoreType::kF32, d_q.as<float>(), d_k.as<float>(),
+                                         d_v.as<float>(), d_seqs.as<AttnSeq>(), d_tiles.as<AttnTile>(),
+                                         static_cast<int64_t>(tiles.size()), NH, NKV, HS, scale,
+                                         sliding_window, stream_.get())
+            : kern::attention_forward(d_out.as<float>(), d_q.as<float>(), d_k.as<float>(),
+                                      d_v.as<float>(), d_seqs.as<AttnSeq>(), d_tiles.as<AttnTile>(),
+                                      static_cast<int64_t>(tiles.size()), NH, NKV, HS, scale,
+                                      sliding_window, stream_.get()),
+        "attention_forward (packed)"));
     return download(out, d_out, N * NH * HS, stream_.get());
 }
 

@@ -218,6 +218,52 @@ TEST_F(GpuOpsTest, PackedRaggedAttentionEqualsPerSequence) {
                 StatusIs(StatusCode::kInvalidArgument, "length 0"));
 }
 
+// The bf16 tensor-core kernel of the 16-bit modes: q, k, v and p rounded to bf16 (8 significant
+// bits), f32 accumulation, so the normalised error is held to the bf16 product tolerance.
+// Cases cross the 64-query and 64-key tile edges, with a KV prefix (P), GQA and sliding windows.
+TEST_F(GpuOpsTest, TensorCoreAttentionMatchesCpu) {
+    struct Case { int64_t T, P, NH, NKV, HS, window; };
+    ops_->use_tensor_core_attention(true);
+    for (const Case& c : {Case{1, 0, 4, 2, 64, 0}, Case{64, 0, 2, 2, 64, 0}, Case{65, 0, 4, 1, 128, 0},
+                          Case{130, 7, 4, 2, 32, 0}, Case{200, 0, 2, 1, 80, 0},
+                          Case{97, 33, 3, 1, 96, 0}, Case{150, 0, 4, 2, 64, 40},
+                          Case{1, 300, 4, 2, 128, 0}, Case{70, 10, 2, 2, 64, 17}}) {
+        const auto q = randn(c.T * c.NH * c.HS, 20);
+        const auto k = randn((c.P + c.T) * c.NKV * c.HS, 21);
+        const auto v = randn((c.P + c.T) * c.NKV * c.HS, 22);
+        const float scale = 1.0f / std::sqrt(static_cast<float>(c.HS));
+        std::vector<float> cpu(c.T * c.NH * c.HS), gpu(cpu.size());
+        attention_forward(cpu.data(), q.data(), k.data(), v.data(), c.T, c.P, c.NH, c.NKV, c.HS,
+                          scale, c.window, 1);
+        MP_ASSERT_OK(ops_->attention_forward(gpu.data(), q.data(), k.data(), v.data(), c.T, c.P,
+                                             c.NH, c.NKV, c.HS, scale, c.window));
+        EXPECT_LE(norm_err(gpu, cpu), kBf16Tol)
+            << "T " << c.T << " P " << c.P << " NH " << c.NH << " NKV " << c.NKV << " HS " << c.HS
+            << " window " << c.window;
+    }
+    // Packed ragged batch: each sequence as if alone.
+    const std::vector<int64_t> lengths = {70, 1, 129, 64, 5};
+    const int64_t NH = 4, NKV = 2, HS = 64, QD = NH * HS, KVD = NKV * HS;
+    int64_t N = 0;
+    for (int64_t t : lengths) N += t;
+    const auto q = randn(N * QD, 23), k = randn(N * KVD, 24), v = randn(N * KVD, 25);
+    std::vector<float> cpu(N * QD), gpu(N * QD);
+    int64_t off = 0;
+    for (int64_t T : lengths) {
+        attention_forward(cpu.data() + off * QD, q.data() + off * QD, k.data() + off * KVD,
+                          v.data() + off * KVD, T, 0, NH, NKV, HS, 0.125f, 0, 1);
+        off += T;
+    }
+    MP_ASSERT_OK(ops_->attention_packed_forward(gpu.data(), q.data(), k.data(), v.data(),
+                                                lengths.data(), 5, NH, NKV, HS, 0.125f, 0));
+    EXPECT_LE(norm_err(gpu, cpu), kBf16Tol);
+    std::vector<float> buf(64);
+    EXPECT_THAT(ops_->attention_forward(buf.data(), buf.data(), buf.data(), buf.data(), 1, 0, 1, 1,
+                                        16, 1.0f, 0),
+                StatusIs(StatusCode::kInvalidArgument, "HS 16"));
+    ops_->use_tensor_core_attention(false);
+}
+
 TEST_F(GpuOpsTest, ActivationsResidualAndSoftcapMatchCpu) {
     for (int64_t n : {1, 1000, 65537}) {
         const auto x = randn(n, 16, 3.0f);
