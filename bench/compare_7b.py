@@ -57,7 +57,7 @@ def make(path, layers, seed, base=None, noise=0.0):
 
 def run(mp, a, b, threads):
     t0 = time.time()
-    r = subprocess.run(["/usr/bin/time", "-v", mp, "--quiet", "compare", a, b, "--json",
+    r = subprocess.run(["/usr/bin/time", "-v", mp, "--quiet", "compare", a, b, "--weights-only", "--json",
                         "--no-store", "--threads", str(threads)], capture_output=True, text=True)
     wall = time.time() - t0
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", r.stderr).group(1))

@@ -21,6 +21,8 @@ namespace modelprint {
 
 namespace {
 
+constexpr int64_t kMaxProcrustesDims = 1024;
+
 struct Mat {
     int64_t rows = 0, cols = 0;
     std::vector<float> v;  // row-major
@@ -641,7 +643,12 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
             for (int64_t c = 0; c < en.cols; ++c) hmap.sign[c] = cf[c * ew.cols + pf[c]] < 0 ? -1.0f : 1.0f;
         }
         // Orthogonal Procrustes (equal widths): fit on half 0, score rows of half 1.
-        if (ea.cols == eb.cols && ea.cols <= 8192) {
+        // (Naive O(n C^2) fit and scoring: only up to kMaxProcrustesDims; reported, not decisive.)
+        if (ea.cols == eb.cols && ea.cols > kMaxProcrustesDims) {
+            ev.notes.push_back(fmt::format("orthogonal Procrustes skipped: hidden {} > {}", ea.cols,
+                                           kMaxProcrustesDims));
+        }
+        if (ea.cols == eb.cols && ea.cols <= kMaxProcrustesDims) {
             const int64_t c = ea.cols;
             auto rows = [&](const Mat& e, const std::vector<int32_t>& ids) {
                 std::vector<double> x(ids.size() * c);
