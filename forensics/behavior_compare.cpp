@@ -148,12 +148,11 @@ Result<DirectionalXl> BehaviorPanel::cross_likelihood(size_t c, size_t r,
     const double sd = std::sqrt(ss / static_cast<double>(bg.size() - 1));
     d.background_mean = mean;
     d.background_sd = sd;
-    if (!(sd > 0)) return d;
-    d.z = (*s_r - mean) / sd;
-    d.available = true;
-    // Per-probe ranks of r among r and the background responders (probes all of them answered).
+    d.mean_z = sd > 0 ? (*s_r - mean) / sd : 0.0;
+    // Per-probe wins and ranks of r among r and the responders (probes all of them answered).
     MP_ASSIGN_OR_RETURN(const std::vector<ResponseScore>* sr, scores(c, r, o));
     std::vector<int> ranks;
+    int64_t wins = 0;
     for (size_t i = 0; i < sr->size(); ++i) {
         if ((*sr)[i].tokens == 0) continue;
         bool all = true;
@@ -165,11 +164,38 @@ Result<DirectionalXl> BehaviorPanel::cross_likelihood(size_t c, size_t r,
             }
             rank += (*ps)[i].mean() < (*sr)[i].mean() ? 1 : 0;
         }
-        if (all) ranks.push_back(rank);
+        if (!all) continue;
+        ranks.push_back(rank);
+        if (rank == static_cast<int>(bg_scores.size())) ++wins;
     }
-    d.rank_probes = static_cast<int64_t>(ranks.size());
+    const int64_t n = static_cast<int64_t>(ranks.size());
+    if (n == 0) return d;
+    const double p = 1.0 / static_cast<double>(bg_scores.size() + 1);
+    d.probes = n;
+    d.wins = wins;
+    d.z = (static_cast<double>(wins) / static_cast<double>(n) - p) /
+          std::sqrt(p * (1 - p) / static_cast<double>(n));
+    d.binom_p = binomial_sf(wins, n, p);
     d.rank_p = rank_sum_p(ranks, static_cast<int>(bg_scores.size()));
+    d.available = true;
     return d;
+}
+
+const PairSimilarity& BehaviorPanel::similarity(size_t a, size_t b) {
+    auto key = std::make_pair(a, b);
+    auto it = sim_cache_.find(key);
+    if (it != sim_cache_.end()) return it->second;
+    PairSimilarity r;
+    BehaviorParticipant& pa = *parts_.at(a);
+    BehaviorParticipant& pb = *parts_.at(b);
+    if (pa.print && pb.print) {
+        r.logits = logit_similarity(pa.print->logits, pb.print->logits);
+        if (r.logits->positions == 0) r.logits.reset();
+        auto c = cka_matrix(pa.print->logits, pb.print->logits);
+        if (c.ok()) r.cka = std::move(c).value();
+    }
+    r.outputs = output_similarity(pa.outputs, pb.outputs);
+    return sim_cache_.emplace(key, std::move(r)).first->second;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,15 +215,10 @@ Result<PairRaw> pair_raw(BehaviorPanel& panel, size_t a, size_t b, const std::ve
     PairRaw r;
     MP_ASSIGN_OR_RETURN(r.ba, panel.cross_likelihood(b, a, universe, o));
     MP_ASSIGN_OR_RETURN(r.ab, panel.cross_likelihood(a, b, universe, o));
-    BehaviorParticipant& pa = panel.at(a);
-    BehaviorParticipant& pb = panel.at(b);
-    if (pa.print && pb.print) {
-        r.logits = logit_similarity(pa.print->logits, pb.print->logits);
-        if (r.logits->positions == 0) r.logits.reset();
-        auto c = cka_matrix(pa.print->logits, pb.print->logits);
-        if (c.ok()) r.cka = std::move(c).value();
-    }
-    r.outputs = output_similarity(pa.outputs, pb.outputs);
+    const PairSimilarity& sim = panel.similarity(a, b);
+    r.logits = sim.logits;
+    r.cka = sim.cka;
+    r.outputs = sim.outputs;
     return r;
 }
 
@@ -220,6 +241,8 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
     BehaviorEvidence e;
     e.a = panel.at(a).name;
     e.b = panel.at(b).name;
+    e.kind_a = panel.at(a).kind;
+    e.kind_b = panel.at(b).kind;
     e.probe_set = panel.probes().name;
     e.probe_digest = panel.probes().digest;
     std::vector<size_t> bg = options.background;
@@ -270,11 +293,23 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
     // the pair (so every pair is judged against as many responders as the tested pair).
     const bool use_ba = raw.ba.available, use_ab = raw.ab.available;
     std::map<std::string, std::vector<double>> null_vals;
-    for (auto [x, y] : nulls) {
+    if (!options.null_responders.empty() && options.null_responders.size() != nulls.size()) {
+        return invalid_argument("compare_behavior: {} null responder lists for {} null pairs",
+                                options.null_responders.size(), nulls.size());
+    }
+    for (size_t n = 0; n < nulls.size(); ++n) {
+        const auto [x, y] = nulls[n];
         if (x >= panel.size() || y >= panel.size() || x == y) {
             return invalid_argument("compare_behavior: null pair ({}, {}) is invalid", x, y);
         }
-        std::vector<size_t> resp = universe;
+        std::vector<size_t> resp =
+            options.null_responders.empty() ? universe : options.null_responders[n];
+        for (size_t k : resp) {
+            if (k >= panel.size()) {
+                return invalid_argument("compare_behavior: null responder {} out of range "
+                                        "(panel of {})", k, panel.size());
+            }
+        }
         for (size_t k : {x, y}) {
             if (std::find(resp.begin(), resp.end(), k) == resp.end()) resp.push_back(k);
         }
@@ -372,9 +407,12 @@ Json xl_json(const DirectionalXl& d) {
         j["background_mean"] = finite_or_null(d.background_mean);
         j["background_sd"] = finite_or_null(d.background_sd);
         j["background_responders"] = d.responders;
+        j["mean_z"] = finite_or_null(d.mean_z);
+        j["probes"] = d.probes;
+        j["wins"] = d.wins;
         j["z"] = finite_or_null(d.z);
+        j["binomial_p"] = finite_or_null(d.binom_p);
         j["rank_p"] = finite_or_null(d.rank_p);
-        j["rank_probes"] = d.rank_probes;
     }
     return j;
 }
@@ -383,8 +421,8 @@ Json xl_json(const DirectionalXl& d) {
 
 std::string behavior_evidence_json(const BehaviorEvidence& e) {
     Json j;
-    j["a"] = e.a;
-    j["b"] = e.b;
+    j["a"] = {{"name", e.a}, {"kind", e.kind_a}};
+    j["b"] = {{"name", e.b}, {"kind", e.kind_b}};
     j["probe_set"] = {{"name", e.probe_set}, {"digest", e.probe_digest}};
     j["relation"] = e.relation;
     j["confidence"] = e.confidence;
@@ -444,9 +482,10 @@ std::string behavior_evidence_text(const BehaviorEvidence& e) {
     for (const DirectionalXl* d : {&e.xl_b_given_a, &e.xl_a_given_b}) {
         if (!d->available) continue;
         out += fmt::format("  cross-likelihood {} <- {}: {:.4f} nats/token vs background {:.4f} "
-                           "± {:.4f} ({} responders): z = {:.2f}, rank p = {:.3g}\n",
+                           "± {:.4f} ({} responders); most likely answer on {} of {} probes: "
+                           "z = {:.2f}, binomial p = {:.3g}\n",
                            d->candidate, d->reference, d->loglik, d->background_mean,
-                           d->background_sd, d->responders, d->z, d->rank_p);
+                           d->background_sd, d->responders, d->wins, d->probes, d->z, d->binom_p);
     }
     out += fmt::format("  {:<22} {:>10} {:>8} {:>10} {:>10} {:>8}\n", "statistic", "value",
                        "n_null", "null mean", "p", "pctile");

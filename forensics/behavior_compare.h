@@ -2,13 +2,20 @@
 // fingerprint) or transcripts (text only) — judged against a background of independent ones.
 //
 // Signals (behavior_stats.h for the formulas):
-//   cross-likelihood  xl(c <- r): candidate c's mean per-token log-likelihood of reference r's
-//                     responses, as a z-score against c's likelihood of the background
-//                     responders' responses to the same prompts (responders other than c and r):
-//                     z = (S[c][r] - mean_k S[c][k]) / sd_k S[c][k]. Also the exact per-probe
-//                     rank-sum p-value (calibration.h), valid only under exchangeability of r
-//                     with the background responders. Needs c runnable; r may be a transcript.
-//                     The pair statistic is the larger z of the available directions.
+//   cross-likelihood  xl(c <- r): does candidate c find reference r's answers more likely than
+//                     the background responders' answers to the same prompts (responders other
+//                     than c and r)? Per probe i answered by r and all m responders, c's mean
+//                     per-token log-likelihood of each answer; r "wins" probe i when its answer
+//                     is more likely under c than every responder's. Under H0 (r exchangeable
+//                     with the responders from c's point of view) wins ~ Binomial(n, 1/(m+1)):
+//                       z = (W/n - p) / sqrt(p (1 - p) / n),  p = 1/(m+1)
+//                     (the decisive statistic; its exact binomial tail is `binom_p`). Per-probe
+//                     wins, not the mean over probes, because a mean is dominated by responders
+//                     of another domain (docs/behavior.md, "Why wins"). Also reported: the
+//                     mean-based z = (S[c][r] - mean_k S[c][k]) / sd_k S[c][k] with
+//                     S[c][r] = mean over probes of the per-token log-likelihood, and the exact
+//                     per-probe rank-sum p-value (calibration.h). Needs c runnable; r may be a
+//                     transcript. The pair statistic is the larger z of the available directions.
 //   logit             JS divergence, top-k overlap, rank correlation (both fingerprints needed);
 //   representation    unbiased linear CKA per layer pair, best-match mean (both fingerprints);
 //   output overlap    exact match, character trigram Dice, LCS similarity (text, always);
@@ -16,7 +23,10 @@
 // Calibration: every statistic of the pair is compared with the same statistic over null pairs
 // (calibration.h). Null pairs default to every pair within background ∪ {a, b} except (a, b):
 // that is, background participants are taken to be unrelated to each other and to a and b;
-// callers with ground truth (the lineage manifest) pass the pairs explicitly.
+// callers with ground truth (the lineage manifest) pass the pairs explicitly, and may give each
+// null pair its own responders (the models known to be independent of it), so that a null pair
+// of two models sharing a domain no other background model shares is not judged against
+// responders of other domains only (docs/behavior.md, "Nulls").
 // Decision (behaviour alone): the decisive statistic is cross-likelihood when a direction is
 // available, else output LCS. `distilled` when its calibrated Student-t p-value is below alpha
 // (default 0.01, docs/behavior.md) AND it exceeds every null value; `unknown` when the null has
@@ -71,6 +81,10 @@ struct BehaviorOptions {
     std::vector<size_t> background;
     // Null pairs (unordered); empty: the default of the file comment.
     std::vector<std::pair<size_t, size_t>> null_pairs;
+    // Responders of each null pair's cross-likelihood (parallel to null_pairs, or empty): callers
+    // that know which models are independent of a null pair judge it against those, exactly as
+    // the tested pair is judged against its background. Default: background ∪ {a, b}.
+    std::vector<std::vector<size_t>> null_responders;
     double alpha = 0.01;
     int max_score_tokens = 256;
     int batch = 8;
@@ -81,10 +95,20 @@ struct DirectionalXl {
     std::string candidate, reference;  // names
     double loglik = 0.0;       // S[c][r]
     double background_mean = 0.0, background_sd = 0.0;
-    size_t responders = 0;     // background responders
-    double z = 0.0;
+    size_t responders = 0;     // background responders (m)
+    double mean_z = 0.0;       // (S[c][r] - background_mean) / background_sd
+    int64_t probes = 0;        // probes answered by r and every responder (n)
+    int64_t wins = 0;          // probes where r's answer beats every responder's (W)
+    double z = 0.0;            // win-rate z (file comment)
+    double binom_p = 1.0;      // P(Binomial(n, 1/(m+1)) >= W)
     double rank_p = 1.0;       // exact rank-sum p (exchangeability)
-    int64_t rank_probes = 0;
+};
+
+// Similarity of two participants' fingerprints and texts (cached by the panel; ordered pair).
+struct PairSimilarity {
+    std::optional<LogitSimilarity> logits;
+    std::optional<CkaMatrix> cka;
+    OutputSimilarity outputs;
 };
 
 struct BehaviorStat {
@@ -96,6 +120,7 @@ struct BehaviorStat {
 
 struct BehaviorEvidence {
     std::string a, b;
+    std::string kind_a, kind_b;  // participant kinds ("model", "transcript", "fingerprint")
     std::string probe_set, probe_digest;
     DirectionalXl xl_b_given_a;  // b scores a's responses
     DirectionalXl xl_a_given_b;  // a scores b's responses
@@ -131,11 +156,14 @@ public:
     // xl(c <- r) against `responders` (c and r are skipped if present).
     Result<DirectionalXl> cross_likelihood(size_t c, size_t r, const std::vector<size_t>& responders,
                                            const BehaviorOptions& o);
+    // Logit, CKA and output similarity of a and b (cached).
+    const PairSimilarity& similarity(size_t a, size_t b);
 
 private:
     const ProbeSet& probes_;
     std::vector<std::unique_ptr<BehaviorParticipant>> parts_;
     std::map<std::pair<size_t, size_t>, std::vector<ResponseScore>> cache_;
+    std::map<std::pair<size_t, size_t>, PairSimilarity> sim_cache_;
 };
 
 Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t b,

@@ -101,6 +101,25 @@ Calibrated calibrate(double value, std::span<const double> null_in, Tail tail) {
     return c;
 }
 
+double binomial_sf(int64_t k, int64_t n, double p) {
+    if (k <= 0) return 1.0;
+    if (k > n || !(p > 0.0)) return 0.0;
+    if (p >= 1.0) return 1.0;
+    // log C(n, j) + j log p + (n - j) log(1 - p), summed from the largest term (log-sum-exp).
+    std::vector<double> terms;
+    for (int64_t j = k; j <= n; ++j) {
+        const double lc = std::lgamma(static_cast<double>(n) + 1) -
+                          std::lgamma(static_cast<double>(j) + 1) -
+                          std::lgamma(static_cast<double>(n - j) + 1);
+        terms.push_back(lc + static_cast<double>(j) * std::log(p) +
+                        static_cast<double>(n - j) * std::log1p(-p));
+    }
+    const double mx = *std::max_element(terms.begin(), terms.end());
+    double sum = 0.0;
+    for (double t : terms) sum += std::exp(t - mx);
+    return std::min(1.0, std::exp(mx) * sum);
+}
+
 double rank_sum_p(std::span<const int> ranks, int m) {
     if (m < 1 || ranks.empty()) return 1.0;
     const size_t n = ranks.size();

@@ -50,6 +50,9 @@ double incomplete_beta(double a, double b, double x);
 // P(sum r >= observed sum). Needs m >= 1; O(n^2 m^2) time (probe sets are small).
 double rank_sum_p(std::span<const int> ranks, int m);
 
+// Exact upper binomial tail P(X >= k), X ~ Binomial(n, p), summed in log space.
+double binomial_sf(int64_t k, int64_t n, double p);
+
 // ROC AUC of scores of positives vs negatives (0.5 when either is empty).
 double roc_auc(std::span<const double> positives, std::span<const double> negatives);
 

@@ -163,6 +163,21 @@ TEST(Calibration, RankSumExactSmallCases) {
     EXPECT_DOUBLE_EQ(rank_sum_p({}, 3), 1.0);
 }
 
+TEST(Calibration, BinomialTailClosedForms) {
+    EXPECT_DOUBLE_EQ(binomial_sf(0, 10, 0.3), 1.0);
+    EXPECT_NEAR(binomial_sf(1, 1, 0.25), 0.25, 1e-15);
+    EXPECT_NEAR(binomial_sf(2, 2, 0.5), 0.25, 1e-15);
+    EXPECT_NEAR(binomial_sf(1, 2, 0.5), 0.75, 1e-15);
+    // P(X >= 2), n = 3, p = 1/3: 3 (1/9)(2/3) + 1/27 = 7/27.
+    EXPECT_NEAR(binomial_sf(2, 3, 1.0 / 3), 7.0 / 27, 1e-14);
+    // All 50 probes won among 4 responders: (1/5)^50, far below double's normal range for sums
+    // of non-log terms but exact in log space.
+    EXPECT_NEAR(binomial_sf(50, 50, 0.2) / std::pow(0.2, 50), 1.0, 1e-9);
+    EXPECT_DOUBLE_EQ(binomial_sf(4, 3, 0.5), 0.0);
+    EXPECT_DOUBLE_EQ(binomial_sf(1, 3, 0.0), 0.0);
+    EXPECT_DOUBLE_EQ(binomial_sf(1, 3, 1.0), 1.0);
+}
+
 TEST(Calibration, RocAuc) {
     EXPECT_DOUBLE_EQ(roc_auc(std::vector<double>{3, 4}, std::vector<double>{1, 2}), 1.0);
     EXPECT_DOUBLE_EQ(roc_auc(std::vector<double>{1}, std::vector<double>{1}), 0.5);
@@ -422,6 +437,18 @@ TEST(CompareBehavior, TranscriptsOnlyAndTooLittleBackground) {
     BehaviorOptions bad;
     bad.background = {a};
     EXPECT_THAT(compare_behavior(panel, a, c, bad), StatusIs(StatusCode::kInvalidArgument, "background"));
+    BehaviorOptions bad_nulls;
+    bad_nulls.null_pairs = {{b, c}};
+    bad_nulls.null_responders = {{a}, {b}};
+    EXPECT_THAT(compare_behavior(panel, a, c, bad_nulls),
+                StatusIs(StatusCode::kInvalidArgument, "2 null responder lists for 1 null pairs"));
+    bad_nulls.null_responders = {{7}};
+    EXPECT_THAT(compare_behavior(panel, a, c, bad_nulls),
+                StatusIs(StatusCode::kInvalidArgument, "null responder 7 out of range"));
+    bad_nulls.null_responders.clear();
+    bad_nulls.null_pairs = {{b, b}};
+    EXPECT_THAT(compare_behavior(panel, a, c, bad_nulls),
+                StatusIs(StatusCode::kInvalidArgument, "null pair (1, 1) is invalid"));
     EXPECT_THAT(panel.scores(a, b, {}), StatusIs(StatusCode::kFailedPrecondition, "cannot score"));
 }
 
