@@ -1,5 +1,5 @@
-// `modelprint compare A B [--weights-only] [--json] [--out FILE] [--sign KEY] [--recompute]
-// [--no-store]`: is B a copy, a derivative, or independent of A? Three steps, kept apart so
+// `modelprint compare A B [--weights-only|--behavior-only] [--probes SET] [--device D]
+// [--background M...] [--json] [--out FILE] [--sign KEY] [--recompute] [--no-store]`: is B a copy, a derivative, or independent of A? Three steps, kept apart so
 // behaviour evidence (--behavior-only) slots in:
 //   1. compute evidence  (forensics/compare.h: open + hash both models, then, unless the store
 //      already holds this pair under the same options and --recompute is not given, the weights)
@@ -19,6 +19,7 @@
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/base/sha256.h"
 #include "fingerprint/base/json.h"
+#include "forensics/behavior_run.h"
 #include "forensics/compare.h"
 #include "forensics/report.h"
 
@@ -35,6 +36,11 @@ struct CompareArgs {
     bool no_store = false;
     int64_t max_units = 1024;
     int threads = 0;
+    // --- behaviour (issue 6; forensics/behavior_run.h) ---
+    bool behavior_only = false;
+    std::string probes = "default";
+    std::string device = "auto";
+    std::vector<std::string> background;
 };
 
 // The options that change the result (stored with the comparison).
@@ -92,10 +98,41 @@ void warn(const char* what, const Status& s) {
     std::fprintf(stderr, "modelprint: warning: %s: %s\n", what, s.message().c_str());
 }
 
+// --- behaviour (issue 6): evidence from probes/transcripts (forensics/behavior_run.h) ---
+Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a) {
+    BehaviorRunOptions bo;
+    bo.probes = a.probes;
+    MP_ASSIGN_OR_RETURN(bo.device, parse_device(a.device));
+    bo.background = a.background;
+    bo.print.progress = !global_options().quiet;
+    return compare_behavior_paths(a.a, a.b, bo);
+}
+
 Status run_compare(const CompareArgs& a) {
     if (a.max_units < 16) {
         return invalid_argument("--max-units {} is below the minimum 16", a.max_units);
     }
+    if (a.weights_only && a.behavior_only) {
+        return invalid_argument("--weights-only and --behavior-only exclude each other");
+    }
+    // --- behaviour (issue 6): no weights (a transcript side, or --behavior-only) ---
+    if (a.behavior_only || is_transcript_path(a.a) || is_transcript_path(a.b)) {
+        if (a.weights_only) {
+            return invalid_argument("--weights-only needs two models; {} is a transcript",
+                                    is_transcript_path(a.a) ? a.a : a.b);
+        }
+        if (!a.sign.empty()) {
+            return unsupported("--sign needs model digests; behaviour-only comparisons are not "
+                               "signed");
+        }
+        MP_ASSIGN_OR_RETURN(BehaviorEvidence be, behavior_evidence(a));
+        MP_ASSIGN_OR_RETURN(Json bdoc, parse_json(behavior_only_document(be), "comparison"));
+        if (!a.out.empty()) MP_TRY(write_file_atomic(a.out, bdoc.dump(2) + "\n"));
+        if (a.json) std::printf("%s\n", bdoc.dump(2).c_str());
+        else std::fputs(behavior_only_text(be).c_str(), stdout);
+        return Status();
+    }
+    // --- end behaviour ---
     // 1. evidence
     CompareOptions opt;
     opt.threads = a.threads;
@@ -136,6 +173,15 @@ Status run_compare(const CompareArgs& a) {
             else warn("comparison not stored", id.status());
         }
     }
+    // --- behaviour (issue 6): evidence.behavior, `distilled` where weights say independent ---
+    // A model that cannot be probed (no tokenizer, unsupported architecture) keeps the weight
+    // verdict with a warning.
+    if (!a.weights_only) {
+        auto be = behavior_evidence(a);
+        if (be.ok()) MP_TRY(merge_behavior(doc, text, *be));
+        else warn("no behaviour evidence", be.status());
+    }
+    // --- end behaviour ---
     // 3. output
     MP_ASSIGN_OR_RETURN(Json parsed, parse_json(doc, "comparison document"));
     const std::string pretty = parsed.dump(2);
@@ -169,9 +215,6 @@ Status run_compare(const CompareArgs& a) {
         std::printf("%s\n", pretty.c_str());
     } else {
         std::fputs(text.c_str(), stdout);
-        if (!a.weights_only) {
-            std::printf("\n(weights only: behaviour evidence is not part of this build's compare)\n");
-        }
     }
     return Status();
 }
@@ -195,6 +238,16 @@ CommandRegistrar reg({"compare",
                           sub.add_option("--max-units", a->max_units,
                                          "MLP units tested per layer (subsampled above)");
                           sub.add_option("--threads", a->threads, "Worker threads (0: all)");
+                          // --- behaviour (issue 6) ---
+                          sub.add_flag("--behavior-only", a->behavior_only,
+                                       "Use behaviour evidence only (implied by a .jsonl "
+                                       "transcript on either side)");
+                          sub.add_option("--probes", a->probes,
+                                         "Probe set: 'default' or a JSONL file");
+                          sub.add_option("--device", a->device, "Engine device: auto|cpu|cuda");
+                          sub.add_option("--background", a->background,
+                                         "Models or transcripts independent of A and B, for "
+                                         "calibrating behaviour statistics");
                           return [a] { return run_compare(*a); };
                       }});
 
