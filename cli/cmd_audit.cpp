@@ -197,6 +197,7 @@ Status run_audit_cmd(const AuditArgs& a) {
     o.contamination = a.contamination;
     o.permutations = a.permutations;
     o.mink_ratio = a.mink_ratio;
+    o.threads = a.threads;
     if (a.claim_opt != nullptr && a.claim_opt->count() > 0) o.claim = a.claim;
     if (a.metric == "acc_norm") o.metric = McMetric::kAccNorm;
     else if (a.metric != "acc") return invalid_argument("--metric '{}' is not acc or acc_norm", a.metric);

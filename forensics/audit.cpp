@@ -8,6 +8,7 @@
 #include <span>
 
 #include "fingerprint/base/json.h"
+#include "fingerprint/base/thread_pool.h"
 #include "fingerprint/engine/backend.h"
 #include "fingerprint/tokenizer/chat_template.h"
 #include "fingerprint/tokenizer/tokenizer.h"
@@ -42,6 +43,7 @@ Status check_options(const AuditOptions& o, const Benchmark& bench) {
     if (o.contamination && o.permutations < 1) {
         return invalid_argument("--permutations {} must be at least 1", o.permutations);
     }
+    if (o.threads < 0) return invalid_argument("--threads {} is negative", o.threads);
     if (o.max_shard_items < 1) return invalid_argument("max shard items {} must be at least 1", o.max_shard_items);
     if (o.batch_logit_bytes < 1) return invalid_argument("batch logit bytes {} must be positive", o.batch_logit_bytes);
     const size_t n = o.limit > 0 ? std::min<size_t>(bench.items.size(), static_cast<size_t>(o.limit))
@@ -114,7 +116,7 @@ Status score_multiple_choice(Backend& backend, const Encoder& enc, const Benchma
             from.push_back(f);
         }
     }
-    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, seqs, from, o.batch_logit_bytes));
+    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, seqs, from, o.batch_logit_bytes, o.threads));
     size_t s = 0;
     for (size_t i : mc) {
         const BenchItem& it = bench.items[i];
@@ -182,7 +184,7 @@ Result<MinKResult> min_k_signal(Backend& backend, const Tokenizer& tok, const Be
         }
     }
     const std::vector<size_t> from(seqs.size(), 1);
-    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, seqs, from, o.batch_logit_bytes));
+    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, seqs, from, o.batch_logit_bytes, o.threads));
     for (size_t p = 0; p < mc.size(); ++p) {
         MP_ASSIGN_OR_RETURN(double a, min_k_percent(lps[2 * p], o.mink_ratio));
         MP_ASSIGN_OR_RETURN(double b, min_k_percent(lps[2 * p + 1], o.mink_ratio));
@@ -276,7 +278,7 @@ Result<ExchangeabilityResult> exchangeability_signal(Backend& backend, const Tok
         for (auto& s : sh) all.push_back(std::move(s));
     }
     const std::vector<size_t> from(all.size(), 1);
-    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, all, from, o.batch_logit_bytes));
+    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, all, from, o.batch_logit_bytes, o.threads));
     const size_t per_order = static_cast<size_t>(x.shards);
     for (size_t k = 0; k < shards.size(); ++k) {
         double total = 0.0;
@@ -303,7 +305,7 @@ Result<ExchangeabilityResult> exchangeability_signal(Backend& backend, const Tok
 
 Result<std::vector<std::vector<double>>> token_logprobs(
     Backend& backend, const std::vector<std::vector<int32_t>>& seqs,
-    const std::vector<size_t>& from, int64_t batch_logit_bytes) {
+    const std::vector<size_t>& from, int64_t batch_logit_bytes, int threads) {
     if (from.size() != seqs.size()) return internal_error("token_logprobs: {} sequences, {} starts", seqs.size(), from.size());
     std::vector<std::vector<double>> out(seqs.size());
     int64_t vocab = 0;
@@ -326,20 +328,37 @@ Result<std::vector<std::vector<double>>> token_logprobs(
         MP_ASSIGN_OR_RETURN(PrefillResult res, backend.prefill(req));
         vocab = res.vocab_size;
         const auto V = static_cast<size_t>(vocab);
+        if (res.outputs.size() != j - i) {
+            return internal_error("token_logprobs: engine returned {} outputs for {} sequences", res.outputs.size(), j - i);
+        }
         for (size_t k = i; k < j; ++k) {
-            const SequenceOutput& so = res.outputs[k - i];
-            const std::vector<int32_t>& ids = seqs[k];
-            for (size_t t = from[k]; t < ids.size(); ++t) {
-                const float* row = so.logits.data() + (t - 1) * V;  // (T, V): position t-1 predicts t
-                double mx = row[0];
-                for (size_t v = 1; v < V; ++v) mx = std::max(mx, static_cast<double>(row[v]));
-                double z = 0.0;
-                for (size_t v = 0; v < V; ++v) z += std::exp(static_cast<double>(row[v]) - mx);
-                const auto id = static_cast<size_t>(ids[t]);
-                if (id >= V) return out_of_range("token id {} is outside the model's vocabulary of {}", ids[t], V);
-                out[k].push_back(static_cast<double>(row[id]) - mx - std::log(z));
+            if (res.outputs[k - i].logits.size() < seqs[k].size() * V) {
+                return internal_error("token_logprobs: {} logits for sequence {} of {} tokens x {} vocabulary",
+                                      res.outputs[k - i].logits.size(), k, seqs[k].size(), V);
+            }
+            for (size_t t = from[k]; t < seqs[k].size(); ++t) {
+                if (seqs[k][t] < 0 || static_cast<size_t>(seqs[k][t]) >= V) {
+                    return out_of_range("token id {} is outside the model's vocabulary of {}", seqs[k][t], V);
+                }
             }
         }
+        // Log-softmax at the scored positions, one sequence per task (each result is computed
+        // by one thread in a fixed order, so the numbers do not depend on the thread count).
+        parallel_for(j - i, [&](size_t q) {
+            const size_t k = i + q;
+            const SequenceOutput& so = res.outputs[q];
+            const std::vector<int32_t>& ids = seqs[k];
+            out[k].reserve(ids.size() - from[k]);
+            for (size_t t = from[k]; t < ids.size(); ++t) {
+                const float* row = so.logits.data() + (t - 1) * V;  // (T, V): position t-1 predicts t
+                float mxf = row[0];
+                for (size_t v = 1; v < V; ++v) mxf = std::max(mxf, row[v]);
+                const double mx = mxf;
+                double z = 0.0;
+                for (size_t v = 0; v < V; ++v) z += std::exp(static_cast<double>(row[v]) - mx);
+                out[k].push_back(static_cast<double>(row[static_cast<size_t>(ids[t])]) - mx - std::log(z));
+            }
+        }, threads);
         i = j;
     }
     return out;

@@ -64,6 +64,7 @@ struct AuditOptions {
     int64_t context_window = 0;     // tokens; 0: unknown (shards limited to 2048 tokens)
     std::vector<int32_t> stop_ids;  // EOS ids ending a generation
     int64_t batch_logit_bytes = int64_t{256} << 20;  // logits memory per engine call
+    int threads = 0;                // host threads of the log-softmax (0: default)
 };
 
 struct ItemResult {
@@ -120,10 +121,11 @@ Result<AuditResult> run_audit(Backend& backend, const Tokenizer& tok, const Chat
                               const Benchmark& bench, const AuditOptions& options);
 
 // Token log-probabilities log p(ids[t] | ids[<t]) for t = from .. T-1 of each sequence (from >= 1),
-// batched so one engine call holds at most options.batch_logit_bytes of logits.
+// batched so one engine call holds at most options.batch_logit_bytes of logits; the log-softmax
+// runs on `threads` threads (0: default_thread_count()), with results independent of the count.
 Result<std::vector<std::vector<double>>> token_logprobs(
     Backend& backend, const std::vector<std::vector<int32_t>>& seqs,
-    const std::vector<size_t>& from, int64_t batch_logit_bytes);
+    const std::vector<size_t>& from, int64_t batch_logit_bytes, int threads = 0);
 
 // JSON text of the result (keys in docs/audit.md): accuracy, ci_low, ci_high, n, conventions,
 // claim/p_value/verdict with a claim, contamination signals; per-item results when with_items.

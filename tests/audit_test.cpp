@@ -362,6 +362,17 @@ TEST(AuditEngine, TokenLogprobsBatchingAgrees) {
     }
     EXPECT_THAT(token_logprobs(*t.backend, seqs, {0, 1, 1}, 1 << 20),
                 StatusIs(StatusCode::kInternal, "start 0"));
+    // The log-softmax threads do not change a bit of the result.
+    auto one = token_logprobs(*t.backend, seqs, from, int64_t{1} << 30, 1);
+    auto three = token_logprobs(*t.backend, seqs, from, int64_t{1} << 30, 3);
+    MP_ASSERT_OK(one);
+    MP_ASSERT_OK(three);
+    EXPECT_EQ(*one, *three);
+    EXPECT_EQ(*one, *big);
+    // A token id outside the vocabulary is refused with the id and the size.
+    std::vector<std::vector<int32_t>> bad = {{seqs[0][0], 100000}};
+    EXPECT_THAT(token_logprobs(*t.backend, bad, {1}, 1 << 20),
+                StatusIs(StatusCode::kOutOfRange, "token id 100000"));
 }
 
 TEST(AuditEngine, OptionErrorsComeFirst) {
@@ -388,6 +399,9 @@ TEST(AuditEngine, OptionErrorsComeFirst) {
     o = tiny_options(t);
     o.alpha = 1.0;
     EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--alpha 1"));
+    o = tiny_options(t);
+    o.threads = -1;
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--threads -1"));
     o = tiny_options(t);
     o.max_new_tokens = 300;  // the tiny models' context is 256
     EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kOutOfRange, "--max-new-tokens 300"));
