@@ -10,6 +10,7 @@
 #include <numeric>
 
 #include "fingerprint/base/progress.h"
+#include "fingerprint/base/thread_pool.h"
 #include "fingerprint/model/hash.h"
 #include "fingerprint/model/model.h"
 #include "fingerprint/tokenizer/tokenizer.h"
@@ -41,8 +42,12 @@ Result<Mat> load(const Model& m, Role role, int layer) {
 
 Mat transpose(const Mat& m) {
     Mat t{m.cols, m.rows, std::vector<float>(m.v.size())};
-    for (int64_t r = 0; r < m.rows; ++r)
-        for (int64_t c = 0; c < m.cols; ++c) t.v[c * m.rows + r] = m.v[r * m.cols + c];
+    constexpr int64_t kBlock = 64;
+    for (int64_t r0 = 0; r0 < m.rows; r0 += kBlock)
+        for (int64_t c0 = 0; c0 < m.cols; c0 += kBlock)
+            for (int64_t r = r0; r < std::min(m.rows, r0 + kBlock); ++r)
+                for (int64_t c = c0; c < std::min(m.cols, c0 + kBlock); ++c)
+                    t.v[c * m.rows + r] = m.v[r * m.cols + c];
     return t;
 }
 
@@ -106,19 +111,32 @@ Mat map_rows(const Mat& w, const HiddenMap& h) {
 // Standardised columns of the rows `ids` of emb (n x C, each column zero-mean, unit norm).
 Mat standardised_columns(const Mat& emb, const std::vector<int32_t>& ids) {
     const int64_t n = static_cast<int64_t>(ids.size()), c = emb.cols;
-    Mat z{c, n, std::vector<float>(static_cast<size_t>(c * n))};  // transposed: C x n
-    for (int64_t j = 0; j < c; ++j) {
-        double mean = 0;
-        for (int64_t i = 0; i < n; ++i) mean += emb.row(ids[i])[j];
-        mean /= std::max<int64_t>(1, n);
-        double ss = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            const double d = emb.row(ids[i])[j] - mean;
-            ss += d * d;
-        }
-        const double inv = ss > 0 ? 1.0 / std::sqrt(ss) : 0.0;
-        for (int64_t i = 0; i < n; ++i) z.row(j)[i] = static_cast<float>((emb.row(ids[i])[j] - mean) * inv);
+    // Column statistics by streaming the rows (cache-friendly), then a blocked transpose.
+    std::vector<double> mean(static_cast<size_t>(c), 0.0), ss(static_cast<size_t>(c), 0.0);
+    for (int64_t i = 0; i < n; ++i) {
+        const float* r = emb.row(ids[i]);
+        for (int64_t j = 0; j < c; ++j) mean[j] += r[j];
     }
+    for (double& m : mean) m /= static_cast<double>(std::max<int64_t>(1, n));
+    for (int64_t i = 0; i < n; ++i) {
+        const float* r = emb.row(ids[i]);
+        for (int64_t j = 0; j < c; ++j) {
+            const double d = r[j] - mean[j];
+            ss[j] += d * d;
+        }
+    }
+    std::vector<double> inv(static_cast<size_t>(c));
+    for (int64_t j = 0; j < c; ++j) inv[j] = ss[j] > 0 ? 1.0 / std::sqrt(ss[j]) : 0.0;
+    Mat z{c, n, std::vector<float>(static_cast<size_t>(c * n))};  // transposed: C x n
+    constexpr int64_t kBlock = 64;
+    for (int64_t i0 = 0; i0 < n; i0 += kBlock)
+        for (int64_t j0 = 0; j0 < c; j0 += kBlock)
+            for (int64_t i = i0; i < std::min(n, i0 + kBlock); ++i) {
+                const float* r = emb.row(ids[i]);
+                for (int64_t j = j0; j < std::min(c, j0 + kBlock); ++j) {
+                    z.v[j * n + i] = static_cast<float>((r[j] - mean[j]) * inv[j]);
+                }
+            }
     return z;
 }
 
@@ -356,7 +374,8 @@ std::vector<double> head_sim(const Mat& a, const Mat& b, int64_t hs) {
     const int64_t na = a.rows / hs, nb = b.rows / hs;
     std::vector<double> s(static_cast<size_t>(na * nb), 0.0);
     const Mat an = row_normalised(a), bn = row_normalised(b);
-    for (int64_t h = 0; h < na; ++h)
+    parallel_for(static_cast<size_t>(na), [&](size_t hi) {
+        const int64_t h = static_cast<int64_t>(hi);
         for (int64_t g = 0; g < nb; ++g) {
             double acc = 0;
             for (int64_t r = 0; r < hs; ++r) {
@@ -368,6 +387,7 @@ std::vector<double> head_sim(const Mat& a, const Mat& b, int64_t hs) {
             }
             s[h * nb + g] = acc / double(hs);
         }
+    });
     return s;
 }
 
