@@ -31,12 +31,15 @@ size_t utf8_length(std::string_view s) {
 
 Status check_options(const AuditOptions& o, const Benchmark& bench) {
     if (o.fewshot < 0) return invalid_argument("--fewshot {} is negative", o.fewshot);
-    if (o.max_new_tokens < 1) return invalid_argument("--max-new-tokens {} must be at least 1", o.max_new_tokens);
+    if (o.max_new_tokens < 1)
+        return invalid_argument("--max-new-tokens {} must be at least 1", o.max_new_tokens);
     if (o.limit < 0) return invalid_argument("--limit {} is negative", o.limit);
     if (o.claim && !(*o.claim >= 0.0 && *o.claim <= 1.0)) {
-        return invalid_argument("--claim {} is not in [0, 1] (give a fraction: 0.9, not 90)", *o.claim);
+        return invalid_argument("--claim {} is not in [0, 1] (give a fraction: 0.9, not 90)",
+                                *o.claim);
     }
-    if (!(o.alpha > 0.0 && o.alpha < 1.0)) return invalid_argument("--alpha {} is not in (0, 1)", o.alpha);
+    if (!(o.alpha > 0.0 && o.alpha < 1.0))
+        return invalid_argument("--alpha {} is not in (0, 1)", o.alpha);
     if (!(o.mink_ratio > 0.0 && o.mink_ratio <= 1.0)) {
         return invalid_argument("--mink-ratio {} is not in (0, 1]", o.mink_ratio);
     }
@@ -44,10 +47,13 @@ Status check_options(const AuditOptions& o, const Benchmark& bench) {
         return invalid_argument("--permutations {} must be at least 1", o.permutations);
     }
     if (o.threads < 0) return invalid_argument("--threads {} is negative", o.threads);
-    if (o.max_shard_items < 1) return invalid_argument("max shard items {} must be at least 1", o.max_shard_items);
-    if (o.batch_logit_bytes < 1) return invalid_argument("batch logit bytes {} must be positive", o.batch_logit_bytes);
-    const size_t n = o.limit > 0 ? std::min<size_t>(bench.items.size(), static_cast<size_t>(o.limit))
-                                 : bench.items.size();
+    if (o.max_shard_items < 1)
+        return invalid_argument("max shard items {} must be at least 1", o.max_shard_items);
+    if (o.batch_logit_bytes < 1)
+        return invalid_argument("batch logit bytes {} must be positive", o.batch_logit_bytes);
+    const size_t n = o.limit > 0
+                         ? std::min<size_t>(bench.items.size(), static_cast<size_t>(o.limit))
+                         : bench.items.size();
     if (o.fewshot > 0 && n < static_cast<size_t>(o.fewshot) + 1) {
         return invalid_argument("--fewshot {} needs at least {} items; {} are audited", o.fewshot,
                                 o.fewshot + 1, n);
@@ -72,12 +78,14 @@ struct Encoder {
 };
 
 // Left-truncates to the context window as lm-eval does, keeping at least the scored tokens.
-Status fit_window(std::vector<int32_t>* seq, size_t* from, int64_t window, const std::string& what) {
+Status fit_window(std::vector<int32_t>* seq, size_t* from, int64_t window,
+                  const std::string& what) {
     if (window <= 0 || static_cast<int64_t>(seq->size()) <= window) return Status();
     const size_t drop = seq->size() - static_cast<size_t>(window);
     if (drop >= *from) {
-        return out_of_range("{}: the scored continuation ({} tokens) does not fit the context window of {} tokens",
-                            what, seq->size() - *from, window);
+        return out_of_range(
+            "{}: the scored continuation ({} tokens) does not fit the context window of {} tokens",
+            what, seq->size() - *from, window);
     }
     seq->erase(seq->begin(), seq->begin() + static_cast<std::ptrdiff_t>(drop));
     *from -= drop;
@@ -92,7 +100,8 @@ Status score_multiple_choice(Backend& backend, const Encoder& enc, const Benchma
     for (size_t i : mc) {
         const BenchItem& it = bench.items[i];
         MP_ASSIGN_OR_RETURN(auto shots, fewshot_indices(n, i, o.fewshot, o.seed));
-        MP_ASSIGN_OR_RETURN(std::string context, enc.context_text(fewshot_context(bench.items, shots, it)));
+        MP_ASSIGN_OR_RETURN(std::string context,
+                            enc.context_text(fewshot_context(bench.items, shots, it)));
         for (const std::string& choice : it.choices) {
             std::string cont = enc.chatting() ? choice : " " + choice;
             std::string ctx = context;
@@ -105,10 +114,12 @@ Status score_multiple_choice(Backend& backend, const Encoder& enc, const Benchma
             MP_ASSIGN_OR_RETURN(auto whole, enc.encode(ctx + cont));
             MP_ASSIGN_OR_RETURN(auto ctx_ids, enc.encode(ctx));
             if (whole.size() <= ctx_ids.size()) {
-                return internal_error("item {}: choice \"{}\" encodes to no tokens after the context", it.id, choice);
+                return internal_error(
+                    "item {}: choice \"{}\" encodes to no tokens after the context", it.id, choice);
             }
             std::vector<int32_t> seq = ctx_ids;
-            seq.insert(seq.end(), whole.begin() + static_cast<std::ptrdiff_t>(ctx_ids.size()), whole.end());
+            seq.insert(seq.end(), whole.begin() + static_cast<std::ptrdiff_t>(ctx_ids.size()),
+                       whole.end());
             size_t f = ctx_ids.size();
             if (f == 0) return invalid_argument("item {}: the context encodes to no tokens", it.id);
             MP_TRY(fit_window(&seq, &f, o.context_window, "item " + it.id));
@@ -116,7 +127,8 @@ Status score_multiple_choice(Backend& backend, const Encoder& enc, const Benchma
             from.push_back(f);
         }
     }
-    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, seqs, from, o.batch_logit_bytes, o.threads));
+    MP_ASSIGN_OR_RETURN(auto lps,
+                        token_logprobs(backend, seqs, from, o.batch_logit_bytes, o.threads));
     size_t s = 0;
     for (size_t i : mc) {
         const BenchItem& it = bench.items[i];
@@ -128,7 +140,8 @@ Status score_multiple_choice(Backend& backend, const Encoder& enc, const Benchma
             for (double v : lps[s]) ll += v;
             r.loglik.push_back(ll);
             r.n_tokens.push_back(static_cast<int64_t>(lps[s].size()));
-            const double norm = ll / static_cast<double>(std::max<size_t>(1, utf8_length(it.choices[c])));
+            const double norm =
+                ll / static_cast<double>(std::max<size_t>(1, utf8_length(it.choices[c])));
             if (ll > best) best = ll, r.pred_acc = static_cast<int>(c);
             if (norm > best_norm) best_norm = norm, r.pred_acc_norm = static_cast<int>(c);
         }
@@ -145,7 +158,8 @@ Status score_generative(Backend& backend, const Encoder& enc, const Benchmark& b
     for (size_t i : gen) {
         const BenchItem& it = bench.items[i];
         MP_ASSIGN_OR_RETURN(auto shots, fewshot_indices(n, i, o.fewshot, o.seed));
-        MP_ASSIGN_OR_RETURN(std::string context, enc.context_text(fewshot_context(bench.items, shots, it)));
+        MP_ASSIGN_OR_RETURN(std::string context,
+                            enc.context_text(fewshot_context(bench.items, shots, it)));
         GenerateRequest req;
         MP_ASSIGN_OR_RETURN(req.prompt, enc.encode(context));
         req.max_new_tokens = o.max_new_tokens;
@@ -153,8 +167,10 @@ Status score_generative(Backend& backend, const Encoder& enc, const Benchmark& b
         if (o.context_window > 0) {
             const int64_t room = o.context_window - o.max_new_tokens;
             if (room < 1) {
-                return out_of_range("--max-new-tokens {} leaves no room for a prompt in the context window of {} tokens",
-                                    o.max_new_tokens, o.context_window);
+                return out_of_range(
+                    "--max-new-tokens {} leaves no room for a prompt in the context window of {} "
+                    "tokens",
+                    o.max_new_tokens, o.context_window);
             }
             if (static_cast<int64_t>(req.prompt.size()) > room) {
                 req.prompt.erase(req.prompt.begin(), req.prompt.end() - room);
@@ -176,15 +192,19 @@ Result<MinKResult> min_k_signal(Backend& backend, const Tokenizer& tok, const Be
     std::vector<std::vector<int32_t>> seqs;
     for (size_t i : mc) {
         for (bool reversed : {false, true}) {
-            MP_ASSIGN_OR_RETURN(auto ids, tok.encode(render_item_text(bench.items[i], reversed), true));
+            MP_ASSIGN_OR_RETURN(auto ids,
+                                tok.encode(render_item_text(bench.items[i], reversed), true));
             size_t from = 1;
             MP_TRY(fit_window(&ids, &from, o.context_window, "item " + bench.items[i].id));
-            if (ids.size() < 2) return invalid_argument("item {}: rendered text has fewer than 2 tokens", bench.items[i].id);
+            if (ids.size() < 2)
+                return invalid_argument("item {}: rendered text has fewer than 2 tokens",
+                                        bench.items[i].id);
             seqs.push_back(std::move(ids));
         }
     }
     const std::vector<size_t> from(seqs.size(), 1);
-    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, seqs, from, o.batch_logit_bytes, o.threads));
+    MP_ASSIGN_OR_RETURN(auto lps,
+                        token_logprobs(backend, seqs, from, o.batch_logit_bytes, o.threads));
     for (size_t p = 0; p < mc.size(); ++p) {
         MP_ASSIGN_OR_RETURN(double a, min_k_percent(lps[2 * p], o.mink_ratio));
         MP_ASSIGN_OR_RETURN(double b, min_k_percent(lps[2 * p + 1], o.mink_ratio));
@@ -192,9 +212,12 @@ Result<MinKResult> min_k_signal(Backend& backend, const Tokenizer& tok, const Be
         m.control_scores.push_back(b);
         m.mean_item += a;
         m.mean_control += b;
-        if (a > b) ++m.wins;
-        else if (a < b) ++m.losses;
-        else ++m.ties;
+        if (a > b)
+            ++m.wins;
+        else if (a < b)
+            ++m.losses;
+        else
+            ++m.ties;
     }
     m.pairs = static_cast<int64_t>(mc.size());
     if (m.pairs > 0) {
@@ -259,15 +282,19 @@ Result<ExchangeabilityResult> exchangeability_signal(Backend& backend, const Tok
         bool fits = true;
         for (int p = -1; p < o.permutations && fits; ++p) {
             std::vector<size_t> ord = canonical;
-            if (p >= 0) ord = within_shard_order(n, m, o.seed ^ (kPermutationSeedSalt + static_cast<uint64_t>(p)));
+            if (p >= 0)
+                ord = within_shard_order(
+                    n, m, o.seed ^ (kPermutationSeedSalt + static_cast<uint64_t>(p)));
             MP_ASSIGN_OR_RETURN(auto sh, shard_ids(tok, texts, ord, m));
-            for (const auto& s : sh) fits = fits && static_cast<int64_t>(s.size()) <= budget && s.size() >= 2;
+            for (const auto& s : sh)
+                fits = fits && static_cast<int64_t>(s.size()) <= budget && s.size() >= 2;
             shards.push_back(std::move(sh));
         }
         if (fits) break;
         if (m == 1) {
-            return out_of_range("shuffled-order test: an item of {} does not fit the context window of {} tokens",
-                                bench.name, budget);
+            return out_of_range(
+                "shuffled-order test: an item of {} does not fit the context window of {} tokens",
+                bench.name, budget);
         }
     }
     x.shard_items = static_cast<int64_t>(m);
@@ -278,15 +305,18 @@ Result<ExchangeabilityResult> exchangeability_signal(Backend& backend, const Tok
         for (auto& s : sh) all.push_back(std::move(s));
     }
     const std::vector<size_t> from(all.size(), 1);
-    MP_ASSIGN_OR_RETURN(auto lps, token_logprobs(backend, all, from, o.batch_logit_bytes, o.threads));
+    MP_ASSIGN_OR_RETURN(auto lps,
+                        token_logprobs(backend, all, from, o.batch_logit_bytes, o.threads));
     const size_t per_order = static_cast<size_t>(x.shards);
     for (size_t k = 0; k < shards.size(); ++k) {
         double total = 0.0;
         for (size_t s = k * per_order; s < (k + 1) * per_order; ++s) {
             for (double v : lps[s]) total += v;
         }
-        if (k == 0) x.canonical_loglik = total;
-        else x.permuted_loglik.push_back(total);
+        if (k == 0)
+            x.canonical_loglik = total;
+        else
+            x.permuted_loglik.push_back(total);
     }
     double sum = 0.0, sq = 0.0;
     for (double v : x.permuted_loglik) sum += v;
@@ -306,7 +336,8 @@ Result<ExchangeabilityResult> exchangeability_signal(Backend& backend, const Tok
 Result<std::vector<std::vector<double>>> token_logprobs(
     Backend& backend, const std::vector<std::vector<int32_t>>& seqs,
     const std::vector<size_t>& from, int64_t batch_logit_bytes, int threads) {
-    if (from.size() != seqs.size()) return internal_error("token_logprobs: {} sequences, {} starts", seqs.size(), from.size());
+    if (from.size() != seqs.size())
+        return internal_error("token_logprobs: {} sequences, {} starts", seqs.size(), from.size());
     std::vector<std::vector<double>> out(seqs.size());
     int64_t vocab = 0;
     size_t i = 0;
@@ -319,7 +350,8 @@ Result<std::vector<std::vector<double>>> token_logprobs(
             const auto t = static_cast<int64_t>(seqs[j].size());
             if (j > i && (vocab == 0 || (tokens + t) * vocab * 4 > batch_logit_bytes)) break;
             if (from[j] < 1 || from[j] > seqs[j].size()) {
-                return internal_error("token_logprobs: start {} outside sequence {} of length {}", from[j], j, seqs[j].size());
+                return internal_error("token_logprobs: start {} outside sequence {} of length {}",
+                                      from[j], j, seqs[j].size());
             }
             req.sequences.push_back(seqs[j]);
             tokens += t;
@@ -329,36 +361,44 @@ Result<std::vector<std::vector<double>>> token_logprobs(
         vocab = res.vocab_size;
         const auto V = static_cast<size_t>(vocab);
         if (res.outputs.size() != j - i) {
-            return internal_error("token_logprobs: engine returned {} outputs for {} sequences", res.outputs.size(), j - i);
+            return internal_error("token_logprobs: engine returned {} outputs for {} sequences",
+                                  res.outputs.size(), j - i);
         }
         for (size_t k = i; k < j; ++k) {
             if (res.outputs[k - i].logits.size() < seqs[k].size() * V) {
-                return internal_error("token_logprobs: {} logits for sequence {} of {} tokens x {} vocabulary",
-                                      res.outputs[k - i].logits.size(), k, seqs[k].size(), V);
+                return internal_error(
+                    "token_logprobs: {} logits for sequence {} of {} tokens x {} vocabulary",
+                    res.outputs[k - i].logits.size(), k, seqs[k].size(), V);
             }
             for (size_t t = from[k]; t < seqs[k].size(); ++t) {
                 if (seqs[k][t] < 0 || static_cast<size_t>(seqs[k][t]) >= V) {
-                    return out_of_range("token id {} is outside the model's vocabulary of {}", seqs[k][t], V);
+                    return out_of_range("token id {} is outside the model's vocabulary of {}",
+                                        seqs[k][t], V);
                 }
             }
         }
         // Log-softmax at the scored positions, one sequence per task (each result is computed
         // by one thread in a fixed order, so the numbers do not depend on the thread count).
-        parallel_for(j - i, [&](size_t q) {
-            const size_t k = i + q;
-            const SequenceOutput& so = res.outputs[q];
-            const std::vector<int32_t>& ids = seqs[k];
-            out[k].reserve(ids.size() - from[k]);
-            for (size_t t = from[k]; t < ids.size(); ++t) {
-                const float* row = so.logits.data() + (t - 1) * V;  // (T, V): position t-1 predicts t
-                float mxf = row[0];
-                for (size_t v = 1; v < V; ++v) mxf = std::max(mxf, row[v]);
-                const double mx = mxf;
-                double z = 0.0;
-                for (size_t v = 0; v < V; ++v) z += std::exp(static_cast<double>(row[v]) - mx);
-                out[k].push_back(static_cast<double>(row[static_cast<size_t>(ids[t])]) - mx - std::log(z));
-            }
-        }, threads);
+        parallel_for(
+            j - i,
+            [&](size_t q) {
+                const size_t k = i + q;
+                const SequenceOutput& so = res.outputs[q];
+                const std::vector<int32_t>& ids = seqs[k];
+                out[k].reserve(ids.size() - from[k]);
+                for (size_t t = from[k]; t < ids.size(); ++t) {
+                    const float* row =
+                        so.logits.data() + (t - 1) * V;  // (T, V): position t-1 predicts t
+                    float mxf = row[0];
+                    for (size_t v = 1; v < V; ++v) mxf = std::max(mxf, row[v]);
+                    const double mx = mxf;
+                    double z = 0.0;
+                    for (size_t v = 0; v < V; ++v) z += std::exp(static_cast<double>(row[v]) - mx);
+                    out[k].push_back(static_cast<double>(row[static_cast<size_t>(ids[t])]) - mx -
+                                     std::log(z));
+                }
+            },
+            threads);
         i = j;
     }
     return out;
@@ -409,7 +449,8 @@ Result<AuditResult> run_audit(Backend& backend, const Tokenizer& tok, const Chat
             r.min_k = std::move(m);
         }
         if (n >= 2) {
-            MP_ASSIGN_OR_RETURN(ExchangeabilityResult x, exchangeability_signal(backend, tok, bench, n, options));
+            MP_ASSIGN_OR_RETURN(ExchangeabilityResult x,
+                                exchangeability_signal(backend, tok, bench, n, options));
             r.exchangeability = std::move(x);
         }
         r.seconds_contamination = seconds_since(t0);
@@ -468,12 +509,18 @@ std::string audit_result_json(const AuditResult& r, const Benchmark& bench, bool
         j["test"] = "one-sided exact binomial, H0: true accuracy >= claim";
     }
     j["verdict"] = audit_verdict(r);
-    j["multiple_choice"] = {{"n", r.n_mc},
-                            {"acc", r.n_mc ? static_cast<double>(r.correct_acc) / static_cast<double>(r.n_mc) : 0.0},
-                            {"acc_norm", r.n_mc ? static_cast<double>(r.correct_acc_norm) / static_cast<double>(r.n_mc) : 0.0}};
-    j["generative"] = {{"n", r.n_gen},
-                       {"exact_match", r.n_gen ? static_cast<double>(r.correct_gen) / static_cast<double>(r.n_gen) : 0.0}};
-    j["bench"] = {{"name", bench.name}, {"path", bench.path}, {"sha256", bench.sha256},
+    j["multiple_choice"] = {
+        {"n", r.n_mc},
+        {"acc", r.n_mc ? static_cast<double>(r.correct_acc) / static_cast<double>(r.n_mc) : 0.0},
+        {"acc_norm",
+         r.n_mc ? static_cast<double>(r.correct_acc_norm) / static_cast<double>(r.n_mc) : 0.0}};
+    j["generative"] = {
+        {"n", r.n_gen},
+        {"exact_match",
+         r.n_gen ? static_cast<double>(r.correct_gen) / static_cast<double>(r.n_gen) : 0.0}};
+    j["bench"] = {{"name", bench.name},
+                  {"path", bench.path},
+                  {"sha256", bench.sha256},
                   {"items_in_file", bench.items.size()}};
     j["conventions"] = {{"harness", "lm-evaluation-harness v0.4 conventions"},
                         {"fewshot", o.fewshot},
@@ -484,19 +531,27 @@ std::string audit_result_json(const AuditResult& r, const Benchmark& bench, bool
                         {"fewshot_delimiter", "\n\n"},
                         {"max_new_tokens", o.max_new_tokens},
                         {"limit", o.limit},
-                        {"answer_extraction", "cut at \"\\n\\n\"/\"Question:\"; numeric gold (#### or a "
-                                              "number): last number, commas removed; else first line, "
-                                              "trimmed, final '.' dropped, lower-case"}};
+                        {"answer_extraction",
+                         "cut at \"\\n\\n\"/\"Question:\"; numeric gold (#### or a "
+                         "number): last number, commas removed; else first line, "
+                         "trimmed, final '.' dropped, lower-case"}};
     j["device"] = r.device;
     j["seconds"] = r.seconds_scoring;
-    j["items_per_second"] = r.seconds_scoring > 0 ? static_cast<double>(r.n) / r.seconds_scoring : 0.0;
+    j["items_per_second"] =
+        r.seconds_scoring > 0 ? static_cast<double>(r.n) / r.seconds_scoring : 0.0;
     if (o.contamination) {
         OrderedJson c;
         if (r.min_k) {
             const MinKResult& m = *r.min_k;
-            c["min_k"] = {{"ratio", m.ratio}, {"pairs", m.pairs}, {"wins", m.wins}, {"losses", m.losses},
-                          {"ties", m.ties}, {"mean_item", m.mean_item}, {"mean_control", m.mean_control},
-                          {"mean_difference", m.mean_difference}, {"p_value", m.p_value},
+            c["min_k"] = {{"ratio", m.ratio},
+                          {"pairs", m.pairs},
+                          {"wins", m.wins},
+                          {"losses", m.losses},
+                          {"ties", m.ties},
+                          {"mean_item", m.mean_item},
+                          {"mean_control", m.mean_control},
+                          {"mean_difference", m.mean_difference},
+                          {"p_value", m.p_value},
                           {"log10_p_value", m.log_p_value / std::log(10.0)},
                           {"flagged", m.p_value < o.alpha},
                           {"control_rule", "the same item with its choices in reverse order"},
@@ -504,22 +559,30 @@ std::string audit_result_json(const AuditResult& r, const Benchmark& bench, bool
         }
         if (r.exchangeability) {
             const ExchangeabilityResult& x = *r.exchangeability;
-            c["exchangeability"] = {{"items", x.items}, {"shards", x.shards}, {"shard_items", x.shard_items},
+            c["exchangeability"] = {{"items", x.items},
+                                    {"shards", x.shards},
+                                    {"shard_items", x.shard_items},
                                     {"permutations", x.permutations},
                                     {"canonical_loglik", x.canonical_loglik},
                                     {"mean_permuted_loglik", x.mean_permuted},
-                                    {"sd_permuted_loglik", x.sd_permuted}, {"z", x.z},
+                                    {"sd_permuted_loglik", x.sd_permuted},
+                                    {"z", x.z},
                                     {"permuted_at_least_canonical", x.permuted_at_least},
-                                    {"p_value", x.p_value}, {"flagged", x.p_value < o.alpha},
-                                    {"test", "Monte Carlo permutation test of the file order, items shuffled within shards (Oren et al. 2024)"}};
+                                    {"p_value", x.p_value},
+                                    {"flagged", x.p_value < o.alpha},
+                                    {"test",
+                                     "Monte Carlo permutation test of the file order, items "
+                                     "shuffled within shards (Oren et al. 2024)"}};
         }
         c["alpha"] = o.alpha;
         c["seconds"] = r.seconds_contamination;
-        c["can_show"] = "that the model prefers the benchmark's exact text (Min-K%) or its file order "
-                        "(exchangeability) over equivalent variants: evidence that the file itself was "
-                        "in the training data";
-        c["cannot_show"] = "absence of contamination (paraphrased or re-ordered leaks, or leaks too rare "
-                           "to be memorised, leave no signal), nor whether a high score is due to the leak";
+        c["can_show"] =
+            "that the model prefers the benchmark's exact text (Min-K%) or its file order "
+            "(exchangeability) over equivalent variants: evidence that the file itself was "
+            "in the training data";
+        c["cannot_show"] =
+            "absence of contamination (paraphrased or re-ordered leaks, or leaks too rare "
+            "to be memorised, leave no signal), nor whether a high score is due to the leak";
         j["contamination"] = std::move(c);
     }
     if (with_items) {

@@ -51,10 +51,10 @@ enum class McMetric : uint8_t { kAcc, kAccNorm };
 
 struct AuditOptions {
     int fewshot = 0;
-    uint64_t seed = 1234;           // few-shot sample and permutations (lm-eval's default seed)
+    uint64_t seed = 1234;  // few-shot sample and permutations (lm-eval's default seed)
     McMetric metric = McMetric::kAcc;
     int max_new_tokens = 32;
-    int64_t limit = 0;              // first N items only (0: all)
+    int64_t limit = 0;  // first N items only (0: all)
     std::optional<double> claim;
     double alpha = 0.05;
     bool contamination = false;
@@ -64,17 +64,17 @@ struct AuditOptions {
     int64_t context_window = 0;     // tokens; 0: unknown (shards limited to 2048 tokens)
     std::vector<int32_t> stop_ids;  // EOS ids ending a generation
     int64_t batch_logit_bytes = int64_t{256} << 20;  // logits memory per engine call
-    int threads = 0;                // host threads of the log-softmax (0: default)
+    int threads = 0;                                 // host threads of the log-softmax (0: default)
 };
 
 struct ItemResult {
     size_t index = 0;
     std::string id;
     ItemKind kind = ItemKind::kMultipleChoice;
-    bool correct = false;      // by the headline metric
+    bool correct = false;  // by the headline metric
     // MC
-    std::vector<double> loglik;       // per choice, nats
-    std::vector<int64_t> n_tokens;    // continuation tokens per choice
+    std::vector<double> loglik;     // per choice, nats
+    std::vector<int64_t> n_tokens;  // continuation tokens per choice
     int pred_acc = -1, pred_acc_norm = -1, gold = -1;
     bool correct_acc = false, correct_acc_norm = false;
     // generative

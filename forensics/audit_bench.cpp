@@ -30,7 +30,8 @@ Result<std::optional<std::string>> string_field(const Json& j, const char* key,
                                                 std::string_view where) {
     if (!j.contains(key)) return std::optional<std::string>();
     const Json& v = j[key];
-    if (!v.is_string()) return corrupt_data("{}: \"{}\" is a {}, not a string", where, key, v.type_name());
+    if (!v.is_string())
+        return corrupt_data("{}: \"{}\" is a {}, not a string", where, key, v.type_name());
     std::string s = v.get<std::string>();
     if (trim(s).empty()) return corrupt_data("{}: \"{}\" is empty", where, key);
     return std::optional<std::string>(std::move(s));
@@ -48,19 +49,26 @@ Result<int> gold_index(const Json& v, const char* key, size_t n_choices, std::st
                             where, key, v.dump());
     }
     if (g < 0 || static_cast<size_t>(g) >= n_choices) {
-        return corrupt_data("{}: \"{}\" = {} is out of range for {} choices", where, key, g, n_choices);
+        return corrupt_data("{}: \"{}\" = {} is out of range for {} choices", where, key, g,
+                            n_choices);
     }
     return static_cast<int>(g);
 }
 
 Result<BenchItem> parse_item(const Json& j, size_t index, std::string_view where) {
-    if (!j.is_object()) return corrupt_data("{}: a benchmark item must be a JSON object, got {}", where, j.type_name());
+    if (!j.is_object())
+        return corrupt_data("{}: a benchmark item must be a JSON object, got {}", where,
+                            j.type_name());
     BenchItem it;
     if (j.contains("id")) {
         const Json& id = j["id"];
-        if (id.is_string() && !id.get<std::string>().empty()) it.id = id.get<std::string>();
-        else if (id.is_number_integer()) it.id = std::to_string(id.get<int64_t>());
-        else return corrupt_data("{}: \"id\" must be a non-empty string or an integer, got {}", where, id.dump());
+        if (id.is_string() && !id.get<std::string>().empty())
+            it.id = id.get<std::string>();
+        else if (id.is_number_integer())
+            it.id = std::to_string(id.get<int64_t>());
+        else
+            return corrupt_data("{}: \"id\" must be a non-empty string or an integer, got {}",
+                                where, id.dump());
     } else {
         it.id = "#" + std::to_string(index);
     }
@@ -70,11 +78,15 @@ Result<BenchItem> parse_item(const Json& j, size_t index, std::string_view where
     if (j.contains("choices")) {
         it.kind = ItemKind::kMultipleChoice;
         const Json& ch = j["choices"];
-        if (!ch.is_array()) return corrupt_data("{}: \"choices\" is a {}, not an array", where, ch.type_name());
-        if (ch.size() < 2) return corrupt_data("{}: \"choices\" has {} entries (need at least 2)", where, ch.size());
+        if (!ch.is_array())
+            return corrupt_data("{}: \"choices\" is a {}, not an array", where, ch.type_name());
+        if (ch.size() < 2)
+            return corrupt_data("{}: \"choices\" has {} entries (need at least 2)", where,
+                                ch.size());
         for (size_t c = 0; c < ch.size(); ++c) {
             if (!ch[c].is_string() || trim(ch[c].get<std::string>()).empty()) {
-                return corrupt_data("{}: choice {} must be a non-empty string, got {}", where, c, ch[c].dump());
+                return corrupt_data("{}: choice {} must be a non-empty string, got {}", where, c,
+                                    ch[c].dump());
             }
             it.choices.push_back(ch[c].get<std::string>());
         }
@@ -84,24 +96,37 @@ Result<BenchItem> parse_item(const Json& j, size_t index, std::string_view where
         } else if (question || prompt) {
             it.text = question ? *question : *prompt;
         } else {
-            return corrupt_data("{}: a multiple-choice item needs \"query\", \"question\" or \"prompt\"", where);
+            return corrupt_data(
+                "{}: a multiple-choice item needs \"query\", \"question\" or \"prompt\"", where);
         }
         const char* key = j.contains("gold") ? "gold" : j.contains("answer") ? "answer" : nullptr;
-        if (key == nullptr) return corrupt_data("{}: a multiple-choice item needs \"gold\" or \"answer\" (the index of the correct choice)", where);
+        if (key == nullptr)
+            return corrupt_data(
+                "{}: a multiple-choice item needs \"gold\" or \"answer\" (the index of the correct "
+                "choice)",
+                where);
         MP_ASSIGN_OR_RETURN(it.gold, gold_index(j[key], key, it.choices.size(), where));
         return it;
     }
     it.kind = ItemKind::kGenerative;
     if (!question && !prompt) {
-        return corrupt_data("{}: a generative item needs \"question\" or \"prompt\" (or \"choices\" for multiple choice)", where);
+        return corrupt_data(
+            "{}: a generative item needs \"question\" or \"prompt\" (or \"choices\" for multiple "
+            "choice)",
+            where);
     }
     it.text = question ? *question : *prompt;
     if (!j.contains("answer")) return corrupt_data("{}: a generative item needs \"answer\"", where);
     const Json& a = j["answer"];
-    if (a.is_string()) it.answer = a.get<std::string>();
-    else if (a.is_number_integer()) it.answer = std::to_string(a.get<int64_t>());
-    else if (a.is_number()) it.answer = a.dump();
-    else return corrupt_data("{}: \"answer\" must be a string or a number, got {}", where, a.type_name());
+    if (a.is_string())
+        it.answer = a.get<std::string>();
+    else if (a.is_number_integer())
+        it.answer = std::to_string(a.get<int64_t>());
+    else if (a.is_number())
+        it.answer = a.dump();
+    else
+        return corrupt_data("{}: \"answer\" must be a string or a number, got {}", where,
+                            a.type_name());
     if (trim(it.answer).empty()) return corrupt_data("{}: \"answer\" is empty", where);
     return it;
 }
@@ -123,9 +148,12 @@ std::string normalise_number(std::string_view s) {
         out.resize(dot);
     }
     const auto nz = out.find_first_not_of('0');
-    if (nz == std::string::npos) out = "0";
-    else if (out[nz] == '.') out = out.substr(nz - 1);
-    else out = out.substr(nz);
+    if (nz == std::string::npos)
+        out = "0";
+    else if (out[nz] == '.')
+        out = out.substr(nz - 1);
+    else
+        out = out.substr(nz);
     if (neg && out != "0") out = "-" + out;
     return out;
 }
@@ -160,11 +188,13 @@ Result<Benchmark> parse_benchmark(std::string_view text, std::string_view what) 
         auto j = parse_json(line, where);
         if (!j.ok()) return corrupt_data("{}", j.status().message());
         MP_ASSIGN_OR_RETURN(BenchItem it, parse_item(*j, b.items.size(), where));
-        if (!ids.insert(it.id).second) return corrupt_data("{}: duplicate item id \"{}\"", where, it.id);
+        if (!ids.insert(it.id).second)
+            return corrupt_data("{}: duplicate item id \"{}\"", where, it.id);
         (it.kind == ItemKind::kMultipleChoice ? b.n_multiple_choice : b.n_generative) += 1;
         b.items.push_back(std::move(it));
     }
-    if (b.items.empty()) return corrupt_data("{}: no benchmark items (empty file or only blank lines)", what);
+    if (b.items.empty())
+        return corrupt_data("{}: no benchmark items (empty file or only blank lines)", what);
     b.sha256 = sha256_hex(text);
     return b;
 }
@@ -192,7 +222,8 @@ Result<std::vector<size_t>> fewshot_indices(size_t n, size_t index, int k, uint6
     std::vector<size_t> shots;
     if (k == 0) return shots;
     if (n < static_cast<size_t>(k) + 1) {
-        return invalid_argument("--fewshot {} needs at least {} items; the benchmark has {}", k, k + 1, n);
+        return invalid_argument("--fewshot {} needs at least {} items; the benchmark has {}", k,
+                                k + 1, n);
     }
     const std::vector<size_t> perm = seeded_permutation(n, seed);
     for (size_t i = 0; i <= static_cast<size_t>(k) && shots.size() < static_cast<size_t>(k); ++i) {
@@ -234,7 +265,7 @@ std::string cut_generation(std::string_view generated) {
     size_t cut = generated.size();
     for (std::string_view stop : {std::string_view("\n\n"), std::string_view("Question:")}) {
         cut = std::min(cut, generated.find(stop) == std::string_view::npos ? generated.size()
-                                                                            : generated.find(stop));
+                                                                           : generated.find(stop));
     }
     return std::string(generated.substr(0, cut));
 }

@@ -46,8 +46,8 @@ enum class ItemKind : uint8_t { kMultipleChoice, kGenerative };
 struct BenchItem {
     std::string id;
     ItemKind kind = ItemKind::kMultipleChoice;
-    bool has_query = false;     // prompt is `text` verbatim
-    std::string text;           // query, or question/prompt
+    bool has_query = false;            // prompt is `text` verbatim
+    std::string text;                  // query, or question/prompt
     std::vector<std::string> choices;  // MC
     int gold = -1;                     // MC
     std::string answer;                // generative (raw)

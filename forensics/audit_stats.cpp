@@ -96,8 +96,8 @@ Result<double> binom_log_sf_ge(int64_t k, int64_t n, double p) {
 
 Result<ClaimTest> test_claim(int64_t correct, int64_t n, double claim, double alpha) {
     if (!(claim >= 0.0 && claim <= 1.0)) {
-        return invalid_argument("claimed accuracy {} is not in [0, 1] (give a fraction: 0.9, not 90)",
-                                claim);
+        return invalid_argument(
+            "claimed accuracy {} is not in [0, 1] (give a fraction: 0.9, not 90)", claim);
     }
     if (!(alpha > 0.0 && alpha < 1.0)) {
         return invalid_argument("significance level alpha = {} is not in (0, 1)", alpha);
@@ -137,8 +137,8 @@ Result<double> min_k_percent(std::span<const double> token_logprobs, double rati
     }
     std::vector<double> v(token_logprobs.begin(), token_logprobs.end());
     std::sort(v.begin(), v.end());
-    const auto count = std::max<size_t>(
-        1, static_cast<size_t>(std::floor(static_cast<double>(v.size()) * ratio)));
+    const auto count =
+        std::max<size_t>(1, static_cast<size_t>(std::floor(static_cast<double>(v.size()) * ratio)));
     double sum = 0.0;
     for (size_t i = 0; i < count; ++i) sum += v[i];
     return sum / static_cast<double>(count);

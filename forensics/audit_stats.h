@@ -49,7 +49,7 @@ struct ClaimTest {
     double log_p_value = 0.0;  // natural log
     double p_value = 1.0;      // exp(log_p_value); 0 when it underflows (see log10_p_value)
     double log10_p_value = 0.0;
-    bool consistent = true;    // p_value >= alpha
+    bool consistent = true;  // p_value >= alpha
 };
 // kInvalidArgument when claim or alpha is outside [0, 1] / (0, 1), or correct/n are invalid.
 Result<ClaimTest> test_claim(int64_t correct, int64_t n, double claim, double alpha);

@@ -9,11 +9,12 @@
 //    controls, answer extraction;
 //  - the engine path on the tiny fact models of testdata/audit (clean and leaked twins): above
 //    chance, claim verdicts, contamination flagged on the leaked model and not on the clean one.
+#include "forensics/audit.h"
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-
 #include <nlohmann/json.hpp>
 
 #include "fingerprint/base/mmap_file.h"
@@ -21,7 +22,6 @@
 #include "fingerprint/model/model.h"
 #include "fingerprint/tokenizer/chat_template.h"
 #include "fingerprint/tokenizer/tokenizer.h"
-#include "forensics/audit.h"
 #include "tests/util/test_util.h"
 
 namespace modelprint {
@@ -42,9 +42,11 @@ void expect_log_close(double got, double ref, const std::string& what) {
         EXPECT_EQ(got, ref) << what;
         return;
     }
-    EXPECT_LE(std::abs(got - ref), 1e-9 * std::max(1.0, std::abs(ref))) << what << " got " << got << " ref " << ref;
+    EXPECT_LE(std::abs(got - ref), 1e-9 * std::max(1.0, std::abs(ref)))
+        << what << " got " << got << " ref " << ref;
     if (std::abs(ref) < 1e-6 && ref != 0.0) {
-        EXPECT_LE(std::abs(got - ref), 1e-6 * std::abs(ref)) << what << " got " << got << " ref " << ref;
+        EXPECT_LE(std::abs(got - ref), 1e-6 * std::abs(ref))
+            << what << " got " << got << " ref " << ref;
     }
 }
 
@@ -121,7 +123,8 @@ TEST(AuditStats, ClaimTest) {
     EXPECT_THAT(test_claim(40, 80, 90.0, 0.05), StatusIs(StatusCode::kInvalidArgument, "not 90"));
     EXPECT_THAT(test_claim(40, 80, 0.9, 0.0), StatusIs(StatusCode::kInvalidArgument, "alpha = 0"));
     EXPECT_THAT(test_claim(40, 0, 0.9, 0.05), StatusIs(StatusCode::kInvalidArgument, "n = 0"));
-    EXPECT_THAT(test_claim(81, 80, 0.9, 0.05), StatusIs(StatusCode::kInvalidArgument, "81 correct"));
+    EXPECT_THAT(test_claim(81, 80, 0.9, 0.05),
+                StatusIs(StatusCode::kInvalidArgument, "81 correct"));
 }
 
 TEST(AuditStats, SignTestAndPermutationPValue) {
@@ -162,12 +165,17 @@ TEST(AuditStats, SplitMix64AndPermutation) {
 // ---------------------------------------------------------------------------------- benchmark
 
 constexpr const char* kSmallBench =
-    R"({"id": "q1", "question": "What is 2+2?", "choices": ["3", "4", "5"], "gold": 1})" "\n"
-    R"({"query": "The sky is", "choices": ["blue", "green"], "answer": 0})" "\n"
+    R"({"id": "q1", "question": "What is 2+2?", "choices": ["3", "4", "5"], "gold": 1})"
     "\n"
-    R"({"id": 7, "question": "How many legs has a cat?", "answer": "A cat has 4 legs.\n#### 4"})" "\r\n"
-    R"({"prompt": "Colour of snow?", "answer": "White.", "extra": [1, 2]})" "\n"
-    R"({"question": "Pick B", "choices": ["x", "y"], "gold": "B"})" "\n";
+    R"({"query": "The sky is", "choices": ["blue", "green"], "answer": 0})"
+    "\n"
+    "\n"
+    R"({"id": 7, "question": "How many legs has a cat?", "answer": "A cat has 4 legs.\n#### 4"})"
+    "\r\n"
+    R"({"prompt": "Colour of snow?", "answer": "White.", "extra": [1, 2]})"
+    "\n"
+    R"({"question": "Pick B", "choices": ["x", "y"], "gold": "B"})"
+    "\n";
 
 TEST(AuditBench, ParsesConventions) {
     auto b = parse_benchmark(kSmallBench, "small.jsonl");
@@ -203,13 +211,17 @@ TEST(AuditBench, ParseErrors) {
         {"[1, 2]", "must be a JSON object"},
         {"{\"question\": \"q\", \"choices\": \"ab\", \"gold\": 0}", "\"choices\" is a string"},
         {"{\"question\": \"q\", \"choices\": [\"a\"], \"gold\": 0}", "has 1 entries"},
-        {"{\"question\": \"q\", \"choices\": [\"a\", \" \"], \"gold\": 0}", "choice 1 must be a non-empty string"},
+        {"{\"question\": \"q\", \"choices\": [\"a\", \" \"], \"gold\": 0}",
+         "choice 1 must be a non-empty string"},
         {"{\"question\": \"q\", \"choices\": [\"a\", 3], \"gold\": 0}", "choice 1"},
-        {"{\"question\": \"q\", \"choices\": [\"a\", \"b\"], \"gold\": 2}", "\"gold\" = 2 is out of range for 2 choices"},
+        {"{\"question\": \"q\", \"choices\": [\"a\", \"b\"], \"gold\": 2}",
+         "\"gold\" = 2 is out of range for 2 choices"},
         {"{\"question\": \"q\", \"choices\": [\"a\", \"b\"], \"gold\": -1}", "\"gold\" = -1"},
-        {"{\"question\": \"q\", \"choices\": [\"a\", \"b\"], \"answer\": 1.5}", "\"answer\" must be a choice index"},
+        {"{\"question\": \"q\", \"choices\": [\"a\", \"b\"], \"answer\": 1.5}",
+         "\"answer\" must be a choice index"},
         {"{\"question\": \"q\", \"choices\": [\"a\", \"b\"]}", "needs \"gold\" or \"answer\""},
-        {"{\"choices\": [\"a\", \"b\"], \"gold\": 0}", "needs \"query\", \"question\" or \"prompt\""},
+        {"{\"choices\": [\"a\", \"b\"], \"gold\": 0}",
+         "needs \"query\", \"question\" or \"prompt\""},
         {"{\"question\": 5, \"choices\": [\"a\", \"b\"], \"gold\": 0}", "\"question\" is a number"},
         {"{\"question\": \"\", \"answer\": \"x\"}", "\"question\" is empty"},
         {"{\"query\": \"q\", \"answer\": \"x\"}", "needs \"question\" or \"prompt\""},
@@ -217,14 +229,17 @@ TEST(AuditBench, ParseErrors) {
         {"{\"question\": \"q\", \"answer\": [1]}", "\"answer\" must be a string or a number"},
         {"{\"question\": \"q\", \"answer\": \"  \"}", "\"answer\" is empty"},
         {"{\"id\": [], \"question\": \"q\", \"answer\": \"x\"}", "\"id\" must be"},
-        {"{\"id\": \"a\", \"question\": \"q\", \"answer\": \"x\"}\n{\"id\": \"a\", \"question\": \"r\", \"answer\": \"y\"}",
+        {"{\"id\": \"a\", \"question\": \"q\", \"answer\": \"x\"}\n{\"id\": \"a\", \"question\": "
+         "\"r\", \"answer\": \"y\"}",
          "line 2: duplicate item id \"a\""},
         {"{\"question\": \"q\", \"question\": \"r\", \"answer\": \"x\"}", "duplicate"},
     };
     for (const Case& c : cases) {
-        EXPECT_THAT(parse_benchmark(c.text, "b.jsonl"), StatusIs(StatusCode::kCorruptData, c.msg)) << c.text;
+        EXPECT_THAT(parse_benchmark(c.text, "b.jsonl"), StatusIs(StatusCode::kCorruptData, c.msg))
+            << c.text;
     }
-    EXPECT_THAT(load_benchmark("/nonexistent/bench.jsonl"), StatusIs(StatusCode::kNotFound, "bench.jsonl"));
+    EXPECT_THAT(load_benchmark("/nonexistent/bench.jsonl"),
+                StatusIs(StatusCode::kNotFound, "bench.jsonl"));
 }
 
 TEST(AuditBench, FewshotSampleIsFixedAndExcludesTheItem) {
@@ -232,21 +247,27 @@ TEST(AuditBench, FewshotSampleIsFixedAndExcludesTheItem) {
     EXPECT_EQ(*fewshot_indices(10, 5, 3, 1234), (std::vector<size_t>{0, 1, 8}));
     EXPECT_EQ(*fewshot_indices(10, 1, 3, 1234), (std::vector<size_t>{0, 8, 6}));
     EXPECT_TRUE(fewshot_indices(10, 1, 0, 1234)->empty());
-    EXPECT_THAT(fewshot_indices(3, 0, 3, 1234), StatusIs(StatusCode::kInvalidArgument, "needs at least 4 items"));
-    EXPECT_THAT(fewshot_indices(3, 0, -1, 1234), StatusIs(StatusCode::kInvalidArgument, "negative"));
+    EXPECT_THAT(fewshot_indices(3, 0, 3, 1234),
+                StatusIs(StatusCode::kInvalidArgument, "needs at least 4 items"));
+    EXPECT_THAT(fewshot_indices(3, 0, -1, 1234),
+                StatusIs(StatusCode::kInvalidArgument, "negative"));
     auto b = parse_benchmark(kSmallBench, "small.jsonl");
     MP_ASSERT_OK(b);
     EXPECT_EQ(fewshot_context(b->items, {1, 2}, b->items[0]),
-              "The sky is blue\n\nQuestion: How many legs has a cat?\nAnswer: A cat has 4 legs.\n#### 4\n\n"
+              "The sky is blue\n\nQuestion: How many legs has a cat?\nAnswer: A cat has 4 "
+              "legs.\n#### 4\n\n"
               "Question: What is 2+2?\nAnswer:");
 }
 
 TEST(AuditBench, RenderingAndControls) {
     auto b = parse_benchmark(kSmallBench, "small.jsonl");
     MP_ASSERT_OK(b);
-    EXPECT_EQ(render_item_text(b->items[0]), "Question: What is 2+2?\nA. 3\nB. 4\nC. 5\nAnswer: B. 4");
-    EXPECT_EQ(render_item_text(b->items[0], true), "Question: What is 2+2?\nA. 5\nB. 4\nC. 3\nAnswer: B. 4");
-    EXPECT_EQ(render_item_text(b->items[1], true), "The sky is\nA. green\nB. blue\nAnswer: B. blue");
+    EXPECT_EQ(render_item_text(b->items[0]),
+              "Question: What is 2+2?\nA. 3\nB. 4\nC. 5\nAnswer: B. 4");
+    EXPECT_EQ(render_item_text(b->items[0], true),
+              "Question: What is 2+2?\nA. 5\nB. 4\nC. 3\nAnswer: B. 4");
+    EXPECT_EQ(render_item_text(b->items[1], true),
+              "The sky is\nA. green\nB. blue\nAnswer: B. blue");
     EXPECT_EQ(render_item_text(b->items[3]), "Question: Colour of snow?\nAnswer: White.");
     EXPECT_EQ(render_item_text(b->items[3], true), render_item_text(b->items[3]));
 }
@@ -328,7 +349,8 @@ TEST(AuditEngine, TokenLogprobsBatchingAgrees) {
     TinyModel t = open_tiny("clean");
     ASSERT_TRUE(t.backend);
     std::vector<std::vector<int32_t>> seqs;
-    for (const char* s : {"The capital of", "Question: What is the capital of a place?\nAnswer:", "x"}) {
+    for (const char* s :
+         {"The capital of", "Question: What is the capital of a place?\nAnswer:", "x"}) {
         auto ids = t.tok->encode(s, true);
         MP_ASSERT_OK(ids);
         seqs.push_back(*ids);
@@ -381,30 +403,38 @@ TEST(AuditEngine, OptionErrorsComeFirst) {
     const Benchmark b = facts_bench();
     AuditOptions o = tiny_options(t);
     o.claim = 90.0;
-    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--claim 90"));
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o),
+                StatusIs(StatusCode::kInvalidArgument, "--claim 90"));
     o = tiny_options(t);
     o.limit = 3;
     o.fewshot = 3;
-    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--fewshot 3 needs at least 4"));
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o),
+                StatusIs(StatusCode::kInvalidArgument, "--fewshot 3 needs at least 4"));
     o = tiny_options(t);
     o.mink_ratio = 0.0;
-    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--mink-ratio"));
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o),
+                StatusIs(StatusCode::kInvalidArgument, "--mink-ratio"));
     o = tiny_options(t);
     o.contamination = true;
     o.permutations = 0;
-    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--permutations 0"));
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o),
+                StatusIs(StatusCode::kInvalidArgument, "--permutations 0"));
     o = tiny_options(t);
     o.max_new_tokens = 0;
-    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--max-new-tokens 0"));
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o),
+                StatusIs(StatusCode::kInvalidArgument, "--max-new-tokens 0"));
     o = tiny_options(t);
     o.alpha = 1.0;
-    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--alpha 1"));
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o),
+                StatusIs(StatusCode::kInvalidArgument, "--alpha 1"));
     o = tiny_options(t);
     o.threads = -1;
-    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kInvalidArgument, "--threads -1"));
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o),
+                StatusIs(StatusCode::kInvalidArgument, "--threads -1"));
     o = tiny_options(t);
     o.max_new_tokens = 300;  // the tiny models' context is 256
-    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o), StatusIs(StatusCode::kOutOfRange, "--max-new-tokens 300"));
+    EXPECT_THAT(run_audit(*t.backend, *t.tok, nullptr, b, o),
+                StatusIs(StatusCode::kOutOfRange, "--max-new-tokens 300"));
 }
 
 // Per-item MC log-likelihoods against transformers (testdata/audit/reference.json), 0- and
@@ -432,7 +462,8 @@ void expect_matches_reference(const std::string& label, int fewshot) {
         ASSERT_EQ(row["id"].get<std::string>(), it.id);
         const auto ll = row["loglik"].get<std::vector<double>>();
         ASSERT_EQ(ll.size(), it.loglik.size());
-        for (size_t c = 0; c < ll.size(); ++c) EXPECT_NEAR(it.loglik[c], ll[c], kLlTol) << it.id << " choice " << c;
+        for (size_t c = 0; c < ll.size(); ++c)
+            EXPECT_NEAR(it.loglik[c], ll[c], kLlTol) << it.id << " choice " << c;
         std::vector<double> sorted = ll;
         std::sort(sorted.rbegin(), sorted.rend());
         if (sorted[0] - sorted[1] > kTieGap) {
@@ -479,7 +510,8 @@ TEST(AuditEngine, CleanModelAboveChanceAndClaimVerdicts) {
     EXPECT_GT(same->claim->p_value, 0.4);
     // JSON keys of the issue.
     const Json j = Json::parse(audit_result_json(*r, b, true));
-    for (const char* key : {"accuracy", "ci_low", "ci_high", "n", "claim", "p_value", "verdict", "items", "conventions"}) {
+    for (const char* key : {"accuracy", "ci_low", "ci_high", "n", "claim", "p_value", "verdict",
+                            "items", "conventions"}) {
         EXPECT_TRUE(j.contains(key)) << key;
     }
     EXPECT_EQ(j["verdict"], "not-reproducible");
