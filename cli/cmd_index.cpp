@@ -5,9 +5,13 @@
 // The vector comes from --vector (JSON array or raw float32), or, for the default kind
 // weight-stats, from the model itself: the HuRef-style invariant vector of
 // fingerprint/weight_print.h (768 components, invariant to unit/head permutations and
-// function-preserving rescaling). Other kinds need --vector (kFailedPrecondition otherwise).
+// function-preserving rescaling); for kind behavior, from the model's stored behaviour
+// fingerprint or from a transcript JSONL (cli/behavior_source.h: hashed character 3-grams of the
+// answers, fingerprint/behavior_vector.h). Other kinds need --vector (kFailedPrecondition
+// otherwise).
 #include <cstdio>
 
+#include "cli/behavior_source.h"
 #include "cli/command.h"
 #include "db/index.h"
 #include "db/store.h"
@@ -26,9 +30,45 @@ struct IndexArgs {
     std::string vector;
     std::string kind = "weight-stats";
     std::string name;
+    std::string probes = "default";  // --kind behavior: the probe set of the stored fingerprint
 };
 
+// `index add MODEL_OR_TRANSCRIPT --kind behavior`: the behaviour vector (cli/behavior_source.h).
+Status run_add_behavior(const IndexArgs& a) {
+    MP_ASSIGN_OR_RETURN(auto store, Store::open(resolve_db_path()));
+    MP_ASSIGN_OR_RETURN(BehaviorVectorOf b, behavior_vector_of(a.model, a.probes, *store));
+    MP_TRY(l2_normalise(b.vector, a.model));
+    MP_ASSIGN_OR_RETURN(auto existing, store->list_fingerprints("vector:behavior"));
+    for (const auto& f : existing) {
+        if (f.model_digest != b.root_digest && f.spec_digest != b.spec) {
+            return invalid_argument("{}: the stored behavior vectors were made on another probe set "
+                                    "({}; this one {}): vectors of different probe sets are not "
+                                    "comparable", a.model, f.spec_digest, b.spec);
+        }
+    }
+    std::string name = a.name;
+    if (name.empty()) {
+        std::string p = b.path;
+        while (p.size() > 1 && p.back() == '/') p.pop_back();
+        name = p.substr(p.find_last_of('/') == std::string::npos ? 0 : p.find_last_of('/') + 1);
+    }
+    MP_TRY(store->transaction([&]() -> Status {
+        MP_TRY(store->upsert_model({b.root_digest, name, b.arch, b.parameters, b.path, "", ""}));
+        FingerprintRecord f;
+        f.model_digest = b.root_digest;
+        f.kind = "vector:behavior";
+        f.spec_digest = b.spec;
+        f.engine = "";
+        f.blob = vector_to_blob(b.vector);
+        return store->put_fingerprint(f).status();
+    }));
+    std::printf("indexed %s  %s  (behavior vector, %zu components, probe set %s)\n",
+                b.root_digest.c_str(), name.c_str(), b.vector.size(), a.probes.c_str());
+    return Status();
+}
+
 Status run_add(const IndexArgs& a) {
+    if (a.kind == "behavior" && a.vector.empty()) return run_add_behavior(a);
     MP_ASSIGN_OR_RETURN(auto model, Model::open(a.model));
     HashOptions hopt;
     hopt.tensors = false;
@@ -37,8 +77,8 @@ Status run_add(const IndexArgs& a) {
     std::string spec = "external", source = a.vector;
     if (a.vector.empty()) {
         if (a.kind != "weight-stats") {
-            return failed_precondition("{}: no --vector given, and only weight-stats vectors are "
-                                       "computed from the model (not {})", a.model, a.kind);
+            return failed_precondition("{}: no --vector given, and only weight-stats and behavior "
+                                       "vectors are computed from the model (not {})", a.model, a.kind);
         }
         WeightPrintOptions wo;
         wo.tensor_digests = false;
@@ -104,7 +144,8 @@ CommandRegistrar reg({"index", "Add fingerprint vectors to the similarity index 
                           a->add = sub.add_subcommand("add", "Add a model's fingerprint vector");
                           a->add->add_option("MODEL", a->model, "Model directory or file")->required();
                           a->add->add_option("--vector", a->vector, "Vector file (JSON array or float32 LE)");
-                          a->add->add_option("--kind", a->kind, "Vector kind (default weight-stats)");
+                          a->add->add_option("--kind", a->kind, "Vector kind: weight-stats (default), behavior, or any with --vector");
+                          a->add->add_option("--probes", a->probes, "Probe set of a behavior vector (default: default)");
                           a->add->add_option("--name", a->name, "Model name (default: the path's last part)");
                           a->stats = sub.add_subcommand("stats", "Count the stored vectors");
                           a->stats->add_option("--kind", a->kind, "Vector kind (default weight-stats)");

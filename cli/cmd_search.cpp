@@ -4,10 +4,12 @@
 // store's vectors on each call (flat below IndexOptions::ivf_threshold, IVF above); the model
 // itself is left out of its own results. Without --vector the query is the model's stored
 // vector, or, for kind weight-stats, the weight-print invariants computed from the model
-// (fingerprint/weight_print.h).
+// (fingerprint/weight_print.h); for kind behavior, the behaviour vector of the model's stored
+// behaviour fingerprint or of a transcript JSONL (cli/behavior_source.h).
 #include <cstdio>
 #include <map>
 
+#include "cli/behavior_source.h"
 #include "cli/command.h"
 #include "cli/model_json.h"
 #include "db/index.h"
@@ -26,6 +28,7 @@ struct SearchArgs {
     bool json = false;
     std::string kind = "weight-stats";
     std::string vector;
+    std::string probes = "default";  // --kind behavior
 };
 
 Status run_search(const SearchArgs& a) {
@@ -35,7 +38,10 @@ Status run_search(const SearchArgs& a) {
     MP_ASSIGN_OR_RETURN(auto store, Store::open(resolve_db_path()));
     const std::string kind = "vector:" + a.kind;
     std::vector<float> query;
-    if (!a.vector.empty()) {
+    if (a.vector.empty() && a.kind == "behavior") {
+        MP_ASSIGN_OR_RETURN(BehaviorVectorOf b, behavior_vector_of(a.model, a.probes, *store));
+        query = std::move(b.vector);
+    } else if (!a.vector.empty()) {
         MP_ASSIGN_OR_RETURN(std::string bytes, read_file(a.vector));
         MP_ASSIGN_OR_RETURN(query, parse_vector_file(bytes, a.vector));
     } else {
@@ -111,7 +117,8 @@ CommandRegistrar reg({"search", "Nearest known models by fingerprint-vector simi
                           sub.add_option("MODEL", a->model, "Model directory or file")->required();
                           sub.add_option("-k", a->k, "Number of neighbours (default 10)")->check(CLI::PositiveNumber);
                           sub.add_flag("--json", a->json, "Print JSON");
-                          sub.add_option("--kind", a->kind, "Vector kind (default weight-stats)");
+                          sub.add_option("--kind", a->kind, "Vector kind: weight-stats (default) or behavior");
+                          sub.add_option("--probes", a->probes, "Probe set of a behavior query (default: default)");
                           sub.add_option("--vector", a->vector, "Query vector file instead of the stored one");
                           return [a] { return run_search(*a); };
                       }});
