@@ -11,9 +11,11 @@
 // Not here: tokenisation, the per-op test interface (cuda_ops_harness.cpp).
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "cuda/cuda_backend_impl.cuh"
+#include "fingerprint/engine/backend_common.h"
 #include "fingerprint/model/arch.h"
 
 namespace modelprint {
@@ -179,23 +181,8 @@ Status CudaBackend::init() {
 }
 
 Status CudaBackend::check_sequence(std::span<const int32_t> ids, size_t index, int64_t extra) const {
-    if (ids.empty()) return invalid_argument("sequence {} is empty", index);
-    const int64_t total = static_cast<int64_t>(ids.size()) + extra;
-    if (context_ > 0 && total > context_) {
-        return out_of_range("sequence {}: {} tokens exceed the context window of {} of {}", index,
-                            total, context_, model_.path());
-    }
-    if (total > std::numeric_limits<int32_t>::max()) {
-        return out_of_range("sequence {}: {} tokens exceed the CUDA engine's limit of 2^31-1",
-                            index, total);
-    }
-    for (size_t t = 0; t < ids.size(); ++t) {
-        if (ids[t] < 0 || ids[t] >= cfg_.vocab_size) {
-            return out_of_range("sequence {}: token id {} at position {} is outside the vocabulary "
-                                "[0, {})", index, ids[t], t, cfg_.vocab_size);
-        }
-    }
-    return Status();
+    return check_token_sequence(ids, index, extra, context_, cfg_.vocab_size, model_.path(),
+                                std::numeric_limits<int32_t>::max(), "CUDA");
 }
 
 Status CudaBackend::ensure_activations(int64_t N) {
@@ -416,44 +403,14 @@ Status CudaBackend::head(float* logits, const float* xn, int64_t rows) {
 
 Result<PrefillResult> CudaBackend::prefill(const PrefillRequest& req) {
     const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, L = cfg_.n_layers;
-    if (req.sequences.empty()) return invalid_argument("prefill: no sequences given");
-    if (req.logits == LogitsMode::kTopK && (req.top_k <= 0 || req.top_k > V)) {
-        return invalid_argument("prefill: top_k {} must be in [1, vocab size {}]", req.top_k, V);
-    }
+    MP_TRY(check_prefill_request(req, V));
     for (size_t i = 0; i < req.sequences.size(); ++i) MP_TRY(check_sequence(req.sequences[i], i, 0));
     cudaStream_t s = stream_.get();
 
     std::vector<Segment> segs;
     for (const auto& sq : req.sequences) segs.push_back({std::span<const int32_t>(sq), 0, nullptr});
-    PrefillResult res;
-    res.vocab_size = V;
-    res.hidden_size = C;
-    res.outputs.resize(req.sequences.size());
-    for (size_t i = 0; i < segs.size(); ++i) {
-        res.outputs[i].length = static_cast<int64_t>(segs[i].ids.size());
-        if (req.hidden != HiddenCapture::kNone) res.outputs[i].hidden.resize(static_cast<size_t>(L + 1));
-    }
-    std::function<void(int, const std::vector<float>&)> capture;
-    if (req.hidden != HiddenCapture::kNone) {
-        capture = [&](int l, const std::vector<float>& x) {
-            int64_t off = 0;
-            for (size_t i = 0; i < segs.size(); ++i) {
-                const int64_t T = res.outputs[i].length;
-                auto& h = res.outputs[i].hidden[l];
-                if (req.hidden == HiddenCapture::kFull) {
-                    h.assign(x.begin() + off * C, x.begin() + (off + T) * C);
-                } else {
-                    std::vector<double> acc(static_cast<size_t>(C), 0.0);
-                    for (int64_t t = 0; t < T; ++t) {
-                        for (int64_t j = 0; j < C; ++j) acc[j] += x[(off + t) * C + j];
-                    }
-                    h.resize(static_cast<size_t>(C));
-                    for (int64_t j = 0; j < C; ++j) h[j] = static_cast<float>(acc[j] / static_cast<double>(T));
-                }
-                off += T;
-            }
-        };
-    }
+    PrefillResult res = new_prefill_result(req, V, C, L);
+    const HiddenCaptureFn capture = hidden_capture(req, res, C);
     MP_TRY(forward(segs, capture));
     if (req.logits == LogitsMode::kNone) {
         MP_CUDA_TRY(cudaStreamSynchronize(s));
@@ -512,15 +469,7 @@ Result<PrefillResult> CudaBackend::prefill(const PrefillRequest& req) {
 
 Result<GenerateResult> CudaBackend::generate(const GenerateRequest& req) {
     const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, KVD = cfg_.n_kv_heads * cfg_.head_dim;
-    if (req.max_new_tokens < 0) {
-        return invalid_argument("generate: max_new_tokens {} is negative", req.max_new_tokens);
-    }
-    if (!(req.temperature >= 0.0f) || !std::isfinite(req.temperature)) {
-        return invalid_argument("generate: temperature {} must be finite and >= 0", req.temperature);
-    }
-    if (req.top_k < 0 || req.top_k > V) {
-        return invalid_argument("generate: top_k {} must be in [0, vocab size {}]", req.top_k, V);
-    }
+    MP_TRY(check_generate_request(req, V));
     MP_TRY(check_sequence(req.prompt, 0, req.max_new_tokens));
     cudaStream_t s = stream_.get();
 
@@ -566,26 +515,7 @@ Result<GenerateResult> CudaBackend::generate(const GenerateRequest& req) {
             logits.resize(static_cast<size_t>(V));
             MP_CUDA_TRY(cudaMemcpyAsync(logits.data(), logits_.as(), V * 4, cudaMemcpyDeviceToHost, s));
             MP_CUDA_TRY(cudaStreamSynchronize(s));
-            const int64_t K = req.top_k > 0 ? req.top_k : V;
-            std::vector<int32_t> cand(static_cast<size_t>(K));
-            std::vector<float> cval(static_cast<size_t>(K));
-            ::modelprint::topk_forward(cand.data(), cval.data(), logits.data(), V, K);
-            std::vector<double> p(static_cast<size_t>(K));
-            double sum = 0.0;
-            for (int64_t j = 0; j < K; ++j) {
-                p[j] = std::exp((static_cast<double>(cval[j]) - cval[0]) / req.temperature);
-                sum += p[j];
-            }
-            const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53 * sum;
-            double acc = 0.0;
-            tok = cand[K - 1];
-            for (int64_t j = 0; j < K; ++j) {
-                acc += p[j];
-                if (u < acc) {
-                    tok = cand[j];
-                    break;
-                }
-            }
+            tok = sample_token(logits.data(), V, req.temperature, req.top_k, rng);
             logprob = static_cast<float>(log_softmax_at(logits.data(), V, tok));
         }
         res.tokens.push_back(tok);

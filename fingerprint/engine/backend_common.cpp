@@ -1,0 +1,108 @@
+// Shared request checks, result shaping and seeded sampling of the backends (backend_common.h).
+#include "fingerprint/engine/backend_common.h"
+
+#include <cmath>
+
+#include "fingerprint/engine/cpu_ops.h"
+
+namespace modelprint {
+
+Status check_prefill_request(const PrefillRequest& req, int64_t V) {
+    if (req.sequences.empty()) return invalid_argument("prefill: no sequences given");
+    if (req.logits == LogitsMode::kTopK && (req.top_k <= 0 || req.top_k > V)) {
+        return invalid_argument("prefill: top_k {} must be in [1, vocab size {}]", req.top_k, V);
+    }
+    return Status();
+}
+
+Status check_generate_request(const GenerateRequest& req, int64_t V) {
+    if (req.max_new_tokens < 0) {
+        return invalid_argument("generate: max_new_tokens {} is negative", req.max_new_tokens);
+    }
+    if (!(req.temperature >= 0.0f) || !std::isfinite(req.temperature)) {
+        return invalid_argument("generate: temperature {} must be finite and >= 0", req.temperature);
+    }
+    if (req.top_k < 0 || req.top_k > V) {
+        return invalid_argument("generate: top_k {} must be in [0, vocab size {}]", req.top_k, V);
+    }
+    return Status();
+}
+
+Status check_token_sequence(std::span<const int32_t> ids, size_t index, int64_t extra,
+                            int64_t context, int64_t V, const std::string& model_path,
+                            int64_t max_total, const char* engine) {
+    if (ids.empty()) return invalid_argument("sequence {} is empty", index);
+    const int64_t total = static_cast<int64_t>(ids.size()) + extra;
+    if (context > 0 && total > context) {
+        return out_of_range("sequence {}: {} tokens exceed the context window of {} of {}", index,
+                            total, context, model_path);
+    }
+    if (max_total > 0 && total > max_total) {
+        return out_of_range("sequence {}: {} tokens exceed the {} engine's limit of {}", index, total,
+                            engine, max_total);
+    }
+    for (size_t t = 0; t < ids.size(); ++t) {
+        if (ids[t] < 0 || ids[t] >= V) {
+            return out_of_range("sequence {}: token id {} at position {} is outside the vocabulary "
+                                "[0, {})", index, ids[t], t, V);
+        }
+    }
+    return Status();
+}
+
+PrefillResult new_prefill_result(const PrefillRequest& req, int64_t V, int64_t C, int64_t L) {
+    PrefillResult res;
+    res.vocab_size = V;
+    res.hidden_size = C;
+    res.outputs.resize(req.sequences.size());
+    for (size_t i = 0; i < req.sequences.size(); ++i) {
+        res.outputs[i].length = static_cast<int64_t>(req.sequences[i].size());
+        if (req.hidden != HiddenCapture::kNone) res.outputs[i].hidden.resize(static_cast<size_t>(L + 1));
+    }
+    return res;
+}
+
+HiddenCaptureFn hidden_capture(const PrefillRequest& req, PrefillResult& res, int64_t C) {
+    if (req.hidden == HiddenCapture::kNone) return {};
+    const HiddenCapture mode = req.hidden;
+    return [&res, mode, C](int l, const std::vector<float>& x) {
+        int64_t off = 0;
+        for (SequenceOutput& o : res.outputs) {
+            const int64_t T = o.length;
+            auto& h = o.hidden[l];
+            if (mode == HiddenCapture::kFull) {
+                h.assign(x.begin() + off * C, x.begin() + (off + T) * C);
+            } else {
+                std::vector<double> acc(static_cast<size_t>(C), 0.0);
+                for (int64_t t = 0; t < T; ++t) {
+                    for (int64_t j = 0; j < C; ++j) acc[j] += x[(off + t) * C + j];
+                }
+                h.resize(static_cast<size_t>(C));
+                for (int64_t j = 0; j < C; ++j) h[j] = static_cast<float>(acc[j] / static_cast<double>(T));
+            }
+            off += T;
+        }
+    };
+}
+
+int32_t sample_token(const float* logits, int64_t V, float temperature, int top_k, std::mt19937_64& rng) {
+    const int64_t K = top_k > 0 ? top_k : V;
+    std::vector<int32_t> cand(static_cast<size_t>(K));
+    std::vector<float> cval(static_cast<size_t>(K));
+    topk_forward(cand.data(), cval.data(), logits, V, K);
+    std::vector<double> p(static_cast<size_t>(K));
+    double sum = 0.0;
+    for (int64_t j = 0; j < K; ++j) {
+        p[j] = std::exp((static_cast<double>(cval[j]) - cval[0]) / temperature);
+        sum += p[j];
+    }
+    const double u = static_cast<double>(rng() >> 11) * 0x1.0p-53 * sum;
+    double acc = 0.0;
+    for (int64_t j = 0; j < K; ++j) {
+        acc += p[j];
+        if (u < acc) return cand[j];
+    }
+    return cand[K - 1];
+}
+
+}  // namespace modelprint
