@@ -128,6 +128,17 @@ void accumulate(Bf16Stats& st, const std::vector<float>& a, const std::vector<fl
     }
 }
 
+// Runs `req` on both backends (all logits) and compares them position by position.
+Result<Bf16Stats> compare_prefill(Backend& cpu, Backend& gpu, const PrefillRequest& req) {
+    MP_ASSIGN_OR_RETURN(PrefillResult rc, cpu.prefill(req));
+    MP_ASSIGN_OR_RETURN(PrefillResult rg, gpu.prefill(req));
+    Bf16Stats st;
+    for (size_t i = 0; i < req.sequences.size(); ++i) {
+        accumulate(st, rc.outputs[i].logits, rg.outputs[i].logits, rc.outputs[i].length, rc.vocab_size);
+    }
+    return st;
+}
+
 std::string describe(const Bf16Stats& st) {
     return fmt::format("argmax agrees at {} of {} positions ({:.4f}); decisive (margin >= {}) {} of "
                        "{}; max |dlogit| {:.4g}; largest margin among flips {:.4g}",
@@ -151,14 +162,9 @@ TEST(GpuEngine, Bf16LogitsStayCloseToCpuOnEveryFixture) {
         ASSERT_TRUE(cpu.ok());
         PrefillRequest req;
         req.sequences = probes((*m)->config().vocab_size);
-        auto rc = (*cpu)->prefill(req);
-        auto rg = gpu->prefill(req);
-        ASSERT_TRUE(rc.ok() && rg.ok()) << rg.status().to_string();
-        Bf16Stats st;
-        for (size_t i = 0; i < req.sequences.size(); ++i) {
-            accumulate(st, rc->outputs[i].logits, rg->outputs[i].logits, rc->outputs[i].length,
-                       rc->vocab_size);
-        }
+        auto r = compare_prefill(**cpu, *gpu, req);
+        ASSERT_TRUE(r.ok()) << r.status().to_string();
+        const Bf16Stats& st = *r;
         std::printf("[bf16] %s: %s\n", path.c_str(), describe(st).c_str());
         EXPECT_EQ(st.decisive_agree, st.decisive) << describe(st);
         EXPECT_LE(st.max_diff, kBf16LogitTol) << describe(st);
@@ -190,14 +196,9 @@ TEST(GpuEngine, Bf16ArgmaxAgreesWithCpuOnModelText) {
             ids.insert(ids.end(), out->tokens.begin(), out->tokens.end());
             req.sequences.push_back(std::move(ids));
         }
-        auto rc = (*cpu)->prefill(req);
-        auto rg = gpu->prefill(req);
-        ASSERT_TRUE(rc.ok() && rg.ok()) << rg.status().to_string();
-        Bf16Stats st;
-        for (size_t i = 0; i < req.sequences.size(); ++i) {
-            accumulate(st, rc->outputs[i].logits, rg->outputs[i].logits, rc->outputs[i].length,
-                       rc->vocab_size);
-        }
+        auto r = compare_prefill(**cpu, *gpu, req);
+        ASSERT_TRUE(r.ok()) << r.status().to_string();
+        const Bf16Stats& st = *r;
         std::printf("[bf16 model text] %s: %s\n", path.c_str(), describe(st).c_str());
         EXPECT_GE(static_cast<double>(st.agree) / static_cast<double>(st.total), kArgmaxAgreement)
             << describe(st);

@@ -196,25 +196,34 @@ TEST_F(GpuOpsTest, FusedAttentionMatchesCpu) {
                 StatusIs(StatusCode::kInvalidArgument, "HS 512"));
 }
 
-TEST_F(GpuOpsTest, PackedRaggedAttentionEqualsPerSequence) {
-    const std::vector<int64_t> lengths = {7, 1, 33, 16, 20};
-    const int64_t NH = 4, NKV = 2, HS = 16, QD = NH * HS, KVD = NKV * HS;
+// Normalised error of the packed ragged attention of `ops` (random q, k, v from `seed`) against
+// cpu_ops attention run on each sequence alone.
+Result<double> packed_attention_error(CudaOps& ops, const std::vector<int64_t>& lengths, int64_t NH,
+                                      int64_t NKV, int64_t HS, float scale, uint32_t seed) {
+    const int64_t QD = NH * HS, KVD = NKV * HS;
     int64_t N = 0;
     for (int64_t t : lengths) N += t;
-    const auto q = randn(N * QD, 13), k = randn(N * KVD, 14), v = randn(N * KVD, 15);
+    const auto q = randn(N * QD, seed), k = randn(N * KVD, seed + 1), v = randn(N * KVD, seed + 2);
     std::vector<float> cpu(N * QD), gpu(N * QD);
     int64_t off = 0;
     for (int64_t T : lengths) {
         attention_forward(cpu.data() + off * QD, q.data() + off * QD, k.data() + off * KVD,
-                          v.data() + off * KVD, T, 0, NH, NKV, HS, 0.25f, 0, 1);
+                          v.data() + off * KVD, T, 0, NH, NKV, HS, scale, 0, 1);
         off += T;
     }
-    MP_ASSERT_OK(ops_->attention_packed_forward(gpu.data(), q.data(), k.data(), v.data(),
-                                                lengths.data(), 5, NH, NKV, HS, 0.25f, 0));
-    EXPECT_LE(norm_err(gpu, cpu), kF32Tol);
+    MP_TRY(ops.attention_packed_forward(gpu.data(), q.data(), k.data(), v.data(), lengths.data(),
+                                        static_cast<int64_t>(lengths.size()), NH, NKV, HS, scale, 0));
+    return norm_err(gpu, cpu);
+}
+
+TEST_F(GpuOpsTest, PackedRaggedAttentionEqualsPerSequence) {
+    auto err = packed_attention_error(*ops_, {7, 1, 33, 16, 20}, 4, 2, 16, 0.25f, 13);
+    ASSERT_TRUE(err.ok()) << err.status().to_string();
+    EXPECT_LE(*err, kF32Tol);
     const int64_t zero = 0;
-    EXPECT_THAT(ops_->attention_packed_forward(gpu.data(), q.data(), k.data(), v.data(), &zero, 1,
-                                               NH, NKV, HS, 0.25f, 0),
+    std::vector<float> buf(64);
+    EXPECT_THAT(ops_->attention_packed_forward(buf.data(), buf.data(), buf.data(), buf.data(), &zero,
+                                               1, 4, 2, 16, 0.25f, 0),
                 StatusIs(StatusCode::kInvalidArgument, "length 0"));
 }
 
@@ -242,21 +251,9 @@ TEST_F(GpuOpsTest, TensorCoreAttentionMatchesCpu) {
             << " window " << c.window;
     }
     // Packed ragged batch: each sequence as if alone.
-    const std::vector<int64_t> lengths = {70, 1, 129, 64, 5};
-    const int64_t NH = 4, NKV = 2, HS = 64, QD = NH * HS, KVD = NKV * HS;
-    int64_t N = 0;
-    for (int64_t t : lengths) N += t;
-    const auto q = randn(N * QD, 23), k = randn(N * KVD, 24), v = randn(N * KVD, 25);
-    std::vector<float> cpu(N * QD), gpu(N * QD);
-    int64_t off = 0;
-    for (int64_t T : lengths) {
-        attention_forward(cpu.data() + off * QD, q.data() + off * QD, k.data() + off * KVD,
-                          v.data() + off * KVD, T, 0, NH, NKV, HS, 0.125f, 0, 1);
-        off += T;
-    }
-    MP_ASSERT_OK(ops_->attention_packed_forward(gpu.data(), q.data(), k.data(), v.data(),
-                                                lengths.data(), 5, NH, NKV, HS, 0.125f, 0));
-    EXPECT_LE(norm_err(gpu, cpu), kBf16Tol);
+    auto err = packed_attention_error(*ops_, {70, 1, 129, 64, 5}, 4, 2, 64, 0.125f, 23);
+    ASSERT_TRUE(err.ok()) << err.status().to_string();
+    EXPECT_LE(*err, kBf16Tol);
     std::vector<float> buf(64);
     EXPECT_THAT(ops_->attention_forward(buf.data(), buf.data(), buf.data(), buf.data(), 1, 0, 1, 1,
                                         16, 1.0f, 0),
