@@ -100,6 +100,7 @@ std::string comparison_json(const ComparisonResult& r, int indent) {
                           {"similarity", l.similarity}, {"units", l.units},
                           {"unit_rho", l.unit_rho}, {"log10_p", finite(l.log_p / kLn10)},
                           {"unit_identity", l.unit_identity}, {"head_identity", l.head_identity},
+                          {"cka_q", l.cka_q}, {"cka_k", l.cka_k},
                           {"roles", roles}});
     }
     const bool tested = w.layer_comparable && !w.layers.empty();
@@ -116,7 +117,7 @@ std::string comparison_json(const ComparisonResult& r, int indent) {
                      {"median_norm_ratio", w.median_norm_ratio},
                      {"unit_identity", w.unit_identity}, {"head_identity", w.head_identity},
                      {"attn_std_profile_corr", w.attn_std_corr},
-                     {"huref_invariant_cos", w.invariant_cos}};
+                     {"huref_invariant_cos", w.invariant_cos}, {"awm_mean_cka", w.mean_cka}};
     wj["identity"] = {{"shared_roles", w.identity.shared_roles}, {"only_a", w.identity.only_a},
                       {"only_b", w.identity.only_b}, {"equal_bytes", w.identity.equal_bytes},
                       {"equal_values", w.identity.equal_values},

@@ -23,6 +23,7 @@ namespace modelprint {
 namespace {
 
 constexpr int64_t kMaxProcrustesDims = 1024;
+constexpr int64_t kMaxCkaSamples = 512;
 
 struct Mat {
     int64_t rows = 0, cols = 0;
@@ -458,6 +459,23 @@ Result<LayerEvidence> analyse_layer(const LayerMats& a, const LayerMats& b, int 
         ev.roles.push_back(role_rows("attn_v", a.v, b.v, pi_kv, hs_a));
         ev.roles.push_back(role_rows("attn_output", transpose(a.o), transpose(b.o), pi_q, hs_a));
     }
+    // AWM CKA: samples = aligned hidden dims (B already in A's basis), features = output rows.
+    auto cka = [&](const Mat& x, const Mat& y) -> double {
+        if (x.v.empty() || y.v.empty() || x.cols != y.cols || x.cols < 8) return 0.0;
+        const int64_t step = std::max<int64_t>(1, (x.cols + kMaxCkaSamples - 1) / kMaxCkaSamples);
+        std::vector<int64_t> dims;
+        for (int64_t d = 0; d < x.cols; d += step) dims.push_back(d);
+        const int64_t n = static_cast<int64_t>(dims.size());
+        std::vector<float> xt(static_cast<size_t>(n * x.rows)), yt(static_cast<size_t>(n * y.rows));
+        for (int64_t i = 0; i < n; ++i) {
+            for (int64_t r = 0; r < x.rows; ++r) xt[i * x.rows + r] = x.row(r)[dims[i]];
+            for (int64_t r = 0; r < y.rows; ++r) yt[i * y.rows + r] = y.row(r)[dims[i]];
+        }
+        auto v = unbiased_cka(xt, n, x.rows, yt, y.rows);
+        return v.ok() ? *v : 0.0;
+    };
+    ev.cka_q = cka(a.q, b.q);
+    ev.cka_k = cka(a.k, b.k);
     double s = 0;
     for (const RoleSimilarity& r : ev.roles) s += r.cosine;
     ev.similarity = ev.roles.empty() ? 0.0 : s / double(ev.roles.size());
@@ -818,7 +836,7 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
         done.emplace(std::make_pair(i, j), std::move(le));
     }
     std::vector<double> lps, ratios;
-    double sim = 0, rho = 0, l2 = 0, uid = 0, hid = 0;
+    double sim = 0, rho = 0, l2 = 0, uid = 0, hid = 0, cka_sum = 0;
     double min_sim = 1.0;
     int64_t nroles = 0;
     for (auto [i, j] : path) {
@@ -830,6 +848,7 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
         rho += le.unit_rho;
         uid += le.unit_identity;
         hid += le.head_identity;
+        cka_sum += 0.5 * (le.cka_q + le.cka_k);
         for (const RoleSimilarity& r : le.roles) {
             l2 += r.rel_l2;
             ratios.push_back(r.norm_ratio);
@@ -843,6 +862,7 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
     ev.mean_unit_rho = rho / n;
     ev.unit_identity = uid / n;
     ev.head_identity = hid / n;
+    ev.mean_cka = cka_sum / n;
     ev.mean_rel_l2 = nroles ? l2 / double(nroles) : 0.0;
     if (!ratios.empty()) {
         std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());

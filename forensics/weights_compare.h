@@ -57,6 +57,9 @@ struct LayerEvidence {
     double log_p = 0;            // natural log of the one-sided p-value
     double unit_identity = 0;    // fraction of tested units matched to the same index
     double head_identity = 0;    // fraction of q heads matched to the same index
+    // AWM (Zeng et al. 2026): unbiased CKA of Wq and of Wk with the aligned hidden dims as
+    // samples (up to 512, by stride) — invariant to any orthogonal map of the output side.
+    double cka_q = 0, cka_k = 0;
     std::vector<RoleSimilarity> roles;
 };
 
@@ -110,6 +113,7 @@ struct WeightEvidence {
     double median_norm_ratio = 0;
     double unit_identity = 0;  // mean over layers
     double head_identity = 0;
+    double mean_cka = 0;       // mean over layers of (cka_q + cka_k) / 2
     // Public-dispute statistic: Pearson of the per-layer attention-std profiles.
     double attn_std_corr = 0;
     double invariant_cos = 0;  // HuRef-style invariant cosine (weight_print.h)

@@ -73,6 +73,13 @@ TEST(WeightsCompare, HiddenAlignmentUndoesThePermutation) {
     EXPECT_GT(ind.hidden_log_p / kLn10, -3);
     EXPECT_GT(ind.log_p / kLn10, -3);
     EXPECT_LT(ind.mean_similarity, 0.3);
+    // AWM CKA of Wq / Wk on the aligned hidden dims: ~1 for the permuted copy, ~0 for an
+    // independent model (measured 1.0 vs 0.013).
+    EXPECT_GT(ev.mean_cka, 0.99);
+    EXPECT_LT(ind.mean_cka, 0.1);
+    ASSERT_FALSE(ev.layers.empty());
+    EXPECT_GT(ev.layers[0].cka_q, 0.99);
+    EXPECT_GT(ev.layers[0].cka_k, 0.99);
 }
 
 TEST(WeightsCompare, DifferentWidthsAreNotComparedLayerByLayer) {

@@ -36,12 +36,17 @@ def main():
                     f"{fmt(w['log10_p_value'], '{:.1f}')} | "
                     f"{fmt(s['mean_similarity']) if w['layer_comparable'] else '—'} | "
                     f"{fmt(h['heldout_abs_corr'])} | {fmt(h['log10_p'], '{:.1f}')} | "
+                    f"{fmt(s['awm_mean_cka']) if w['layer_comparable'] else '—'} | "
                     f"{fmt(s['huref_invariant_cos'])} | {fmt(s['attn_std_profile_corr'])} |")
         if p["relation"] in stats and w["layer_comparable"]:
             stats[p["relation"]].append((w["log10_p_value"], s["mean_similarity"], p["a"], p["b"]))
         if p["relation"] == "independent":
             stats.setdefault("indep_hidden", []).append((h["heldout_abs_corr"], p["a"], p["b"]))
             stats.setdefault("indep_profile", []).append(s["attn_std_profile_corr"])
+            if w["layer_comparable"]:
+                stats.setdefault("indep_cka", []).append(s["awm_mean_cka"])
+        if p["relation"] == "derived" and w["layer_comparable"]:
+            stats.setdefault("der_cka", []).append(s["awm_mean_cka"])
     ind, der = stats["independent"], stats["derived"]
     out = []
     out.append("# Lineage families: every pair, weights only\n")
@@ -53,7 +58,8 @@ def main():
                "structure); **log10 p** of the Fisher-combined permutation-matching test (Zhu et al. "
                "2025) over matched layers (— where the layers could not be compared); **sim** the mean "
                "aligned |cos| of matched rows; **hid** the held-out |corr| of embedding columns matched "
-               "through the shared vocabulary (AWM alignment) and its split-half **log10 p**; **HuRef** "
+               "through the shared vocabulary (AWM alignment) and its split-half **log10 p**; **CKA** the "
+               "mean unbiased CKA of Wq and Wk over matched layers (AWM); **HuRef** "
                "the cosine of the invariant vectors (fingerprint/weight_print.h); **std-prof** the "
                "Pearson correlation of the per-layer attention-std profiles (the statistic of public "
                "disputes, shown for contrast only).\n")
@@ -77,12 +83,14 @@ def main():
         hid = max(stats["indep_hidden"])
         out.append(f"- Largest held-out embedding |corr| among all {len(stats['indep_hidden'])} independent "
                    f"pairs: {hid[0]:.3f} ({hid[1]} vs {hid[2]}); the width-pruning rule needs > 0.90.")
+        out.append(f"- AWM CKA (reported, not used by the verdict yet): independent pairs up to "
+                   f"{max(stats['indep_cka']):.3f}, derived pairs from {min(stats['der_cka']):.3f}.")
         prof = stats["indep_profile"]
         out.append(f"- Attention-std profile correlation among independent pairs: up to "
                    f"{max(prof):.3f} (median {sorted(prof)[len(prof)//2]:.3f}) — which is why it decides nothing.\n")
     out.append("## Every pair\n")
-    out.append("| A | B | truth | verdict | expected | log10 p | sim | hid | hid log10 p | HuRef | std-prof |")
-    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    out.append("| A | B | truth | verdict | expected | log10 p | sim | hid | hid log10 p | CKA | HuRef | std-prof |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
     out.extend(rows)
     out.append("")
     path = os.path.join(ROOT, "..", "..", "docs", "lineage.md")
