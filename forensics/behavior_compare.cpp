@@ -178,6 +178,69 @@ Result<DirectionalXl> BehaviorPanel::cross_likelihood(size_t c, size_t r,
     d.binom_p = binomial_sf(wins, n, p);
     d.rank_p = rank_sum_p(ranks, static_cast<int>(bg_scores.size()));
     d.available = true;
+
+    // Scorer-side test (header comment): c against the responders that can score.
+    std::vector<size_t> rk;  // responders in the order of bg_scores
+    for (size_t k : responders) {
+        if (k == c || k == r) continue;
+        MP_ASSIGN_OR_RETURN(std::optional<double> s_k, loglik(c, k, o));
+        if (s_k) rk.push_back(k);
+    }
+    struct Scorer {
+        const std::vector<ResponseScore>* ref;                // x's scores of r's answers
+        std::vector<const std::vector<ResponseScore>*> others;  // x's scores of R \ {x}
+    };
+    std::vector<Scorer> xs;
+    for (size_t x : rk) {
+        if (!parts_[x]->can_score()) continue;
+        Scorer sc;
+        MP_ASSIGN_OR_RETURN(sc.ref, scores(x, r, o));
+        for (size_t k : rk) {
+            if (k == x) continue;
+            MP_ASSIGN_OR_RETURN(const std::vector<ResponseScore>* ps, scores(x, k, o));
+            sc.others.push_back(ps);
+        }
+        xs.push_back(std::move(sc));
+    }
+    d.scorers = xs.size();
+    if (xs.size() < 2) return d;
+    // Answers that beat r's answer under a scorer on probe i; -1 when a score is missing.
+    auto beaten_by = [i_max = sr->size()](const std::vector<ResponseScore>& ref,
+                                          const std::vector<const std::vector<ResponseScore>*>& others,
+                                          size_t i) -> int {
+        if (i >= i_max || ref[i].tokens == 0) return -1;
+        int n = 0;
+        for (const auto* ps : others) {
+            if ((*ps)[i].tokens == 0) return -1;
+            n += (*ps)[i].mean() > ref[i].mean() ? 1 : 0;
+        }
+        return n;
+    };
+    int64_t sn = 0, sw = 0;
+    for (size_t i = 0; i < sr->size(); ++i) {
+        const int mine = beaten_by(*sr, bg_scores, i);
+        if (mine < 0) continue;
+        bool all = true, win = true;
+        for (const Scorer& sc : xs) {
+            const int theirs = beaten_by(*sc.ref, sc.others, i);
+            if (theirs < 0) {
+                all = false;
+                break;
+            }
+            win = win && mine < theirs;
+        }
+        if (!all) continue;
+        ++sn;
+        sw += win ? 1 : 0;
+    }
+    if (sn == 0) return d;
+    const double q = 1.0 / static_cast<double>(xs.size() + 1);
+    d.scorer_probes = sn;
+    d.scorer_wins = sw;
+    d.scorer_z = (static_cast<double>(sw) / static_cast<double>(sn) - q) /
+                 std::sqrt(q * (1 - q) / static_cast<double>(sn));
+    d.scorer_binom_p = binomial_sf(sw, sn, q);
+    d.scorer_available = true;
     return d;
 }
 
@@ -227,6 +290,24 @@ std::optional<double> xl_stat(const PairRaw& r, bool use_ba, bool use_ab) {
     std::optional<double> v;
     if (use_ba && r.ba.available) v = r.ba.z;
     if (use_ab && r.ab.available) v = v ? std::max(*v, r.ab.z) : r.ab.z;
+    return v;
+}
+
+// The scorer-side z: the larger over the available directions (reported, like xl_stat).
+std::optional<double> scorer_stat(const PairRaw& r) {
+    std::optional<double> v;
+    for (const DirectionalXl* d : {&r.ba, &r.ab}) {
+        if (d->scorer_available) v = v ? std::max(*v, d->scorer_z) : d->scorer_z;
+    }
+    return v;
+}
+
+// distillation_z (header comment): min over the directions that have both tests.
+std::optional<double> joint_stat(const PairRaw& r) {
+    std::optional<double> v;
+    for (const DirectionalXl* d : {&r.ba, &r.ab}) {
+        if (d->joint_available()) v = v ? std::min(*v, d->joint_z()) : d->joint_z();
+    }
     return v;
 }
 
@@ -292,6 +373,7 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
     // Null values of every statistic, each null pair with its own responders: the universe less
     // the pair (so every pair is judged against as many responders as the tested pair).
     const bool use_ba = raw.ba.available, use_ab = raw.ab.available;
+    const bool use_joint_ba = raw.ba.joint_available(), use_joint_ab = raw.ab.joint_available();
     std::map<std::string, std::vector<double>> null_vals;
     if (!options.null_responders.empty() && options.null_responders.size() != nulls.size()) {
         return invalid_argument("compare_behavior: {} null responder lists for {} null pairs",
@@ -322,6 +404,18 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
             if (nr.ba.available) null_vals["cross_likelihood_z"].push_back(nr.ba.z);
             if (nr.ab.available) null_vals["cross_likelihood_z"].push_back(nr.ab.z);
         }
+        if (auto v = scorer_stat(nr)) null_vals["cross_likelihood_scorer_z"].push_back(*v);
+        // distillation_z: with both directions tested, the null pair's min over both (and only
+        // null pairs that have both); with one (a transcript side), each direction a value.
+        if (use_joint_ba && use_joint_ab) {
+            if (nr.ba.joint_available() && nr.ab.joint_available()) {
+                null_vals["distillation_z"].push_back(*joint_stat(nr));
+            }
+        } else if (use_joint_ba || use_joint_ab) {
+            for (const DirectionalXl* d : {&nr.ba, &nr.ab}) {
+                if (d->joint_available()) null_vals["distillation_z"].push_back(d->joint_z());
+            }
+        }
         if (nr.logits) {
             null_vals["logit_js"].push_back(nr.logits->js);
             null_vals["logit_topk_overlap"].push_back(nr.logits->overlap);
@@ -342,7 +436,9 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
         if (v) s.cal = calibrate(*v, null_vals[name], tail);
         e.stats.push_back(std::move(s));
     };
+    add("distillation_z", joint_stat(raw), Tail::kGreater);
     add("cross_likelihood_z", xl_stat(raw, true, true), Tail::kGreater);
+    add("cross_likelihood_scorer_z", scorer_stat(raw), Tail::kGreater);
     add("logit_js", raw.logits ? std::optional(raw.logits->js) : std::nullopt, Tail::kLess);
     add("logit_topk_overlap", raw.logits ? std::optional(raw.logits->overlap) : std::nullopt,
         Tail::kGreater);
@@ -356,7 +452,7 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
     add("output_lcs", has_out ? std::optional(raw.outputs.lcs) : std::nullopt, Tail::kGreater);
 
     // Decision.
-    const BehaviorStat* dec = e.stat("cross_likelihood_z");
+    const BehaviorStat* dec = e.stat("distillation_z");
     if (!dec->available) dec = e.stat("output_lcs");
     if (!dec->available) {
         e.relation = "unknown";
@@ -413,6 +509,12 @@ Json xl_json(const DirectionalXl& d) {
         j["z"] = finite_or_null(d.z);
         j["binomial_p"] = finite_or_null(d.binom_p);
         j["rank_p"] = finite_or_null(d.rank_p);
+    }
+    if (d.scorer_available) {
+        j["scorer"] = {{"scorers", d.scorers}, {"probes", d.scorer_probes},
+                       {"wins", d.scorer_wins}, {"z", finite_or_null(d.scorer_z)},
+                       {"binomial_p", finite_or_null(d.scorer_binom_p)}};
+        if (d.available) j["joint_z"] = finite_or_null(d.joint_z());
     }
     return j;
 }
@@ -486,6 +588,12 @@ std::string behavior_evidence_text(const BehaviorEvidence& e) {
                            "z = {:.2f}, binomial p = {:.3g}\n",
                            d->candidate, d->reference, d->loglik, d->background_mean,
                            d->background_sd, d->responders, d->wins, d->probes, d->z, d->binom_p);
+        if (d->scorer_available) {
+            out += fmt::format("    scorer side: {} ranks {}'s answer highest of {} scorers on {} of "
+                               "{} probes: z = {:.2f}, binomial p = {:.3g}\n",
+                               d->candidate, d->reference, d->scorers + 1, d->scorer_wins,
+                               d->scorer_probes, d->scorer_z, d->scorer_binom_p);
+        }
     }
     out += fmt::format("  {:<22} {:>10} {:>8} {:>10} {:>10} {:>8}\n", "statistic", "value",
                        "n_null", "null mean", "p", "pctile");

@@ -16,6 +16,23 @@
 //                     S[c][r] = mean over probes of the per-token log-likelihood, and the exact
 //                     per-probe rank-sum p-value (calibration.h). Needs c runnable; r may be a
 //                     transcript. The pair statistic is the larger z of the available directions.
+//   scorer-side       the raw win rate cannot tell "c imitates r" from "r's answers are easy for
+//                     every model of the domain" (a hub answerer: docs/behavior.md, "Hub
+//                     answerers"). Second test, the transpose of the first: per probe, for c and
+//                     every background responder x that can score, count the answers of the
+//                     responders (x's own answer left out for x) that x finds more likely than
+//                     r's; c wins the probe when its count is strictly below every x's. Under H0
+//                     (c exchangeable with the background scorers in how it ranks r's answer)
+//                     wins ~ Binomial(n, 1/(k+1)), k scorers; x ranks against one answer fewer
+//                     than c, which can only lower c's win probability (conservative).
+//                     scorer_z is its binomial z. Ranks, not centred log-likelihoods: centring
+//                     on the mean over responders of two domains measures the scorer's
+//                     out-of-domain penalty, not its preference.
+//   distillation_z    the decisive statistic: per direction min(z, scorer_z) (large only when
+//                     both tests are: intersection-union), pair value = the MIN over the
+//                     available directions (both when both sides can score: a student imitates
+//                     its teacher, so the teacher also finds the student's answers its own; one
+//                     with a transcript).
 //   logit             JS divergence, top-k overlap, rank correlation (both fingerprints needed);
 //   representation    unbiased linear CKA per layer pair, best-match mean (both fingerprints);
 //   output overlap    exact match, character trigram Dice, LCS similarity (text, always);
@@ -27,8 +44,8 @@
 // null pair its own responders (the models known to be independent of it), so that a null pair
 // of two models sharing a domain no other background model shares is not judged against
 // responders of other domains only (docs/behavior.md, "Nulls").
-// Decision (behaviour alone): the decisive statistic is cross-likelihood when a direction is
-// available, else output LCS. `distilled` when its calibrated Student-t p-value is below alpha
+// Decision (behaviour alone): the decisive statistic is distillation_z when a direction has
+// both tests, else output LCS. `distilled` when its calibrated Student-t p-value is below alpha
 // (default 0.01, docs/behavior.md) AND it exceeds every null value; `unknown` when the null has
 // fewer than kMinNullPairs pairs; else `independent`. Behaviour cannot tell derived from
 // distilled: callers with weight evidence keep `identical`/`derived` from the weights and use
@@ -102,6 +119,17 @@ struct DirectionalXl {
     double z = 0.0;            // win-rate z (file comment)
     double binom_p = 1.0;      // P(Binomial(n, 1/(m+1)) >= W)
     double rank_p = 1.0;       // exact rank-sum p (exchangeability)
+    // Scorer-side test (file comment): is c, among c and the responders that can score, the one
+    // under which r's answer is beaten by the fewest other answers?
+    bool scorer_available = false;
+    size_t scorers = 0;        // background scorers (k)
+    int64_t scorer_probes = 0;
+    int64_t scorer_wins = 0;
+    double scorer_z = 0.0;     // binomial z of scorer_wins, p = 1/(k+1)
+    double scorer_binom_p = 1.0;
+    // min(z, scorer_z): large only when both tests are (the decisive per-direction statistic).
+    double joint_z() const { return z < scorer_z ? z : scorer_z; }
+    bool joint_available() const { return available && scorer_available; }
 };
 
 // Similarity of two participants' fingerprints and texts (cached by the panel; ordered pair).

@@ -154,28 +154,40 @@ std::vector<PairOutcome> compare_all_pairs(const Family& f,
 }
 
 TEST_F(DistillFamily, CrossLikelihoodSeparatesDistilledFromIndependent) {
-    std::vector<double> pos, neg;
+    std::vector<double> pos, neg, pos_s, neg_s, pos_d, neg_d;
     std::string table =
-        "| a | b | truth | verdict | decisive p | xl z (b←a / a←b) | null pairs | JS | top-k | CKA | LCS |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "| a | b | truth | verdict | distillation z | decisive p | xl z (b←a / a←b) | scorer z (b←a / a←b) | null pairs | JS | top-k | CKA | LCS |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const PairOutcome& o : compare_all_pairs(*family_, options_for, *panel_, index_)) {
         ASSERT_TRUE(o.e.ok()) << o.a << " vs " << o.b << ": " << o.e.status().to_string();
         const BehaviorEvidence& e = *o.e;
         const BehaviorStat* xl = e.stat("cross_likelihood_z");
         ASSERT_TRUE(xl->available) << o.a << " vs " << o.b;
         (o.truth == "distilled" ? pos : neg).push_back(xl->cal.value);
+        const BehaviorStat* sc = e.stat("cross_likelihood_scorer_z");
+        const BehaviorStat* dz = e.stat("distillation_z");
+        ASSERT_TRUE(sc->available && dz->available) << o.a << " vs " << o.b;
+        (o.truth == "distilled" ? pos_s : neg_s).push_back(sc->cal.value);
+        (o.truth == "distilled" ? pos_d : neg_d).push_back(dz->cal.value);
         auto z = [](const DirectionalXl& d) {
             return d.available ? fmt::format("{:.2f}", d.z) : std::string("–");
         };
-        table += fmt::format("| {} | {} | {} | {} | {:.2g} | {} / {} | {} | {} | {} | {} | {} |\n",
-                             o.a, o.b, o.truth, e.relation, e.p_value, z(e.xl_b_given_a),
-                             z(e.xl_a_given_b), e.null_pairs, fmt_stat(e, "logit_js", false),
+        auto sz = [](const DirectionalXl& d) {
+            return d.scorer_available ? fmt::format("{:.2f}", d.scorer_z) : std::string("–");
+        };
+        table += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.2g} | {} / {} | {} / {} | {} | {} | {} | {} | {} |\n",
+                             o.a, o.b, o.truth, e.relation, dz->cal.value, e.p_value,
+                             z(e.xl_b_given_a), z(e.xl_a_given_b), sz(e.xl_b_given_a),
+                             sz(e.xl_a_given_b), e.null_pairs, fmt_stat(e, "logit_js", false),
                              fmt_stat(e, "logit_topk_overlap", false),
                              fmt_stat(e, "cka_best_match", false), fmt_stat(e, "output_lcs", false));
     }
     const double auc = roc_auc(pos, neg);
-    table += fmt::format("\nROC AUC of the cross-likelihood z, {} distilled vs {} independent pairs: "
-                         "{:.4f}\n", pos.size(), neg.size(), auc);
+    const double auc_s = roc_auc(pos_s, neg_s);
+    const double auc_d = roc_auc(pos_d, neg_d);
+    table += fmt::format("\nROC AUC, {} distilled vs {} independent pairs: raw cross-likelihood z "
+                         "{:.4f}; scorer-side z {:.4f}; distillation z {:.4f}\n", pos.size(),
+                         neg.size(), auc, auc_s, auc_d);
     // The matrix behind it: S[c][r], candidate c's mean per-token log-likelihood of r's answers.
     table += "\nS[c][r] (rows: candidate c; columns: responder r), nats/token:\n\n| c \\ r |";
     for (const auto& r : family_->names) table += " " + r + " |";
@@ -197,20 +209,36 @@ TEST_F(DistillFamily, CrossLikelihoodSeparatesDistilledFromIndependent) {
     EXPECT_GE(pos.size(), 8u);
     EXPECT_GE(neg.size(), 40u);
     EXPECT_GE(auc, 0.95);
+    EXPECT_GE(auc_d, 0.95);
 }
 
 
-// The issue's verdict requirement. DISABLED: it does not hold yet (docs/behavior.md "Open
-// problem"): facts_2 vs partner, independent models trained on the same near-deterministic facts
-// corpus, reach a cross-likelihood z of ~18, above every distilled pair; as a null pair it
-// keeps distilled pairs from exceeding the null, and as a tested pair it is called distilled.
-// Run with --gtest_also_run_disabled_tests.
-TEST_F(DistillFamily, DISABLED_EveryPairGetsItsRelation) {
+// The issue's verdict requirement, as far as it holds (docs/behavior.md, "Hub answerers" and
+// "Open problem"): every distilled student is called `distilled` against its teacher (model and
+// transcript), and no independent pair is — except control_seq vs control_seq2, two controls
+// trained on the SAME 700 distillation prompts (disjoint story answers), the one known false
+// accusation of distillation_z. It is listed here so that the test fails on any other false
+// accusation, and also when that one goes away (then drop the exception and say so in the docs).
+TEST_F(DistillFamily, EveryDistilledPairDetectedOneKnownFalseAccusation) {
+    const std::set<std::pair<std::string, std::string>> known = {{"control_seq", "control_seq2"}};
+    int distilled = 0, detected = 0;
+    std::set<std::pair<std::string, std::string>> accused;
     for (const PairOutcome& o : compare_all_pairs(*family_, options_for, *panel_, index_)) {
         ASSERT_TRUE(o.e.ok()) << o.a << " vs " << o.b << ": " << o.e.status().to_string();
-        EXPECT_EQ(o.e->relation, o.truth) << o.a << " vs " << o.b << ": " << o.e->reason << "\n"
-                                          << behavior_evidence_text(*o.e);
+        if (o.truth == "distilled") {
+            ++distilled;
+            detected += o.e->relation == "distilled" ? 1 : 0;
+            EXPECT_EQ(o.e->relation, "distilled") << o.a << " vs " << o.b << ": " << o.e->reason
+                                                  << "\n" << behavior_evidence_text(*o.e);
+        } else if (o.e->relation != "independent") {
+            accused.insert({o.a, o.b});
+            EXPECT_TRUE(known.count({o.a, o.b})) << o.a << " vs " << o.b << " (independent) called "
+                                                 << o.e->relation << ": " << o.e->reason;
+        }
     }
+    EXPECT_EQ(distilled, 10);
+    EXPECT_EQ(detected, 10);
+    EXPECT_EQ(accused, known);
 }
 
 TEST_F(DistillFamily, TranscriptTeacherMatchesModelTeacher) {
