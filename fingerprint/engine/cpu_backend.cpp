@@ -310,7 +310,7 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
         MP_ASSIGN_OR_RETURN(const LayerWeights* w, layer(l));
         norm(w->attn_norm_w, w->attn_norm_b);
         matmul_forward(qkv.data(), xn.data(), w->qkv_w.data(), w->qkv_b.empty() ? nullptr : w->qkv_b.data(),
-                       N, C, QD + 2 * KVD);
+                       N, C, QD + 2 * KVD, threads_);
         for (int64_t n = 0; n < N; ++n) {
             const float* row = qkv.data() + n * (QD + 2 * KVD);
             std::memcpy(q.data() + n * QD, row, sizeof(float) * QD);
@@ -346,11 +346,11 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
             off += T;
         }
         matmul_forward(proj.data(), att.data(), w->o_w.data(), w->o_b.empty() ? nullptr : w->o_b.data(),
-                       N, QD, C);
+                       N, QD, C, threads_);
         residual_forward(x.data(), proj.data(), N * C);
         norm(w->ffn_norm_w, w->ffn_norm_b);
         matmul_forward(hid.data(), xn.data(), w->up_w.data(), w->up_b.empty() ? nullptr : w->up_b.data(),
-                       N, C, FFW);
+                       N, C, FFW, threads_);
         const float* mlp_in = hid.data();
         if (c.gated_mlp) {
             if (c.act != Activation::kSilu) {
@@ -366,7 +366,7 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
             silu_forward(hid.data(), N * FF);
         }
         matmul_forward(proj.data(), mlp_in, w->down_w.data(), w->down_b.empty() ? nullptr : w->down_b.data(),
-                       N, FF, C);
+                       N, FF, C, threads_);
         residual_forward(x.data(), proj.data(), N * C);
         if (capture) capture(l + 1, x);
     }
@@ -376,7 +376,7 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
 void CpuBackend::head(float* logits, const float* xn, int64_t rows) {
     const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size;
     const float* w = output_.empty() ? tok_embd_.data() : output_.data();
-    matmul_forward(logits, xn, w, nullptr, rows, C, V);
+    matmul_forward(logits, xn, w, nullptr, rows, C, V, threads_);
     if (cfg_.final_logit_softcap > 0.0) {
         softcap_forward(logits, rows * V, static_cast<float>(cfg_.final_logit_softcap));
     }
@@ -386,7 +386,7 @@ Result<PrefillResult> CpuBackend::prefill(const PrefillRequest& req) {
     const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, L = cfg_.n_layers;
     MP_TRY(check_prefill_request(req, V));
     for (size_t i = 0; i < req.sequences.size(); ++i) MP_TRY(check_sequence(req.sequences[i], i, 0));
-    openblas_set_num_threads(threads_);
+    openblas_set_num_threads(1);  // products are split on our threads (cpu_ops matmul_forward)
 
     std::vector<Segment> segs;
     for (const auto& s : req.sequences) segs.push_back({std::span<const int32_t>(s), 0, nullptr});
@@ -445,7 +445,7 @@ Result<GenerateResult> CpuBackend::generate(const GenerateRequest& req) {
     const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, KVD = cfg_.n_kv_heads * cfg_.head_dim;
     MP_TRY(check_generate_request(req, V));
     MP_TRY(check_sequence(req.prompt, 0, req.max_new_tokens));
-    openblas_set_num_threads(threads_);
+    openblas_set_num_threads(1);  // products are split on our threads (cpu_ops matmul_forward)
 
     const int64_t capacity = static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens;
     KvCache cache;

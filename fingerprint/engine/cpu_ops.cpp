@@ -65,7 +65,7 @@ void layernorm_forward(float* out, const float* inp, const float* weight, const 
 }
 
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
-                    int64_t N, int64_t IC, int64_t OC) {
+                    int64_t N, int64_t IC, int64_t OC, int threads) {
     if (N == 0 || OC == 0) return;
     if (IC == 0) {
         for (int64_t n = 0; n < N; ++n) {
@@ -73,9 +73,19 @@ void matmul_forward(float* out, const float* inp, const float* weight, const flo
         }
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(N),
-                static_cast<int>(OC), static_cast<int>(IC), 1.0f, inp, static_cast<int>(IC),
-                weight, static_cast<int>(IC), 0.0f, out, static_cast<int>(OC));
+    // Column blocks depend on OC only (at least 128 wide, at most 16 of them, multiples of 16 =
+    // the AVX-512 f32 width), never on the thread count: each block is one sgemm call of the same
+    // shape whichever thread runs it, so logits do not depend on the number of threads.
+    const int64_t block = std::max<int64_t>(128, ((OC + 15) / 16 + 15) / 16 * 16);
+    const int64_t blocks = (OC + block - 1) / block;
+    parallel_for(static_cast<size_t>(blocks), [&](size_t b) {
+        const int64_t o0 = static_cast<int64_t>(b) * block;
+        const int64_t o1 = std::min(OC, o0 + block);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(N),
+                    static_cast<int>(o1 - o0), static_cast<int>(IC), 1.0f, inp,
+                    static_cast<int>(IC), weight + o0 * IC, static_cast<int>(IC), 0.0f, out + o0,
+                    static_cast<int>(OC));
+    }, std::max(1, threads));
     if (bias != nullptr) {
         for (int64_t n = 0; n < N; ++n) {
             float* row = out + n * OC;
