@@ -79,7 +79,7 @@ Status run_fingerprint(const FingerprintArgs& a) {
     const std::vector<uint8_t> blob = serialize_behavior_print(*print);
     if (store && !reused) {
         MP_TRY(store->upsert_model({digest.root_digest, model->path(), model->config().model_type,
-                                    static_cast<int64_t>(model->parameter_count()), model->path()}));
+                                    static_cast<int64_t>(model->parameter_count()), model->path(), "", ""}));
         FingerprintRecord rec;
         rec.model_digest = digest.root_digest;
         rec.kind = kKind;

@@ -176,7 +176,7 @@ TEST(GpuEngine, Bf16LogitsStayCloseToCpuOnEveryFixture) {
 // positions carry the model's own uncertainty; argmax agreement >= kArgmaxAgreement over all positions.
 TEST(GpuEngine, Bf16ArgmaxAgreesWithCpuOnModelText) {
     const std::vector<int32_t> sentence = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298};
-    for (const std::string path : {stories_dir().string(), (stories_dir() / "stories260K.gguf").string()}) {
+    for (const std::string& path : {stories_dir().string(), (stories_dir() / "stories260K.gguf").string()}) {
         SCOPED_TRACE(path);
         auto m = Model::open(path);
         ASSERT_TRUE(m.ok()) << m.status().to_string();

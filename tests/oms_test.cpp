@@ -72,7 +72,9 @@ TEST(Oms, SignVerifyRoundTripAndTamper) {
     MP_ASSERT_OK(ok);
     EXPECT_EQ(ok->files_checked, 4u);  // .git and model.sig ignored
     EXPECT_EQ(ok->statement.model_name, "tiny-model");
-    auto digest = hash_path(m.string(), HashOptions{.tensors = false});
+    HashOptions no_tensors;
+    no_tensors.tensors = false;
+    auto digest = hash_path(m.string(), no_tensors);
     MP_ASSERT_OK(digest);
     EXPECT_EQ(ok->statement.root_digest, digest->root_digest);
     std::vector<std::string> ig = ok->statement.ignore_paths;

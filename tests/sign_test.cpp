@@ -78,8 +78,12 @@ TEST(Keys, SignVerifyBothTypes) {
         const std::string msg = "message";
         auto sig = key->sign(bytes_of(msg));
         MP_ASSERT_OK(sig);
-        if (t == KeyType::kEd25519) EXPECT_EQ(sig->size(), 64u);
-        if (t == KeyType::kEcdsaP256) EXPECT_EQ((*sig)[0], 0x30);  // DER SEQUENCE
+        if (t == KeyType::kEd25519) {
+            EXPECT_EQ(sig->size(), 64u);
+        }
+        if (t == KeyType::kEcdsaP256) {
+            EXPECT_EQ((*sig)[0], 0x30);  // DER SEQUENCE
+        }
         const PublicKey pub = key->public_key();
         MP_EXPECT_OK(pub.verify(bytes_of(msg), *sig));
         EXPECT_THAT(pub.verify(bytes_of(std::string("messagf")), *sig),

@@ -34,7 +34,7 @@ check "bad vector file -> exit 4" "[ $rc -eq 4 ] && grep -q 'not a number' err.t
 "$MP" index add "$S" 2> err.txt; rc=$?
 check "computed 768-dim vector vs stored 4-dim ones -> exit 2" "[ $rc -eq 2 ] && grep -q 'has 768 components but the stored weight-stats vectors have 4' err.txt"
 "$MP" index add "$S" --kind behaviour 2> err.txt; rc=$?
-check "no vector for another kind -> exit 6" "[ $rc -eq 6 ] && grep -q 'only weight-stats vectors are computed' err.txt"
+check "no vector for another kind -> exit 6" "[ $rc -eq 6 ] && grep -q 'weight-stats and behavior vectors are computed' err.txt"
 "$MP" search "$S/model.safetensors" -k 0 2> /dev/null; rc=$?
 check "-k 0 -> exit 2" "[ $rc -eq 2 ]"
 [ $fail -eq 0 ] && echo "index/search CLI checks passed"
