@@ -6,61 +6,20 @@
 #include <limits>
 #include <numeric>
 
+#include "forensics/stats.h"
+
 namespace modelprint {
 
 double normal_cdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 double normal_sf(double z) { return 0.5 * std::erfc(z / std::sqrt(2.0)); }
 
-namespace {
-
-// Continued fraction for the incomplete beta (modified Lentz), NR3 §6.4 betacf.
-double beta_cf(double a, double b, double x) {
-    constexpr int kMaxIter = 400;
-    constexpr double kEps = 1e-15, kFpMin = 1e-300;
-    const double qab = a + b, qap = a + 1.0, qam = a - 1.0;
-    double c = 1.0, d = 1.0 - qab * x / qap;
-    if (std::fabs(d) < kFpMin) d = kFpMin;
-    d = 1.0 / d;
-    double h = d;
-    for (int m = 1; m <= kMaxIter; ++m) {
-        const double m2 = 2.0 * m;
-        double aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if (std::fabs(d) < kFpMin) d = kFpMin;
-        c = 1.0 + aa / c;
-        if (std::fabs(c) < kFpMin) c = kFpMin;
-        d = 1.0 / d;
-        h *= d * c;
-        aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if (std::fabs(d) < kFpMin) d = kFpMin;
-        c = 1.0 + aa / c;
-        if (std::fabs(c) < kFpMin) c = kFpMin;
-        d = 1.0 / d;
-        const double del = d * c;
-        h *= del;
-        if (std::fabs(del - 1.0) < kEps) break;
-    }
-    return h;
-}
-
-}  // namespace
-
-double incomplete_beta(double a, double b, double x) {
-    if (x <= 0.0) return 0.0;
-    if (x >= 1.0) return 1.0;
-    const double lbt = std::lgamma(a + b) - std::lgamma(a) - std::lgamma(b) + a * std::log(x) +
-                       b * std::log1p(-x);
-    if (x < (a + 1.0) / (a + b + 2.0)) return std::exp(lbt) * beta_cf(a, b, x) / a;
-    return 1.0 - std::exp(lbt) * beta_cf(b, a, 1.0 - x) / b;
-}
+// Both through the log-space tails of forensics/stats.h (one continued fraction, NR3 §6.4).
+double incomplete_beta(double a, double b, double x) { return std::exp(log_beta_inc(a, b, x)); }
 
 double student_t_sf(double t, double df) {
     if (std::isnan(t) || !(df > 0)) return std::numeric_limits<double>::quiet_NaN();
     if (std::isinf(t)) return t > 0 ? 0.0 : 1.0;
-    const double x = df / (df + t * t);
-    const double tail = 0.5 * incomplete_beta(df / 2.0, 0.5, x);  // P(|T| > |t|) / 2
-    return t > 0 ? tail : 1.0 - tail;
+    return std::exp(log_student_t_sf(t, df));
 }
 
 Calibrated calibrate(double value, std::span<const double> null_in, Tail tail) {
