@@ -34,10 +34,6 @@ namespace {
 constexpr uint64_t kMinReserve = uint64_t{512} << 20;  // activations, cuBLAS workspace, cache
 constexpr uint64_t kLogitsChunkBytes = uint64_t{256} << 20;
 
-bool supported_arch(Arch a) {
-    return a == Arch::kLlama || a == Arch::kMistral || a == Arch::kQwen2 || a == Arch::kQwen3 ||
-           a == Arch::kGpt2;
-}
 
 Status no_gpu(cudaError_t err, std::string_view what) {
     cudaGetLastError();
@@ -92,27 +88,7 @@ Status CudaBackend::init() {
     // The model: the same checks as the CPU engine (cpu_backend.cpp init).
     const ModelConfig& c = cfg_;
     const std::string& path = model_.path();
-    if (!supported_arch(c.arch)) {
-        return unsupported("{}: architecture \"{}\" is not supported by the CUDA engine "
-                           "(supported: llama, mistral, qwen2, qwen3, gpt2)", path, c.model_type);
-    }
-    const ArchSpec* spec = find_arch(c.arch);
-    if (spec == nullptr) return internal_error("no ArchSpec for {}", c.model_type);
-    if (spec->parallel_residual) {
-        return unsupported("{}: parallel residual blocks are not supported", path);
-    }
-    for (auto [what, v] : {std::pair<const char*, int64_t>{"vocab_size", c.vocab_size},
-                           {"hidden_size", c.hidden_size}, {"num_hidden_layers", c.n_layers},
-                           {"num_attention_heads", c.n_heads}, {"num_key_value_heads", c.n_kv_heads},
-                           {"head_dim", c.head_dim}, {"intermediate_size", c.intermediate_size}}) {
-        if (v <= 0 || v > (int64_t{1} << 31)) {
-            return corrupt_data("{}: {} is {}, must be in [1, 2^31]", path, what, v);
-        }
-    }
-    if (c.n_heads % c.n_kv_heads != 0) {
-        return corrupt_data("{}: {} attention heads are not a multiple of {} kv heads", path,
-                            c.n_heads, c.n_kv_heads);
-    }
+    MP_TRY(check_engine_config(c, path, "CUDA"));
     if (c.n_heads > 65535) {
         return unsupported("{}: {} attention heads exceed the CUDA engine's limit of 65535", path,
                            c.n_heads);
@@ -121,7 +97,6 @@ Status CudaBackend::init() {
         return unsupported("{}: head_dim {} exceeds the CUDA attention kernel's limit of {}", path,
                            c.head_dim, kAttnMaxHS);
     }
-    if (!(c.norm_eps >= 0.0)) return corrupt_data("{}: norm epsilon {} is negative", path, c.norm_eps);
     if (c.gated_mlp && c.act != Activation::kSilu) {
         return unsupported("{}: gated MLP with a non-SiLU activation", path);
     }

@@ -4,8 +4,37 @@
 #include <cmath>
 
 #include "fingerprint/engine/cpu_ops.h"
+#include "fingerprint/model/arch.h"
 
 namespace modelprint {
+
+Status check_engine_config(const ModelConfig& c, const std::string& path, const char* engine) {
+    const bool supported = c.arch == Arch::kLlama || c.arch == Arch::kMistral ||
+                           c.arch == Arch::kQwen2 || c.arch == Arch::kQwen3 || c.arch == Arch::kGpt2;
+    if (!supported) {
+        return unsupported("{}: architecture \"{}\" is not supported by the {} engine (supported: "
+                           "llama, mistral, qwen2, qwen3, gpt2)", path, c.model_type, engine);
+    }
+    const ArchSpec* spec = find_arch(c.arch);
+    if (spec == nullptr) return internal_error("no ArchSpec for {}", c.model_type);
+    if (spec->parallel_residual) {
+        return unsupported("{}: parallel residual blocks are not supported", path);
+    }
+    for (auto [what, v] : {std::pair<const char*, int64_t>{"vocab_size", c.vocab_size},
+                           {"hidden_size", c.hidden_size}, {"num_hidden_layers", c.n_layers},
+                           {"num_attention_heads", c.n_heads}, {"num_key_value_heads", c.n_kv_heads},
+                           {"head_dim", c.head_dim}, {"intermediate_size", c.intermediate_size}}) {
+        if (v <= 0 || v > (int64_t{1} << 31)) {
+            return corrupt_data("{}: {} is {}, must be in [1, 2^31]", path, what, v);
+        }
+    }
+    if (c.n_heads % c.n_kv_heads != 0) {
+        return corrupt_data("{}: {} attention heads are not a multiple of {} kv heads", path,
+                            c.n_heads, c.n_kv_heads);
+    }
+    if (!(c.norm_eps >= 0.0)) return corrupt_data("{}: norm epsilon {} is negative", path, c.norm_eps);
+    return Status();
+}
 
 Status check_prefill_request(const PrefillRequest& req, int64_t V) {
     if (req.sequences.empty()) return invalid_argument("prefill: no sequences given");

@@ -20,8 +20,14 @@
 
 #include "fingerprint/base/status.h"
 #include "fingerprint/engine/backend.h"
+#include "fingerprint/model/config.h"
 
 namespace modelprint {
+
+// The model checks of both engines: a supported architecture (llama, mistral, qwen2, qwen3,
+// gpt2; `engine` names the engine in the message), no parallel residual, every dimension in
+// [1, 2^31], heads a multiple of kv heads, non-negative norm epsilon.
+Status check_engine_config(const ModelConfig& c, const std::string& model_path, const char* engine);
 
 Status check_prefill_request(const PrefillRequest& req, int64_t vocab_size);
 Status check_generate_request(const GenerateRequest& req, int64_t vocab_size);

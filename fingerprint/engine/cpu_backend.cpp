@@ -46,10 +46,6 @@ namespace {
 constexpr int64_t kDefaultCacheBytes = int64_t{4} << 30;
 constexpr int64_t kHeadChunkRows = 64;  // rows of logits computed at once for kTopK / kNone
 
-bool supported_arch(Arch a) {
-    return a == Arch::kLlama || a == Arch::kMistral || a == Arch::kQwen2 || a == Arch::kQwen3 ||
-           a == Arch::kGpt2;
-}
 
 std::string shape_str(const std::vector<int64_t>& s) {
     return fmt::format("[{}]", fmt::join(s, ", "));
@@ -72,28 +68,7 @@ Result<std::unique_ptr<CpuBackend>> CpuBackend::create(const Model& model,
 Status CpuBackend::init() {
     const ModelConfig& c = cfg_;
     const std::string& path = model_.path();
-    if (!supported_arch(c.arch)) {
-        return unsupported("{}: architecture \"{}\" is not supported by the CPU engine (supported: "
-                           "llama, mistral, qwen2, qwen3, gpt2)", path, c.model_type);
-    }
-    const ArchSpec* spec = find_arch(c.arch);
-    if (spec == nullptr) return internal_error("no ArchSpec for {}", c.model_type);
-    if (spec->parallel_residual) {
-        return unsupported("{}: parallel residual blocks are not supported", path);
-    }
-    for (auto [what, v] : {std::pair<const char*, int64_t>{"vocab_size", c.vocab_size},
-                           {"hidden_size", c.hidden_size}, {"num_hidden_layers", c.n_layers},
-                           {"num_attention_heads", c.n_heads}, {"num_key_value_heads", c.n_kv_heads},
-                           {"head_dim", c.head_dim}, {"intermediate_size", c.intermediate_size}}) {
-        if (v <= 0 || v > (int64_t{1} << 31)) {
-            return corrupt_data("{}: {} is {}, must be in [1, 2^31]", path, what, v);
-        }
-    }
-    if (c.n_heads % c.n_kv_heads != 0) {
-        return corrupt_data("{}: {} attention heads are not a multiple of {} kv heads", path,
-                            c.n_heads, c.n_kv_heads);
-    }
-    if (!(c.norm_eps >= 0.0)) return corrupt_data("{}: norm epsilon {} is negative", path, c.norm_eps);
+    MP_TRY(check_engine_config(c, path, "CPU"));
     threads_ = options_.threads > 0 ? options_.threads : default_thread_count();
 
     // Every tensor the architecture reads must exist (checked before any conversion).
