@@ -41,15 +41,16 @@ Result<BehaviorVectorOf> behavior_vector_of(const std::string& path, const std::
     MP_ASSIGN_OR_RETURN(auto stored, store.list_fingerprints("behavior"));
     for (const FingerprintRecord& f : stored) {
         if (f.model_digest != out.root_digest || f.spec_digest != probes.digest) continue;
-        MP_ASSIGN_OR_RETURN(BehaviorPrint print,
-                            parse_behavior_print(f.blob, probes, "stored behaviour fingerprint of " + path));
+        MP_ASSIGN_OR_RETURN(
+            BehaviorPrint print,
+            parse_behavior_print(f.blob, probes, "stored behaviour fingerprint of " + path));
         MP_ASSIGN_OR_RETURN(out.vector, behavior_index_vector(print.outputs));
         return out;
     }
-    return failed_precondition("{}: no behaviour fingerprint stored for root digest {} on probe set "
-                               "{} ({}); run `modelprint fingerprint {} --probes {}` first", path,
-                               out.root_digest, probes.name, probes.digest.substr(0, 12), path,
-                               probes_name);
+    return failed_precondition(
+        "{}: no behaviour fingerprint stored for root digest {} on probe set "
+        "{} ({}); run `modelprint fingerprint {} --probes {}` first",
+        path, out.root_digest, probes.name, probes.digest.substr(0, 12), path, probes_name);
 }
 
 }  // namespace modelprint::cli

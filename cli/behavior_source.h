@@ -24,7 +24,7 @@ struct BehaviorVectorOf {
     std::string arch;        // the model's architecture, or "transcript"
     int64_t parameters = 0;  // 0 for a transcript
     std::string path;
-    std::string spec;        // behavior_vector_spec(probe digest)
+    std::string spec;           // behavior_vector_spec(probe digest)
     std::vector<float> vector;  // unnormalised
 };
 

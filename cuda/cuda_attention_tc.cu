@@ -5,7 +5,8 @@
 //   - a block owns kAttnTcQTile = 64 queries of one sequence and one query head, 4 warps of 16
 //     query rows each; Q is rounded to bf16 and held in registers as A fragments for the whole
 //     key walk;
-//   - key tiles of 64 rows (the Q tile passes through the same shared memory first) are staged in shared memory as bf16: K row-major (B operand of Q K^T)
+//   - key tiles of 64 rows (the Q tile passes through the same shared memory first) are staged in
+//   shared memory as bf16: K row-major (B operand of Q K^T)
 //     and V transposed (B operand of P V), rows padded by 8 elements so the fragment loads of a
 //     warp hit 32 distinct banks;
 //   - scores are scaled by scale * log2(e) and exponentiated with exp2f; P is rounded to bf16
@@ -49,13 +50,13 @@ __device__ inline void mma_bf16(float (&d)[4], const uint32_t (&a)[4], uint32_t 
 template <int HS>
 __global__ void __launch_bounds__(kWarps * 32)
     attention_tc_kernel(void* out, StoreType ot, const float* q, const float* k, const float* v,
-                        const AttnSeq* seqs, const AttnTile* tiles, int NH, int NKV, float scale_log2,
-                        int64_t window) {
-    constexpr int KS = HS / 16;  // k-steps of Q K^T
-    constexpr int DT = HS / 8;   // n-tiles of the output
+                        const AttnSeq* seqs, const AttnTile* tiles, int NH, int NKV,
+                        float scale_log2, int64_t window) {
+    constexpr int KS = HS / 16;                // k-steps of Q K^T
+    constexpr int DT = HS / 8;                 // n-tiles of the output
     constexpr int QW = (HS + kPad) / 2;        // 32-bit words per Q/K row
     constexpr int VW = (kKeyTile + kPad) / 2;  // 32-bit words per V^T row
-    __shared__ uint32_t Ks[kKeyTile * QW];  // also the Q tile before the key walk
+    __shared__ uint32_t Ks[kKeyTile * QW];     // also the Q tile before the key walk
     __shared__ uint32_t Vt[HS * VW];
     uint32_t* Qs = Ks;
     static_assert(kAttnTcQTile <= kKeyTile, "the Q tile reuses the K tile's memory");
@@ -74,8 +75,8 @@ __global__ void __launch_bounds__(kWarps * 32)
         const int r = i / (HS / 2), dw = i % (HS / 2);
         float2 x = make_float2(0.0f, 0.0f);
         if (r < nq) {
-            x = *reinterpret_cast<const float2*>(
-                q + (sq.q_row + tile.q0 + r) * qd + static_cast<int64_t>(h) * HS + 2 * dw);
+            x = *reinterpret_cast<const float2*>(q + (sq.q_row + tile.q0 + r) * qd +
+                                                 static_cast<int64_t>(h) * HS + 2 * dw);
         }
         Qs[r * QW + dw] = pack_bf16(x.x, x.y);
     }
@@ -112,7 +113,8 @@ __global__ void __launch_bounds__(kWarps * 32)
             const int j = i / (HS / 2), dw = i % (HS / 2);
             float2 kx = make_float2(0.0f, 0.0f), vx = make_float2(0.0f, 0.0f);
             if (j < nk) {
-                const int64_t src = (sq.kv_row + kt0 + j) * kvd + static_cast<int64_t>(kh) * HS + 2 * dw;
+                const int64_t src =
+                    (sq.kv_row + kt0 + j) * kvd + static_cast<int64_t>(kh) * HS + 2 * dw;
                 kx = *reinterpret_cast<const float2*>(k + src);
                 vx = *reinterpret_cast<const float2*>(v + src);
             }
@@ -201,7 +203,8 @@ __global__ void __launch_bounds__(kWarps * 32)
     for (int r = 0; r < 2; ++r) {
         if (!live_r[r]) continue;
         const float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;
-        const int64_t orow = (sq.q_row + tile.q0 + row0 + g + 8 * r) * qd + static_cast<int64_t>(h) * HS;
+        const int64_t orow =
+            (sq.q_row + tile.q0 + row0 + g + 8 * r) * qd + static_cast<int64_t>(h) * HS;
 #pragma unroll
         for (int d = 0; d < DT; ++d) {
             const float x0 = o[d][2 * r] * inv, x1 = o[d][2 * r + 1] * inv;
@@ -212,20 +215,21 @@ __global__ void __launch_bounds__(kWarps * 32)
                 *reinterpret_cast<__nv_bfloat162*>(static_cast<__nv_bfloat16*>(out) + i) =
                     __floats2bfloat162_rn(x0, x1);
             } else {
-                *reinterpret_cast<__half2*>(static_cast<__half*>(out) + i) = __floats2half2_rn(x0, x1);
+                *reinterpret_cast<__half2*>(static_cast<__half*>(out) + i) =
+                    __floats2half2_rn(x0, x1);
             }
         }
     }
 }
 
 template <int HS>
-cudaError_t launch(void* out, StoreType ot, const float* q, const float* k, const float* v, const AttnSeq* seqs,
-                   const AttnTile* tiles, int64_t n_tiles, int64_t NH, int64_t NKV, float scale,
-                   int64_t window, cudaStream_t s) {
+cudaError_t launch(void* out, StoreType ot, const float* q, const float* k, const float* v,
+                   const AttnSeq* seqs, const AttnTile* tiles, int64_t n_tiles, int64_t NH,
+                   int64_t NKV, float scale, int64_t window, cudaStream_t s) {
     const dim3 grid(static_cast<unsigned>(n_tiles), static_cast<unsigned>(NH));
-    attention_tc_kernel<HS><<<grid, kWarps * 32, 0, s>>>(out, ot, q, k, v, seqs, tiles,
-                                                          static_cast<int>(NH), static_cast<int>(NKV),
-                                                          scale * 1.4426950408889634f, window);
+    attention_tc_kernel<HS>
+        <<<grid, kWarps * 32, 0, s>>>(out, ot, q, k, v, seqs, tiles, static_cast<int>(NH),
+                                      static_cast<int>(NKV), scale * 1.4426950408889634f, window);
     return cudaPeekAtLastError();
 }
 
@@ -235,18 +239,28 @@ bool attention_tc_supports(int64_t HS) {
     return HS == 32 || HS == 64 || HS == 80 || HS == 96 || HS == 128;
 }
 
-cudaError_t attention_tc_forward(void* out, StoreType ot, const float* q, const float* k, const float* v,
-                                 const AttnSeq* seqs, const AttnTile* tiles, int64_t n_tiles,
-                                 int64_t NH, int64_t NKV, int64_t HS, float scale,
+cudaError_t attention_tc_forward(void* out, StoreType ot, const float* q, const float* k,
+                                 const float* v, const AttnSeq* seqs, const AttnTile* tiles,
+                                 int64_t n_tiles, int64_t NH, int64_t NKV, int64_t HS, float scale,
                                  int64_t sliding_window, cudaStream_t s) {
     if (n_tiles == 0) return cudaSuccess;
     if (!attention_tc_supports(HS) || NKV <= 0 || NH % NKV != 0) return cudaErrorInvalidValue;
     switch (HS) {
-        case 32: return launch<32>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale, sliding_window, s);
-        case 64: return launch<64>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale, sliding_window, s);
-        case 80: return launch<80>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale, sliding_window, s);
-        case 96: return launch<96>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale, sliding_window, s);
-        default: return launch<128>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale, sliding_window, s);
+        case 32:
+            return launch<32>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale,
+                              sliding_window, s);
+        case 64:
+            return launch<64>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale,
+                              sliding_window, s);
+        case 80:
+            return launch<80>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale,
+                              sliding_window, s);
+        case 96:
+            return launch<96>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale,
+                              sliding_window, s);
+        default:
+            return launch<128>(out, ot, q, k, v, seqs, tiles, n_tiles, NH, NKV, scale,
+                               sliding_window, s);
     }
 }
 

@@ -60,9 +60,10 @@ Result<std::vector<float>> behavior_index_vector(const OutputPrint& print) {
         ++used;
     }
     if (used == 0) {
-        return failed_precondition("{}: no answered response of three bytes or more, so no "
-                                   "behaviour vector ({} responses)", print.source,
-                                   print.responses.size());
+        return failed_precondition(
+            "{}: no answered response of three bytes or more, so no "
+            "behaviour vector ({} responses)",
+            print.source, print.responses.size());
     }
     return std::vector<float>(sum.begin(), sum.end());
 }

@@ -11,7 +11,6 @@
 
 namespace modelprint::weights_detail {
 
-
 Result<Mat> load(const Model& m, Role role, int layer) {
     MP_ASSIGN_OR_RETURN(TensorF32 t, m.canonical_f32(role, layer));
     Mat out;
@@ -51,8 +50,8 @@ std::vector<double> abs_cos_matrix(const Mat& a, const Mat& b) {
     if (a.rows > 0 && b.rows > 0 && a.cols > 0) {
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(a.rows),
                     static_cast<int>(b.rows), static_cast<int>(a.cols), 1.0f, a.v.data(),
-                    static_cast<int>(a.cols), b.v.data(), static_cast<int>(b.cols), 0.0f,
-                    s.data(), static_cast<int>(b.rows));
+                    static_cast<int>(a.cols), b.v.data(), static_cast<int>(b.cols), 0.0f, s.data(),
+                    static_cast<int>(b.rows));
     }
     std::vector<double> out(s.size());
     for (size_t i = 0; i < s.size(); ++i) out[i] = std::fabs(double(s[i]));
@@ -65,7 +64,6 @@ void fold_gain(Mat* w, const Mat& gain) {
     for (int64_t r = 0; r < w->rows; ++r)
         for (int64_t c = 0; c < w->cols; ++c) w->row(r)[c] *= gain.v[c];
 }
-
 
 // Map B's columns (hidden in) into A's basis: out[:, c] = sign[c] * w[:, perm[c]].
 Mat map_cols(const Mat& w, const HiddenMap& h) {
@@ -174,9 +172,12 @@ bool lower_precision_equal(const Mat& hi, const Mat& lo, DType lo_dtype) {
     if (hi.v.size() != lo.v.size()) return false;
     for (size_t i = 0; i < hi.v.size(); ++i) {
         float r = hi.v[i];
-        if (lo_dtype == DType::kBF16) r = bf16_to_f32(f32_to_bf16(r));
-        else if (lo_dtype == DType::kF16) r = f16_to_f32(f32_to_f16(r));
-        else return false;
+        if (lo_dtype == DType::kBF16)
+            r = bf16_to_f32(f32_to_bf16(r));
+        else if (lo_dtype == DType::kF16)
+            r = f16_to_f32(f32_to_f16(r));
+        else
+            return false;
         if (r != lo.v[i]) return false;
     }
     return true;
@@ -184,11 +185,16 @@ bool lower_precision_equal(const Mat& hi, const Mat& lo, DType lo_dtype) {
 
 int precision_rank(DType t) {
     switch (t) {
-        case DType::kF64: return 4;
-        case DType::kF32: return 3;
-        case DType::kF16: return 2;
-        case DType::kBF16: return 1;
-        default: return 0;
+        case DType::kF64:
+            return 4;
+        case DType::kF32:
+            return 3;
+        case DType::kF16:
+            return 2;
+        case DType::kBF16:
+            return 1;
+        default:
+            return 0;
     }
 }
 

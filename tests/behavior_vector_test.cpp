@@ -13,7 +13,6 @@
 namespace modelprint {
 namespace {
 
-
 OutputPrint print_of(std::vector<std::string> responses) {
     OutputPrint p;
     p.source = "test";
@@ -34,7 +33,8 @@ double cosine(const std::vector<float>& a, const std::vector<float>& b) {
 
 TEST(BehaviorVector, CaseAndWhitespaceDoNotMatter) {
     auto a = behavior_index_vector(print_of({"The cat sat on the mat.", "Paris is the capital."}));
-    auto b = behavior_index_vector(print_of({"  the CAT  sat\non the mat.", "PARIS is\tthe capital."}));
+    auto b =
+        behavior_index_vector(print_of({"  the CAT  sat\non the mat.", "PARIS is\tthe capital."}));
     ASSERT_TRUE(a.ok() && b.ok());
     ASSERT_EQ(a->size(), static_cast<size_t>(kBehaviorVectorDim));
     EXPECT_EQ(*a, *b);
@@ -44,7 +44,8 @@ TEST(BehaviorVector, EachResponseHasUnitWeight) {
     // One response repeated ten times has the same direction and norm as once: per-response
     // vectors are unit length, so a long answer does not outweigh the others.
     auto once = behavior_index_vector(print_of({"hello world"}));
-    auto many = behavior_index_vector(print_of({"hello world hello world hello world hello world"}));
+    auto many =
+        behavior_index_vector(print_of({"hello world hello world hello world hello world"}));
     ASSERT_TRUE(once.ok() && many.ok());
     double n1 = 0, n2 = 0;
     for (float x : *once) n1 += static_cast<double>(x) * x;
@@ -61,7 +62,8 @@ TEST(BehaviorVector, SharedAnswersAreCloserThanOtherAnswers) {
     std::vector<std::string> student = teacher;
     student[1] = "The answer is 42, since six times seven is 42.";
     const std::vector<std::string> other = {"Hello! How can I help you today?",
-                                            "Forty-two, I think.", "function add(x, y) { return x + y; }"};
+                                            "Forty-two, I think.",
+                                            "function add(x, y) { return x + y; }"};
     auto t = behavior_index_vector(print_of(teacher));
     auto s = behavior_index_vector(print_of(student));
     auto o = behavior_index_vector(print_of(other));

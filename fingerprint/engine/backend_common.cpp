@@ -10,10 +10,13 @@ namespace modelprint {
 
 Status check_engine_config(const ModelConfig& c, const std::string& path, const char* engine) {
     const bool supported = c.arch == Arch::kLlama || c.arch == Arch::kMistral ||
-                           c.arch == Arch::kQwen2 || c.arch == Arch::kQwen3 || c.arch == Arch::kGpt2;
+                           c.arch == Arch::kQwen2 || c.arch == Arch::kQwen3 ||
+                           c.arch == Arch::kGpt2;
     if (!supported) {
-        return unsupported("{}: architecture \"{}\" is not supported by the {} engine (supported: "
-                           "llama, mistral, qwen2, qwen3, gpt2)", path, c.model_type, engine);
+        return unsupported(
+            "{}: architecture \"{}\" is not supported by the {} engine (supported: "
+            "llama, mistral, qwen2, qwen3, gpt2)",
+            path, c.model_type, engine);
     }
     const ArchSpec* spec = find_arch(c.arch);
     if (spec == nullptr) return internal_error("no ArchSpec for {}", c.model_type);
@@ -21,9 +24,12 @@ Status check_engine_config(const ModelConfig& c, const std::string& path, const 
         return unsupported("{}: parallel residual blocks are not supported", path);
     }
     for (auto [what, v] : {std::pair<const char*, int64_t>{"vocab_size", c.vocab_size},
-                           {"hidden_size", c.hidden_size}, {"num_hidden_layers", c.n_layers},
-                           {"num_attention_heads", c.n_heads}, {"num_key_value_heads", c.n_kv_heads},
-                           {"head_dim", c.head_dim}, {"intermediate_size", c.intermediate_size}}) {
+                           {"hidden_size", c.hidden_size},
+                           {"num_hidden_layers", c.n_layers},
+                           {"num_attention_heads", c.n_heads},
+                           {"num_key_value_heads", c.n_kv_heads},
+                           {"head_dim", c.head_dim},
+                           {"intermediate_size", c.intermediate_size}}) {
         if (v <= 0 || v > (int64_t{1} << 31)) {
             return corrupt_data("{}: {} is {}, must be in [1, 2^31]", path, what, v);
         }
@@ -32,7 +38,8 @@ Status check_engine_config(const ModelConfig& c, const std::string& path, const 
         return corrupt_data("{}: {} attention heads are not a multiple of {} kv heads", path,
                             c.n_heads, c.n_kv_heads);
     }
-    if (!(c.norm_eps >= 0.0)) return corrupt_data("{}: norm epsilon {} is negative", path, c.norm_eps);
+    if (!(c.norm_eps >= 0.0))
+        return corrupt_data("{}: norm epsilon {} is negative", path, c.norm_eps);
     return Status();
 }
 
@@ -49,7 +56,8 @@ Status check_generate_request(const GenerateRequest& req, int64_t V) {
         return invalid_argument("generate: max_new_tokens {} is negative", req.max_new_tokens);
     }
     if (!(req.temperature >= 0.0f) || !std::isfinite(req.temperature)) {
-        return invalid_argument("generate: temperature {} must be finite and >= 0", req.temperature);
+        return invalid_argument("generate: temperature {} must be finite and >= 0",
+                                req.temperature);
     }
     if (req.top_k < 0 || req.top_k > V) {
         return invalid_argument("generate: top_k {} must be in [0, vocab size {}]", req.top_k, V);
@@ -67,13 +75,15 @@ Status check_token_sequence(std::span<const int32_t> ids, size_t index, int64_t 
                             total, context, model_path);
     }
     if (max_total > 0 && total > max_total) {
-        return out_of_range("sequence {}: {} tokens exceed the {} engine's limit of {}", index, total,
-                            engine, max_total);
+        return out_of_range("sequence {}: {} tokens exceed the {} engine's limit of {}", index,
+                            total, engine, max_total);
     }
     for (size_t t = 0; t < ids.size(); ++t) {
         if (ids[t] < 0 || ids[t] >= V) {
-            return out_of_range("sequence {}: token id {} at position {} is outside the vocabulary "
-                                "[0, {})", index, ids[t], t, V);
+            return out_of_range(
+                "sequence {}: token id {} at position {} is outside the vocabulary "
+                "[0, {})",
+                index, ids[t], t, V);
         }
     }
     return Status();
@@ -86,7 +96,8 @@ PrefillResult new_prefill_result(const PrefillRequest& req, int64_t V, int64_t C
     res.outputs.resize(req.sequences.size());
     for (size_t i = 0; i < req.sequences.size(); ++i) {
         res.outputs[i].length = static_cast<int64_t>(req.sequences[i].size());
-        if (req.hidden != HiddenCapture::kNone) res.outputs[i].hidden.resize(static_cast<size_t>(L + 1));
+        if (req.hidden != HiddenCapture::kNone)
+            res.outputs[i].hidden.resize(static_cast<size_t>(L + 1));
     }
     return res;
 }
@@ -107,14 +118,16 @@ HiddenCaptureFn hidden_capture(const PrefillRequest& req, PrefillResult& res, in
                     for (int64_t j = 0; j < C; ++j) acc[j] += x[(off + t) * C + j];
                 }
                 h.resize(static_cast<size_t>(C));
-                for (int64_t j = 0; j < C; ++j) h[j] = static_cast<float>(acc[j] / static_cast<double>(T));
+                for (int64_t j = 0; j < C; ++j)
+                    h[j] = static_cast<float>(acc[j] / static_cast<double>(T));
             }
             off += T;
         }
     };
 }
 
-int32_t sample_token(const float* logits, int64_t V, float temperature, int top_k, std::mt19937_64& rng) {
+int32_t sample_token(const float* logits, int64_t V, float temperature, int top_k,
+                     std::mt19937_64& rng) {
     const int64_t K = top_k > 0 ? top_k : V;
     std::vector<int32_t> cand(static_cast<size_t>(K));
     std::vector<float> cval(static_cast<size_t>(K));
