@@ -36,20 +36,7 @@ Result<Transcript> parse_transcript(std::string_view jsonl, std::string_view wha
     Transcript t;
     t.source = std::string(what);
     std::set<std::string, std::less<>> ids;
-    size_t pos = 0, line_no = 0;
-    while (pos < jsonl.size()) {
-        size_t nl = jsonl.find('\n', pos);
-        if (nl == std::string_view::npos) nl = jsonl.size();
-        std::string_view line = jsonl.substr(pos, nl - pos);
-        pos = nl + 1;
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-        MP_ASSIGN_OR_RETURN(Json j, parse_json(line, fmt::format("{} line {}", what, line_no)));
-        if (!j.is_object()) {
-            return corrupt_data("{} line {}: expected a JSON object, got {}", what, line_no,
-                                j.type_name());
-        }
+    MP_TRY(for_each_jsonl_object(jsonl, what, [&](const Json& j, size_t line_no) -> Status {
         if (t.entries.size() >= kMaxTranscriptEntries) {
             return corrupt_data("{}: more than {} transcript entries", what,
                                 kMaxTranscriptEntries);
@@ -74,7 +61,8 @@ Result<Transcript> parse_transcript(std::string_view jsonl, std::string_view wha
             }
         }
         t.entries.push_back(std::move(e));
-    }
+        return Status();
+    }));
     if (t.entries.empty()) return invalid_argument("{}: the transcript has no entries", what);
     t.digest = sha256_hex(transcript_to_jsonl(t));
     return t;

@@ -56,4 +56,25 @@ std::string canonical_json(const Json& j) {
     return j.dump(-1, ' ', false, Json::error_handler_t::strict);
 }
 
+Status for_each_jsonl_object(std::string_view text, std::string_view what,
+                             const std::function<Status(const Json&, size_t)>& fn) {
+    size_t pos = 0, line_no = 0;
+    while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) nl = text.size();
+        std::string_view line = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+        MP_ASSIGN_OR_RETURN(Json j, parse_json(line, fmt::format("{} line {}", what, line_no)));
+        if (!j.is_object()) {
+            return corrupt_data("{} line {}: expected a JSON object, got {}", what, line_no,
+                                j.type_name());
+        }
+        MP_TRY(fn(j, line_no));
+    }
+    return Status();
+}
+
 }  // namespace modelprint

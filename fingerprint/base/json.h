@@ -4,6 +4,7 @@
 // object keys (nlohmann keeps the last; a hostile header could hide a tensor that way).
 #pragma once
 
+#include <functional>
 #include <string_view>
 
 #include <nlohmann/json.hpp>
@@ -25,6 +26,12 @@ Result<Json> parse_json(std::string_view text, std::string_view what,
                         JsonParseOptions options = {});
 Result<OrderedJson> parse_json_ordered(std::string_view text, std::string_view what,
                                        JsonParseOptions options = {});
+
+// JSON Lines: fn(object, line number from 1) for every non-blank line (a trailing '\r' is
+// dropped). A line that is not JSON, or not an object, is kCorruptData naming `what` and the line;
+// the first error of fn stops the walk and is returned.
+Status for_each_jsonl_object(std::string_view text, std::string_view what,
+                             const std::function<Status(const Json&, size_t)>& fn);
 
 // Serialise with sorted keys, no whitespace, UTF-8 kept: the canonical form used for digests
 // of reports (keys sorted because nlohmann::json stores objects in a std::map).

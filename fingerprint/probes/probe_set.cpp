@@ -72,22 +72,8 @@ std::string probe_set_digest(const ProbeSet& set) {
 Result<ProbeSet> parse_probe_set(std::string_view jsonl, std::string_view what) {
     ProbeSet set;
     std::set<std::string, std::less<>> ids;
-    size_t line_no = 0;
-    size_t pos = 0;
     bool first_content = true;
-    while (pos < jsonl.size()) {
-        size_t nl = jsonl.find('\n', pos);
-        if (nl == std::string_view::npos) nl = jsonl.size();
-        std::string_view line = jsonl.substr(pos, nl - pos);
-        pos = nl + 1;
-        ++line_no;
-        if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-        if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-        MP_ASSIGN_OR_RETURN(Json j, parse_json(line, fmt::format("{} line {}", what, line_no)));
-        if (!j.is_object()) {
-            return corrupt_data("{} line {}: expected a JSON object, got {}", what, line_no,
-                                j.type_name());
-        }
+    MP_TRY(for_each_jsonl_object(jsonl, what, [&](const Json& j, size_t line_no) -> Status {
         const bool header = j.contains("probe_set");
         if (header) {
             if (!first_content) {
@@ -108,7 +94,7 @@ Result<ProbeSet> parse_probe_set(std::string_view jsonl, std::string_view what) 
                 set.version = j["version"].get<int>();
             }
             MP_ASSIGN_OR_RETURN(set.description, optional_string(j, "description", what, line_no));
-            continue;
+            return Status();
         }
         first_content = false;
         if (set.probes.size() >= kMaxProbes) {
@@ -143,7 +129,8 @@ Result<ProbeSet> parse_probe_set(std::string_view jsonl, std::string_view what) 
             return corrupt_data("{} line {}: duplicate probe id \"{}\"", what, line_no, p.id);
         }
         set.probes.push_back(std::move(p));
-    }
+        return Status();
+    }));
     if (set.probes.empty()) return invalid_argument("{}: the probe set has no probes", what);
     set.digest = probe_set_digest(set);
     return set;
