@@ -104,6 +104,33 @@ Result<const std::vector<ResponseScore>*> BehaviorPanel::scores(size_t c, size_t
     return &it->second;
 }
 
+Result<const std::vector<ByteScores>*> BehaviorPanel::byte_scores(size_t c, size_t r,
+                                                                 const BehaviorOptions& o) {
+    if (c >= parts_.size() || r >= parts_.size()) {
+        return invalid_argument("panel: participant {} or {} out of range (size {})", c, r,
+                                parts_.size());
+    }
+    auto key = std::make_pair(c, r);
+    auto it = byte_cache_.find(key);
+    if (it == byte_cache_.end()) {
+        BehaviorParticipant& cand = *parts_[c];
+        if (!cand.can_score()) {
+            return failed_precondition("{} is a {} and cannot score text", cand.name, cand.kind);
+        }
+        const OutputPrint& out = parts_[r]->outputs;
+        auto s = score_response_bytes(*cand.backend, *cand.tokenizer, cand.runner->chat_format(),
+                                      cand.model->config().vocab_size, probes_, out.responses,
+                                      out.present, o.max_score_tokens, o.batch);
+        if (!s.ok()) {
+            return s.status().with_context(
+                fmt::format("scoring {}'s responses byte by byte with {}", parts_[r]->name,
+                            cand.name));
+        }
+        it = byte_cache_.emplace(key, std::move(s).value()).first;
+    }
+    return &it->second;
+}
+
 Result<std::optional<double>> BehaviorPanel::loglik(size_t c, size_t r, const BehaviorOptions& o) {
     MP_ASSIGN_OR_RETURN(const std::vector<ResponseScore>* s, scores(c, r, o));
     double sum = 0.0;
@@ -241,6 +268,17 @@ Result<DirectionalXl> BehaviorPanel::cross_likelihood(size_t c, size_t r,
                  std::sqrt(q * (1 - q) / static_cast<double>(sn));
     d.scorer_binom_p = binomial_sf(sw, sn, q);
     d.scorer_available = true;
+
+    // Idiosyncrasy test (behavior_idio.h): c and the same background scorers on r's text.
+    if (!o.idiosyncrasy) return d;
+    MP_ASSIGN_OR_RETURN(const std::vector<ByteScores>* cb, byte_scores(c, r, o));
+    std::vector<const std::vector<ByteScores>*> xb;
+    for (size_t x : rk) {
+        if (!parts_[x]->can_score()) continue;
+        MP_ASSIGN_OR_RETURN(const std::vector<ByteScores>* b, byte_scores(x, r, o));
+        xb.push_back(b);
+    }
+    MP_ASSIGN_OR_RETURN(d.idio, idiosyncrasy_test(*cb, xb));
     return d;
 }
 
@@ -311,6 +349,24 @@ std::optional<double> joint_stat(const PairRaw& r) {
     return v;
 }
 
+// The idiosyncrasy z: the larger over the available directions (reported, like scorer_stat).
+std::optional<double> idio_stat(const PairRaw& r) {
+    std::optional<double> v;
+    for (const DirectionalXl* d : {&r.ba, &r.ab}) {
+        if (d->idio.available) v = v ? std::max(*v, d->idio.z) : d->idio.z;
+    }
+    return v;
+}
+
+// distillation_idio_z: min over the directions that have all three tests.
+std::optional<double> joint3_stat(const PairRaw& r) {
+    std::optional<double> v;
+    for (const DirectionalXl* d : {&r.ba, &r.ab}) {
+        if (d->joint3_available()) v = v ? std::min(*v, d->joint3_z()) : d->joint3_z();
+    }
+    return v;
+}
+
 }  // namespace
 
 Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t b,
@@ -374,6 +430,7 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
     // the pair (so every pair is judged against as many responders as the tested pair).
     const bool use_ba = raw.ba.available, use_ab = raw.ab.available;
     const bool use_joint_ba = raw.ba.joint_available(), use_joint_ab = raw.ab.joint_available();
+    const bool use_j3_ba = raw.ba.joint3_available(), use_j3_ab = raw.ab.joint3_available();
     std::map<std::string, std::vector<double>> null_vals;
     if (!options.null_responders.empty() && options.null_responders.size() != nulls.size()) {
         return invalid_argument("compare_behavior: {} null responder lists for {} null pairs",
@@ -416,6 +473,16 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
                 if (d->joint_available()) null_vals["distillation_z"].push_back(d->joint_z());
             }
         }
+        if (auto v = idio_stat(nr)) null_vals["idiosyncrasy_z"].push_back(*v);
+        if (use_j3_ba && use_j3_ab) {
+            if (nr.ba.joint3_available() && nr.ab.joint3_available()) {
+                null_vals["distillation_idio_z"].push_back(*joint3_stat(nr));
+            }
+        } else if (use_j3_ba || use_j3_ab) {
+            for (const DirectionalXl* d : {&nr.ba, &nr.ab}) {
+                if (d->joint3_available()) null_vals["distillation_idio_z"].push_back(d->joint3_z());
+            }
+        }
         if (nr.logits) {
             null_vals["logit_js"].push_back(nr.logits->js);
             null_vals["logit_topk_overlap"].push_back(nr.logits->overlap);
@@ -439,6 +506,10 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
     add("distillation_z", joint_stat(raw), Tail::kGreater);
     add("cross_likelihood_z", xl_stat(raw, true, true), Tail::kGreater);
     add("cross_likelihood_scorer_z", scorer_stat(raw), Tail::kGreater);
+    if (options.idiosyncrasy) {  // reported only (BehaviorOptions::idiosyncrasy)
+        add("idiosyncrasy_z", idio_stat(raw), Tail::kGreater);
+        add("distillation_idio_z", joint3_stat(raw), Tail::kGreater);
+    }
     add("logit_js", raw.logits ? std::optional(raw.logits->js) : std::nullopt, Tail::kLess);
     add("logit_topk_overlap", raw.logits ? std::optional(raw.logits->overlap) : std::nullopt,
         Tail::kGreater);
@@ -515,6 +586,11 @@ Json xl_json(const DirectionalXl& d) {
                        {"wins", d.scorer_wins}, {"z", finite_or_null(d.scorer_z)},
                        {"binomial_p", finite_or_null(d.scorer_binom_p)}};
         if (d.available) j["joint_z"] = finite_or_null(d.joint_z());
+    }
+    if (d.idio.available) {
+        j["idiosyncrasy"] = {{"scorers", d.idio.scorers}, {"probes", d.idio.probes},
+                             {"wins", d.idio.wins}, {"z", finite_or_null(d.idio.z)},
+                             {"binomial_p", finite_or_null(d.idio.binom_p)}};
     }
     return j;
 }
@@ -593,6 +669,12 @@ std::string behavior_evidence_text(const BehaviorEvidence& e) {
                                "{} probes: z = {:.2f}, binomial p = {:.3g}\n",
                                d->candidate, d->reference, d->scorers + 1, d->scorer_wins,
                                d->scorer_probes, d->scorer_z, d->scorer_binom_p);
+        }
+        if (d->idio.available) {
+            out += fmt::format("    idiosyncrasy: {} scores {}'s answer best of {} scorers on its "
+                               "uncertain half on {} of {} probes: z = {:.2f}, binomial p = {:.3g}\n",
+                               d->candidate, d->reference, d->idio.scorers + 1, d->idio.wins,
+                               d->idio.probes, d->idio.z, d->idio.binom_p);
         }
     }
     out += fmt::format("  {:<22} {:>10} {:>8} {:>10} {:>10} {:>8}\n", "statistic", "value",

@@ -28,6 +28,9 @@
 //                     scorer_z is its binomial z. Ranks, not centred log-likelihoods: centring
 //                     on the mean over responders of two domains measures the scorer's
 //                     out-of-domain penalty, not its preference.
+//   idiosyncrasy      (BehaviorOptions::idiosyncrasy; reported, never decisive) the scorer-side
+//                     comparison on the uncertain half of r's answers only (behavior_idio.h);
+//                     distillation_idio_z = min over directions of min(z, scorer_z, idio z).
 //   distillation_z    the decisive statistic: per direction min(z, scorer_z) (large only when
 //                     both tests are: intersection-union), pair value = the MIN over the
 //                     available directions (both when both sides can score: a student imitates
@@ -62,6 +65,7 @@
 
 #include "fingerprint/engine/backend.h"
 #include "fingerprint/logit_print.h"
+#include "forensics/behavior_idio.h"
 #include "forensics/behavior_stats.h"
 #include "forensics/calibration.h"
 
@@ -103,6 +107,11 @@ struct BehaviorOptions {
     // the tested pair is judged against its background. Default: background ∪ {a, b}.
     std::vector<std::vector<size_t>> null_responders;
     double alpha = 0.01;
+    // Also run the idiosyncrasy test (behavior_idio.h) and report idiosyncrasy_z and
+    // distillation_idio_z. Reported only, never decisive: on the distillation family it did not
+    // separate shared data from distillation (docs/behavior.md, "Open"). Costs one more scoring
+    // pass per (scorer, responder), so off by default.
+    bool idiosyncrasy = false;
     int max_score_tokens = 256;
     int batch = 8;
 };
@@ -130,6 +139,12 @@ struct DirectionalXl {
     // min(z, scorer_z): large only when both tests are (the decisive per-direction statistic).
     double joint_z() const { return z < scorer_z ? z : scorer_z; }
     bool joint_available() const { return available && scorer_available; }
+    // Idiosyncrasy test (behavior_idio.h): c against the same background scorers, on the
+    // uncertain half of r's answers (BehaviorOptions::idiosyncrasy only).
+    IdiosyncrasyResult idio;
+    // min(z, scorer_z, idio.z): the three-test intersection-union statistic.
+    double joint3_z() const { return joint_z() < idio.z ? joint_z() : idio.z; }
+    bool joint3_available() const { return joint_available() && idio.available; }
 };
 
 // Similarity of two participants' fingerprints and texts (cached by the panel; ordered pair).
@@ -179,6 +194,9 @@ public:
     BehaviorParticipant& at(size_t i) { return *parts_.at(i); }
     // Per-probe scores of responder r's responses under candidate c (cached).
     Result<const std::vector<ResponseScore>*> scores(size_t c, size_t r, const BehaviorOptions& o);
+    // Per-byte scores of responder r's responses under candidate c (cached; behavior_idio.h).
+    Result<const std::vector<ByteScores>*> byte_scores(size_t c, size_t r,
+                                                       const BehaviorOptions& o);
     // S[c][r]: mean over probes with a scored response of the mean token log-likelihood.
     Result<std::optional<double>> loglik(size_t c, size_t r, const BehaviorOptions& o);
     // xl(c <- r) against `responders` (c and r are skipped if present).
@@ -191,6 +209,7 @@ private:
     const ProbeSet& probes_;
     std::vector<std::unique_ptr<BehaviorParticipant>> parts_;
     std::map<std::pair<size_t, size_t>, std::vector<ResponseScore>> cache_;
+    std::map<std::pair<size_t, size_t>, std::vector<ByteScores>> byte_cache_;
     std::map<std::pair<size_t, size_t>, PairSimilarity> sim_cache_;
 };
 

@@ -241,6 +241,99 @@ TEST_F(DistillFamily, EveryDistilledPairDetectedOneKnownFalseAccusation) {
     EXPECT_EQ(accused, known);
 }
 
+// The idiosyncrasy test (forensics/behavior_idio.h; docs/behavior.md, "Open") next to
+// distillation_z for every pair, with the verdict the three-test statistic distillation_idio_z
+// would give under the same rule (calibrated p < alpha and above every null value), and two
+// diagnostic selections of the same test (all bytes; the certain half). Writes
+// <build>/behavior_idio.md. The statistic is reported, not decisive: the verdicts stay those of
+// distillation_z (the rule was fixed before the run and failed: docs).
+TEST_F(DistillFamily, IdiosyncrasyReport) {
+    std::vector<double> pos_d, neg_d, pos_i, neg_i, pos_j, neg_j;
+    std::vector<std::string> false_old, false_new, missed_old, missed_new;
+    std::string table =
+        "| a | b | truth | distillation z | verdict | idio z (b←a / a←b) | idio all-bytes z | "
+        "idio certain-half z | distillation_idio z | p | verdict (idio) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|\n";
+    // z of a variant selection for direction c <- r against the pair's background scorers.
+    auto variant = [&](const std::string& c, const std::string& r, const std::vector<std::string>& bg,
+                       IdioSelection sel) -> std::string {
+        if (!panel_->at(index_[c]).can_score()) return "–";
+        auto cb = panel_->byte_scores(index_[c], index_[r], BehaviorOptions{});
+        if (!cb.ok()) return "err";
+        std::vector<const std::vector<ByteScores>*> xb;
+        for (const auto& x : bg) {
+            auto b = panel_->byte_scores(index_[x], index_[r], BehaviorOptions{});
+            if (!b.ok()) return "err";
+            xb.push_back(*b);
+        }
+        auto t = idiosyncrasy_test(**cb, xb, sel);
+        return t.ok() && t->available ? fmt::format("{:.2f}", t->z) : std::string("–");
+    };
+    auto with_idio = [](const std::string& a, const std::string& b) {
+        BehaviorOptions o = options_for(a, b);
+        o.idiosyncrasy = true;
+        return o;
+    };
+    for (const PairOutcome& o : compare_all_pairs(*family_, with_idio, *panel_, index_)) {
+        ASSERT_TRUE(o.e.ok()) << o.a << " vs " << o.b << ": " << o.e.status().to_string();
+        const BehaviorEvidence& e = *o.e;
+        const BehaviorStat* dz = e.stat("distillation_z");
+        const BehaviorStat* iz = e.stat("idiosyncrasy_z");
+        const BehaviorStat* jz = e.stat("distillation_idio_z");
+        ASSERT_TRUE(dz->available && iz->available && jz->available) << o.a << " vs " << o.b;
+        const bool pos = o.truth == "distilled";
+        (pos ? pos_d : neg_d).push_back(dz->cal.value);
+        (pos ? pos_i : neg_i).push_back(iz->cal.value);
+        (pos ? pos_j : neg_j).push_back(jz->cal.value);
+        const bool old_call = e.relation == "distilled";
+        const bool new_call = jz->cal.sufficient && jz->cal.p_t < 0.01 && jz->cal.exceeds_null;
+        const std::string name = o.a + "/" + o.b;
+        if (pos && !old_call) missed_old.push_back(name);
+        if (pos && !new_call) missed_new.push_back(name);
+        if (!pos && old_call) false_old.push_back(name);
+        if (!pos && new_call) false_new.push_back(name);
+        auto iz_dir = [](const DirectionalXl& d) {
+            return d.idio.available ? fmt::format("{:.2f}", d.idio.z) : std::string("–");
+        };
+        const auto bg = independent_of(o.a, o.b);
+        table += fmt::format(
+            "| {} | {} | {} | {:.2f} | {} | {} / {} | {} / {} | {} / {} | {:.2f} | {:.2g} | {} |\n",
+            o.a, o.b, o.truth, dz->cal.value, e.relation, iz_dir(e.xl_b_given_a),
+            iz_dir(e.xl_a_given_b), variant(o.b, o.a, bg, IdioSelection::kAll),
+            variant(o.a, o.b, bg, IdioSelection::kAll),
+            variant(o.b, o.a, bg, IdioSelection::kCertain),
+            variant(o.a, o.b, bg, IdioSelection::kCertain), jz->cal.value, jz->cal.p_t,
+            new_call ? "distilled" : "independent");
+    }
+    auto minmax = [](const std::vector<double>& v, bool lo) {
+        return v.empty() ? 0.0 : (lo ? *std::min_element(v.begin(), v.end())
+                                     : *std::max_element(v.begin(), v.end()));
+    };
+    auto join = [](const std::vector<std::string>& v) {
+        std::string s;
+        for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+        return s.empty() ? std::string("none") : s;
+    };
+    table += fmt::format(
+        "\n{} distilled vs {} independent pairs.\n"
+        "distillation_z: AUC {:.4f}, lowest distilled {:.2f}, highest independent {:.2f}; "
+        "missed: {}; false accusations: {}\n"
+        "idiosyncrasy_z: AUC {:.4f}, lowest distilled {:.2f}, highest independent {:.2f}\n"
+        "distillation_idio_z: AUC {:.4f}, lowest distilled {:.2f}, highest independent {:.2f}; "
+        "missed: {}; false accusations: {}\n",
+        pos_d.size(), neg_d.size(), roc_auc(pos_d, neg_d), minmax(pos_d, true),
+        minmax(neg_d, false), join(missed_old), join(false_old), roc_auc(pos_i, neg_i),
+        minmax(pos_i, true), minmax(neg_i, false), roc_auc(pos_j, neg_j), minmax(pos_j, true),
+        minmax(neg_j, false), join(missed_new), join(false_new));
+    std::ofstream(std::string(MP_BINARY_DIR) + "/behavior_idio.md") << table;
+    EXPECT_EQ(pos_d.size(), 10u);
+    // The test has power on the students (measured: every distilled pair above 11)...
+    for (double v : pos_i) EXPECT_GT(v, 3.0);
+    // ...and is reported only: the verdicts are those of distillation_z alone.
+    EXPECT_EQ(missed_old.size(), 0u);
+    EXPECT_EQ(false_old, std::vector<std::string>{"control_seq/control_seq2"});
+}
+
 TEST_F(DistillFamily, TranscriptTeacherMatchesModelTeacher) {
     // The transcript is the base's greedy answers: its text equals the model's outputs.
     const auto& t = panel_->at(index_["base_api"]).outputs;

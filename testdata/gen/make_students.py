@@ -31,6 +31,10 @@ Pairs: student/teacher "distilled"; students of one teacher "sibling"; base/its 
 "derived"; a student of base vs a fine-tune of base "related"; every other pair "independent".
 
 Run: python3 testdata/gen/make_students.py  (needs testdata/lineage; about 7 minutes on 2 cores).
+     python3 testdata/gen/make_students.py --extra-controls  adds control_seq3 and control_seq4
+     (the same 700 prompts answered with further disjoint fresh stories; the same-prompt-controls
+     experiment of docs/behavior.md) to the existing family and rewrites manifest.json; nothing
+     else is retrained (about 2 minutes).
 """
 import json
 import math
@@ -496,5 +500,39 @@ def write_manifest(manifest):
         f.write("\n")
 
 
+def extra_controls():
+    """control_seq3/control_seq4: two more controls on the distillers' 700 prompts (answers from
+    fresh stories disjoint from every other control's), added to the existing manifest."""
+    sys.path.insert(0, os.path.join(ROOT, "testdata", "gen"))
+    import make_lineage as lin
+    st = stories_tok()
+    with open(os.path.join(OUT, "manifest.json")) as f:
+        manifest = json.load(f)
+    M = manifest["models"]
+    rng = random.Random(300)  # the same draws as main(): the first 1200 stories are main()'s
+    fresh = [lin.story(rng) for _ in range(2300)]
+    prompts = distill_prompts(700, seed=400)
+    P2 = prompts + prompts
+    S_C3 = pairs_to_seqs(st, P2, story_snippets(fresh[1200:1600], 2 * len(prompts), 69)) + \
+        pairs_to_seqs(st, [""] * 150, fresh[2000:2150])
+    S_C4 = pairs_to_seqs(st, prompts, story_snippets(fresh[1600:2000], len(prompts), 70)) + \
+        pairs_to_seqs(st, [""] * 150, fresh[2150:2300])
+    ctl = {"role": "control", "method": "same prompts, answers from fresh stories"}
+    for name, seqs, shape, steps, seed in (("control_seq3", S_C3, (48, 3, 4, 128), 500, 43),
+                                           ("control_seq4", S_C4, (32, 2, 4, 96), 400, 44)):
+        log(f"training {name} on {len(seqs)} sequences")
+        m = make_model(st.vocab, *shape, seed, st.bos, st.eos)
+        train(m, seqs, steps, seed, name=name)
+        bf16_roundtrip(m)
+        M[name] = save(m, st, name, dict(ctl, of="student_seq" if shape[0] == 48 else "student_seq2"))
+    write_manifest(manifest)
+    log("done")
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--extra-controls"]:
+        extra_controls()
+    elif sys.argv[1:]:
+        sys.exit("usage: make_students.py [--extra-controls]")
+    else:
+        main()
