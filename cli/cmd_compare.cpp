@@ -138,6 +138,9 @@ Status run_compare(const CompareArgs& a) {
     opt.threads = a.threads;
     opt.progress = !global_options().quiet;
     opt.weights.max_units = a.max_units;
+    // Root digests before the comparison only for the store lookup; otherwise they come out of
+    // the comparison's own read (each weight file read once).
+    opt.hash_on_open = !a.no_store && !a.recompute;
     MP_ASSIGN_OR_RETURN(OpenedPair pair, open_pair(a.a, a.b, opt));
     std::unique_ptr<Store> store;
     if (!a.no_store) {

@@ -193,30 +193,9 @@ Result<WeightFingerprint> compute_weight_fingerprint(const Model& model,
     parallel_for(
         ts.size(),
         [&](size_t i) {
-            const TensorInfo& t = ts[i];
-            TensorSummary& s = fp.tensors[i];
-            s.name = t.name;
-            s.canonical = canonical_name(model.roles()[i]);
-            s.dtype = t.dtype;
-            s.shape = t.shape;
-            if (options.tensor_digests) s.sha256 = sha256_hex(model.tensor_bytes(t));
-            if (!dtype_info(t.dtype).is_float) return;
-            auto v = model.read_f32(t);
-            if (!v.ok()) {
-                errs[i] = v.status();
-                return;
-            }
-            double sum = 0, ss = 0, mx = 0;
-            for (float x : *v) {
-                sum += x;
-                ss += double(x) * x;
-                mx = std::max(mx, std::fabs(double(x)));
-            }
-            const double n = std::max<double>(1.0, static_cast<double>(v->size()));
-            s.mean = sum / n;
-            s.std = std::sqrt(std::max(0.0, ss / n - s.mean * s.mean));
-            s.l2 = std::sqrt(ss);
-            s.absmax = mx;
+            auto s = summarise_tensor(model, i, options.tensor_digests);
+            if (s.ok()) fp.tensors[i] = std::move(*s);
+            else errs[i] = s.status();
         },
         options.threads);
     for (const Status& e : errs) MP_TRY(e);
@@ -238,40 +217,100 @@ Result<WeightFingerprint> compute_weight_fingerprint(const Model& model,
     // HuRef-style invariants.
     fp.invariants.assign(kWeightInvariantDim, 0.0f);
     if (model.find_role(Role::kTokenEmbd) == nullptr || cfg.n_layers <= 0) return fp;
+    MP_ASSIGN_OR_RETURN(InvariantTokens tokens, invariant_tokens(model));
+    fp.invariant_token_ids = tokens.ids;
+    std::vector<double> inv;
+    for (int layer : invariant_layers(cfg.n_layers)) {
+        MP_ASSIGN_OR_RETURN(std::vector<double> block,
+                            layer_invariant_terms(model, layer, tokens, options.head_dim_hint));
+        inv.insert(inv.end(), block.begin(), block.end());
+    }
+    fp.invariants = normalised_invariants(inv);
+    return fp;
+}
+
+Result<TensorSummary> summarise_tensor(const Model& model, size_t index, bool digest) {
+    if (index >= model.tensors().size()) {
+        return invalid_argument("{}: tensor index {} out of range (the model has {})",
+                                model.path(), index, model.tensors().size());
+    }
+    const TensorInfo& t = model.tensors()[index];
+    TensorSummary s;
+    s.name = t.name;
+    s.canonical = canonical_name(model.roles()[index]);
+    s.dtype = t.dtype;
+    s.shape = t.shape;
+    if (digest) s.sha256 = sha256_hex(model.tensor_bytes(t));
+    if (!dtype_info(t.dtype).is_float) return s;
+    MP_ASSIGN_OR_RETURN(std::vector<float> v, model.read_f32(t));
+    double sum = 0, ss = 0, mx = 0;
+    for (float x : v) {
+        sum += x;
+        ss += double(x) * x;
+        mx = std::max(mx, std::fabs(double(x)));
+    }
+    const double n = std::max<double>(1.0, static_cast<double>(v.size()));
+    s.mean = sum / n;
+    s.std = std::sqrt(std::max(0.0, ss / n - s.mean * s.mean));
+    s.l2 = std::sqrt(ss);
+    s.absmax = mx;
+    return s;
+}
+
+std::array<int, kInvariantLayers> invariant_layers(int64_t n_layers) {
+    std::array<int, kInvariantLayers> out{};
+    for (int q = 0; q < kInvariantLayers; ++q) {
+        out[q] = static_cast<int>(
+            std::lround(double(q) * double(n_layers - 1) / double(kInvariantLayers - 1)));
+    }
+    return out;
+}
+
+Result<InvariantTokens> invariant_tokens(const Model& model) {
     MP_ASSIGN_OR_RETURN(Mat emb, load(model, Role::kTokenEmbd, -1));
+    InvariantTokens tk;
     const int64_t c = emb.cols;
-    std::vector<double> x(kInvariantTokens * c);
+    tk.hidden = c;
+    tk.x.resize(kInvariantTokens * c);
     for (int i = 0; i < kInvariantTokens; ++i) {
         const int64_t id = std::min<int64_t>(emb.rows - 1, 100 + 50 * i);
-        fp.invariant_token_ids.push_back(static_cast<int32_t>(id));
-        for (int64_t j = 0; j < c; ++j) x[i * c + j] = emb.at(id, j);
+        tk.ids.push_back(static_cast<int32_t>(id));
+        for (int64_t j = 0; j < c; ++j) tk.x[i * c + j] = emb.at(id, j);
     }
-    bool head_dim_guessed = false;
-    for (const std::string& note : cfg.notes) {
-        head_dim_guessed |= note.rfind("head_dim", 0) == 0 && note.find("GUESSED") != std::string::npos;
+    for (const std::string& note : model.config().notes) {
+        tk.head_dim_guessed |=
+            note.rfind("head_dim", 0) == 0 && note.find("GUESSED") != std::string::npos;
     }
+    return tk;
+}
+
+Result<std::vector<double>> layer_invariant_terms(const Model& model, int layer,
+                                                  const InvariantTokens& tokens,
+                                                  int64_t head_dim_hint) {
+    const ModelConfig& cfg = model.config();
+    const int64_t c = tokens.hidden;
+    MP_ASSIGN_OR_RETURN(Projections p, load_layer(model, layer));
     std::vector<double> inv;
-    for (int q = 0; q < kInvariantLayers; ++q) {
-        const int layer = static_cast<int>(
-            std::lround(double(q) * double(cfg.n_layers - 1) / double(kInvariantLayers - 1)));
-        MP_ASSIGN_OR_RETURN(Projections p, load_layer(model, layer));
-        const size_t before = inv.size();
-        if (p.ok && p.q.cols == c && p.up.cols == c) {
-            int64_t heads = cfg.n_heads, kv_heads = cfg.n_kv_heads;
-            if (head_dim_guessed && options.head_dim_hint > 0 &&
-                p.q.rows % options.head_dim_hint == 0 && p.k.rows % options.head_dim_hint == 0) {
-                heads = p.q.rows / options.head_dim_hint;
-                kv_heads = p.k.rows / options.head_dim_hint;
-            }
-            layer_invariants(p, x, kInvariantTokens, c, heads, kv_heads, &inv);
+    if (p.ok && p.q.cols == c && p.up.cols == c) {
+        int64_t heads = cfg.n_heads, kv_heads = cfg.n_kv_heads;
+        if (tokens.head_dim_guessed && head_dim_hint > 0 && p.q.rows % head_dim_hint == 0 &&
+            p.k.rows % head_dim_hint == 0) {
+            heads = p.q.rows / head_dim_hint;
+            kv_heads = p.k.rows / head_dim_hint;
         }
-        inv.resize(before + kInvariantTerms * kInvariantTokens * kInvariantTokens, 0.0);
+        layer_invariants(p, tokens.x, kInvariantTokens, c, heads, kv_heads, &inv);
     }
+    inv.resize(kInvariantTerms * kInvariantTokens * kInvariantTokens, 0.0);
+    return inv;
+}
+
+std::vector<float> normalised_invariants(const std::vector<double>& inv) {
+    std::vector<float> out(kWeightInvariantDim, 0.0f);
     double n = 0;
     for (double v : inv) n += v * v;
     n = n > 0 ? 1.0 / std::sqrt(n) : 0.0;
-    for (size_t i = 0; i < inv.size(); ++i) fp.invariants[i] = static_cast<float>(inv[i] * n);
-    return fp;
+    for (size_t i = 0; i < inv.size() && i < out.size(); ++i) out[i] = static_cast<float>(inv[i] * n);
+    return out;
 }
 
 double invariant_similarity(const WeightFingerprint& a, const WeightFingerprint& b) {

@@ -73,6 +73,29 @@ struct WeightPrintOptions {
 Result<WeightFingerprint> compute_weight_fingerprint(const Model& model,
                                                      const WeightPrintOptions& options = {});
 
+// Pieces of compute_weight_fingerprint for readers that walk the weights in their own order
+// (forensics/weights_compare.cpp reads every weight file once and computes these while a
+// layer's bytes are in memory). compute_weight_fingerprint is made of them: same values, same bits.
+// The summary of tensor `index` (statistics of its values; digest: SHA-256 of its bytes).
+Result<TensorSummary> summarise_tensor(const Model& model, size_t index, bool digest);
+// The layers whose invariants are computed: depth quantiles 0, 1/3, 2/3, 1 of n_layers.
+std::array<int, kInvariantLayers> invariant_layers(int64_t n_layers);
+struct InvariantTokens {
+    std::vector<double> x;         // kInvariantTokens x hidden embedding rows
+    std::vector<int32_t> ids;      // their token ids
+    int64_t hidden = 0;
+    bool head_dim_guessed = false;  // the model's head size is a guess (no config.json)
+};
+// The token rows X of the invariants (reads the token embedding; kNotFound without one).
+Result<InvariantTokens> invariant_tokens(const Model& model);
+// One layer's kInvariantTerms x K x K invariant values, each term unit-norm (all zeros where
+// the layer lacks the projections or their width differs from the embedding's).
+Result<std::vector<double>> layer_invariant_terms(const Model& model, int layer,
+                                                  const InvariantTokens& tokens,
+                                                  int64_t head_dim_hint);
+// The concatenated layer terms scaled to unit L2 as kWeightInvariantDim floats.
+std::vector<float> normalised_invariants(const std::vector<double>& inv);
+
 // Cosine of two fingerprints' invariant vectors (0 when either is all zeros).
 double invariant_similarity(const WeightFingerprint& a, const WeightFingerprint& b);
 

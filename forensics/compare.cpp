@@ -23,13 +23,15 @@ Result<ModelSide> open_side(const std::string& path, const CompareOptions& opt,
                             std::unique_ptr<Model>* model) {
     auto m = Model::open(path);
     if (!m.ok()) return m.status().with_context(fmt::format("opening {}", path));
-    HashOptions ho;
-    ho.threads = opt.threads;
-    ho.tensors = false;
-    MP_ASSIGN_OR_RETURN(ModelDigest d, hash_model(**m, ho));
     ModelSide s;
+    if (opt.hash_on_open) {
+        HashOptions ho;
+        ho.threads = opt.threads;
+        ho.tensors = false;
+        MP_ASSIGN_OR_RETURN(ModelDigest d, hash_model(**m, ho));
+        s.root_digest = d.root_digest;
+    }
     s.path = path;
-    s.root_digest = d.root_digest;
     s.arch = std::string(arch_name((*m)->config().arch));
     s.parameters = (*m)->parameter_count();
     *model = std::move(*m);
@@ -61,9 +63,23 @@ Result<ComparisonResult> compare_opened(const OpenedPair& pair, const CompareOpt
     WeightCompareOptions wo = options.weights;
     wo.threads = options.threads;
     wo.progress = options.progress;
-    auto ev = compare_weights(*pair.model_a, *pair.model_b, wo);
+    // Not hashed at open: the root digests come out of the comparison's read.
+    const bool hash = pair.a.root_digest.empty() || pair.b.root_digest.empty();
+    const bool release = release_pages_for(*pair.model_a, *pair.model_b, wo.release);
+    HashOptions ho;
+    ho.threads = options.threads;
+    ho.tensors = false;
+    MP_ASSIGN_OR_RETURN(auto sa, ModelHashStream::open(*pair.model_a, ho, hash, release));
+    MP_ASSIGN_OR_RETURN(auto sb, ModelHashStream::open(*pair.model_b, ho, hash, release));
+    auto ev = compare_weights(*pair.model_a, *pair.model_b, *sa, *sb, wo);
     if (!ev.ok()) {
         return ev.status().with_context(fmt::format("comparing {} with {}", r.a.path, r.b.path));
+    }
+    if (hash) {
+        MP_ASSIGN_OR_RETURN(ModelDigest da, sa->finish());
+        MP_ASSIGN_OR_RETURN(ModelDigest db, sb->finish());
+        r.a.root_digest = da.root_digest;
+        r.b.root_digest = db.root_digest;
     }
     r.weights = std::move(*ev);
     r.a.dtype = r.weights.identity.dtype_a;
@@ -72,10 +88,20 @@ Result<ComparisonResult> compare_opened(const OpenedPair& pair, const CompareOpt
     return r;
 }
 
+Result<ComparisonResult> compare_opened(OpenedPair& pair, const CompareOptions& options) {
+    MP_ASSIGN_OR_RETURN(ComparisonResult r,
+                        compare_opened(static_cast<const OpenedPair&>(pair), options));
+    pair.a.root_digest = r.a.root_digest;
+    pair.b.root_digest = r.b.root_digest;
+    return r;
+}
+
 Result<ComparisonResult> compare_models(const std::string& path_a, const std::string& path_b,
                                         const CompareOptions& options) {
-    MP_ASSIGN_OR_RETURN(OpenedPair p, open_pair(path_a, path_b, options));
-    return compare_opened(p, options);
+    CompareOptions once = options;
+    once.hash_on_open = false;  // nothing to look up between the steps: one read
+    MP_ASSIGN_OR_RETURN(OpenedPair p, open_pair(path_a, path_b, once));
+    return compare_opened(p, once);
 }
 
 std::string comparison_json(const ComparisonResult& r, int indent) {

@@ -13,6 +13,10 @@
 //   MP_ASSIGN_OR_RETURN(OpenedPair p, open_pair(path_a, path_b, options));   // open + hash
 //   ... store->find_comparison(p.a.root_digest, p.b.root_digest, spec) ...
 //   MP_ASSIGN_OR_RETURN(ComparisonResult r, compare_opened(p, options));      // read weights
+// Reads: with hash_on_open (needed for that lookup) the weights are read twice, once to hash
+// and once to compare. Without it open_pair only opens, and compare_opened reads every weight
+// file once for both the root digests and the comparison (weights_compare.h); compare_models
+// does that.
 #pragma once
 
 #include <memory>
@@ -45,6 +49,9 @@ struct CompareOptions {
     WeightCompareOptions weights;
     int threads = 0;
     bool progress = true;
+    // Hash both models in open_pair (root digests before the comparison, e.g. for a store
+    // lookup). false: digests come out of compare_opened's single read (compare_models).
+    bool hash_on_open = true;
 };
 
 // Both models opened and hashed (OMS root digests), nothing compared yet.
@@ -58,8 +65,11 @@ struct OpenedPair {
 };
 Result<OpenedPair> open_pair(const std::string& path_a, const std::string& path_b,
                              const CompareOptions& options = {});
-// The weight evidence and verdict of an opened pair.
+// The weight evidence and verdict of an opened pair (root digests computed in the same read
+// when the pair was opened without hashing).
 Result<ComparisonResult> compare_opened(const OpenedPair& pair, const CompareOptions& options = {});
+// The same, and the pair's root digests filled in when they were computed here.
+Result<ComparisonResult> compare_opened(OpenedPair& pair, const CompareOptions& options = {});
 // open_pair + compare_opened.
 Result<ComparisonResult> compare_models(const std::string& path_a, const std::string& path_b,
                                         const CompareOptions& options = {});

@@ -3,10 +3,13 @@
 #include "forensics/weights_compare.h"
 
 #include <cblas.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
+#include <memory>
 #include <numeric>
 
 #include "fingerprint/base/progress.h"
@@ -18,6 +21,7 @@
 #include "forensics/assignment.h"
 #include "forensics/stats.h"
 #include "forensics/weights_matrix.h"
+#include "forensics/weights_schedule.h"
 
 namespace modelprint {
 
@@ -291,57 +295,128 @@ int64_t head_dim_of(const Model& m, const Model& other) {
     return c.head_dim;
 }
 
-}  // namespace
+// Identity of one shared canonical role (its own slot: the counts and the lattice terms are
+// summed in canonical-name order afterwards, whatever order the roles were read in).
+struct RoleIdentity {
+    bool equal_bytes = false, equal_values = false, cast_equal = false;
+    LatticeAcc lat_a, lat_b;  // this role's lattice terms (layer matrices only)
+};
 
-Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
-                                       const WeightCompareOptions& opt) {
-    WeightEvidence ev;
-    const ModelConfig &ca = a.config(), &cb = b.config();
-    ev.arch_a = std::string(arch_name(ca.arch));
-    ev.arch_b = std::string(arch_name(cb.arch));
-    ev.layers_a = ca.n_layers;
-    ev.layers_b = cb.n_layers;
+struct SharedRole {
+    size_t ia = 0, ib = 0;  // tensor indices in A and B
+    int layer = -1;
+};
 
+size_t tensor_index(const Model& m, const TensorInfo* t) {
+    return static_cast<size_t>(t - m.tensors().data());
+}
+
+// The tensor's digest from the hashing read, or computed now (its bytes are in memory).
+std::string digest_of(const Model& m, const ModelHashStream& s, size_t i) {
+    if (s.hashing() && !s.tensor_digest(i).empty()) return s.tensor_digest(i);
+    return sha256_hex(m.tensor_bytes(m.tensors()[i]));
+}
+
+// compute_weight_fingerprint's layer_std[layer][0]: std of attn_q (or the fused qkv) of a layer.
+Result<double> attn_q_std(const Model& m, int layer) {
+    double v = std::nan("");
+    for (size_t i = 0; i < m.tensors().size(); ++i) {
+        const TensorRole& r = m.roles()[i];
+        if (r.is_bias || r.layer != layer || (r.role != Role::kAttnQ && r.role != Role::kAttnQKV)) {
+            continue;
+        }
+        MP_ASSIGN_OR_RETURN(TensorSummary s, summarise_tensor(m, i, false));
+        v = s.std;
+    }
+    return v;
+}
+
+// The comparison as tasks over the two models' tensors (weights_schedule.h): the hidden
+// alignment on the embeddings, one task per layer index (identity of its roles, the
+// fingerprint terms, the depth descriptors and the diagonal analysis), one per global role.
+// Every task writes to its own slots; finish() reduces them in a fixed order.
+class WeightPass {
+public:
+    WeightPass(const Model& a, const Model& b, ModelHashStream& sa, ModelHashStream& sb,
+               const WeightCompareOptions& opt)
+        : a_(a), b_(b), sa_(sa), sb_(sb), opt_(opt), ca_(a.config()), cb_(b.config()) {}
+    Result<WeightEvidence> run();
+
+private:
+    void metadata();
+    Status identity(size_t k);
+    Status hidden();
+    Status layer(int l);
+    Status depth_and_summary();
+    Result<RawLayer> reread_layer(const Model& m, ModelHashStream& s, int l) const;
+
+    const Model &a_, &b_;
+    ModelHashStream &sa_, &sb_;
+    const WeightCompareOptions& opt_;
+    const ModelConfig &ca_, &cb_;
+    WeightEvidence ev_;
+    std::vector<SharedRole> shared_;  // canonical-name order
+    std::vector<RoleIdentity> ids_;
+    bool head_tied_pair_ = false, tied_equal_ = false, embeddings_ = false;
+    HiddenMap hmap_;
+    // Fingerprint terms (compute_weight_fingerprint's, computed per layer as layers are read).
+    InvariantTokens tok_a_, tok_b_;
+    bool inv_a_ = false, inv_b_ = false;
+    std::array<std::vector<double>, kInvariantLayers> blocks_a_, blocks_b_;
+    std::vector<double> std_a_, std_b_;
+    // Per-layer pass.
+    int La_ = 0, Lb_ = 0;
+    int64_t hs_a_ = 0, hs_b_ = 0;
+    std::vector<LayerMats> la_, lb_;
+    std::map<std::pair<int, int>, LayerEvidence> done_;
+    std::unique_ptr<Progress> progress_;
+};
+
+void WeightPass::metadata() {
+    ev_.arch_a = std::string(arch_name(ca_.arch));
+    ev_.arch_b = std::string(arch_name(cb_.arch));
+    ev_.layers_a = ca_.n_layers;
+    ev_.layers_b = cb_.n_layers;
     // ---- identity by canonical role (one digest per tensor; names may differ)
     std::map<std::string, size_t> ra, rb;
-    for (size_t i = 0; i < a.tensors().size(); ++i) {
-        const std::string cn = canonical_name(a.roles()[i]);
+    for (size_t i = 0; i < a_.tensors().size(); ++i) {
+        const std::string cn = canonical_name(a_.roles()[i]);
         if (!cn.empty()) ra[cn] = i;
     }
-    for (size_t i = 0; i < b.tensors().size(); ++i) {
-        const std::string cn = canonical_name(b.roles()[i]);
+    for (size_t i = 0; i < b_.tensors().size(); ++i) {
+        const std::string cn = canonical_name(b_.roles()[i]);
         if (!cn.empty()) rb[cn] = i;
     }
     std::map<DType, uint64_t> dta, dtb;
     for (const auto& [cn, i] : ra) {
-        const TensorInfo& ta = a.tensors()[i];
+        const TensorInfo& ta = a_.tensors()[i];
         dta[ta.dtype] += ta.numel();
         auto it = rb.find(cn);
         if (it == rb.end()) {
-            ++ev.identity.only_a;
+            ++ev_.identity.only_a;
             continue;
         }
-        const TensorInfo& tb = b.tensors()[it->second];
-        ++ev.identity.shared_roles;
-        ev.identity.names_differ += ta.name != tb.name;
-        if (ta.dtype == tb.dtype && ta.nbytes == tb.nbytes && ta.shape == tb.shape &&
-            sha256_hex(a.tensor_bytes(ta)) == sha256_hex(b.tensor_bytes(tb))) {
-            ++ev.identity.equal_bytes;
+        const TensorInfo& tb = b_.tensors()[it->second];
+        ++ev_.identity.shared_roles;
+        ev_.identity.names_differ += ta.name != tb.name;
+        shared_.push_back(SharedRole{i, it->second, a_.roles()[i].layer});
+        if (ta.dtype == tb.dtype && ta.nbytes == tb.nbytes && ta.shape == tb.shape) {
+            sa_.want(i, true);  // digests from the hashing read
+            sb_.want(it->second, true);
         }
     }
     for (const auto& [cn, i] : rb) {
-        dtb[b.tensors()[i].dtype] += b.tensors()[i].numel();
-        ev.identity.only_b += ra.count(cn) == 0;
+        dtb[b_.tensors()[i].dtype] += b_.tensors()[i].numel();
+        ev_.identity.only_b += ra.count(cn) == 0;
     }
     // A tied output head stored explicitly on one side only (HF tie vs GGUF output.weight) is
     // compared through canonical_f32, which returns token_embd for the tied side.
     const std::string kHead = canonical_name(TensorRole{Role::kOutput, -1, false});
     const bool head_a = ra.count(kHead) > 0, head_b = rb.count(kHead) > 0;
-    bool head_tied_pair = false;
-    if (head_a != head_b && (head_a ? b : a).find_role(Role::kTokenEmbd) != nullptr) {
-        head_tied_pair = true;
-        (head_a ? ev.identity.only_a : ev.identity.only_b) -= 1;
-        ++ev.identity.shared_roles;
+    if (head_a != head_b && (head_a ? b_ : a_).find_role(Role::kTokenEmbd) != nullptr) {
+        head_tied_pair_ = true;
+        (head_a ? ev_.identity.only_a : ev_.identity.only_b) -= 1;
+        ++ev_.identity.shared_roles;
     }
     auto dominant = [](const std::map<DType, uint64_t>& m) {
         DType best = DType::kF32;
@@ -354,83 +429,70 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
         return best;
     };
     const DType dom_a = dominant(dta), dom_b = dominant(dtb);
-    ev.identity.dtype_a = std::string(dtype_name(dom_a));
-    ev.identity.dtype_b = std::string(dtype_name(dom_b));
+    ev_.identity.dtype_a = std::string(dtype_name(dom_a));
+    ev_.identity.dtype_b = std::string(dtype_name(dom_b));
     for (auto [t, c] : dta)
         if (dtype_info(t).is_quantized) {
-            ev.quant_a.block_types = true;
-            ev.quant_a.lattice = "gguf:" + std::string(dtype_name(t));
+            ev_.quant_a.block_types = true;
+            ev_.quant_a.lattice = "gguf:" + std::string(dtype_name(t));
         }
     for (auto [t, c] : dtb)
         if (dtype_info(t).is_quantized) {
-            ev.quant_b.block_types = true;
-            ev.quant_b.lattice = "gguf:" + std::string(dtype_name(t));
+            ev_.quant_b.block_types = true;
+            ev_.quant_b.lattice = "gguf:" + std::string(dtype_name(t));
         }
-    ev.identical_bytes = ev.identity.only_a == 0 && ev.identity.only_b == 0 &&
-                         ev.identity.shared_roles > 0 &&
-                         ev.identity.equal_bytes == ev.identity.shared_roles;
+    ids_.resize(shared_.size());
+    embeddings_ = a_.find_role(Role::kTokenEmbd) != nullptr && b_.find_role(Role::kTokenEmbd) != nullptr;
+    La_ = static_cast<int>(ca_.n_layers);
+    Lb_ = static_cast<int>(cb_.n_layers);
+}
 
-    // Value identity and dtype casts on the roles both have (canonical layout).
-    int64_t equal_values = 0, cast_equal = 0;
-    LatticeAcc lat_a, lat_b;
-    for (const auto& [cn, i] : ra) {
-        auto it = rb.find(cn);
-        if (it == rb.end()) continue;
-        const TensorRole r = a.roles()[i];
-        MP_ASSIGN_OR_RETURN(TensorF32 xa, a.canonical_f32(r.role, r.layer, r.is_bias));
-        MP_ASSIGN_OR_RETURN(TensorF32 xb, b.canonical_f32(r.role, r.layer, r.is_bias));
-        if (xa.shape == xb.shape) {
-            equal_values += xa.data == xb.data;
-            const DType da = a.tensors()[i].dtype, db = b.tensors()[it->second].dtype;
-            Mat ma{1, static_cast<int64_t>(xa.data.size()), std::move(xa.data)};
-            Mat mb{1, static_cast<int64_t>(xb.data.size()), std::move(xb.data)};
-            if (precision_rank(da) > precision_rank(db) && precision_rank(db) > 0) {
-                cast_equal += lower_precision_equal(ma, mb, db);
-            } else if (precision_rank(db) > precision_rank(da) && precision_rank(da) > 0) {
-                cast_equal += lower_precision_equal(mb, ma, da);
-            }
-            if (xa.shape.size() == 2 && r.layer >= 0) {
-                ma.rows = xa.shape[0];
-                ma.cols = xa.shape[1];
-                mb.rows = xb.shape[0];
-                mb.cols = xb.shape[1];
-                lat_a.add(ma);
-                lat_b.add(mb);
-            }
-        }
+// Equal bytes (digests), equal values and exact dtype casts of one shared role (canonical layout).
+Status WeightPass::identity(size_t k) {
+    const SharedRole& s = shared_[k];
+    RoleIdentity& id = ids_[k];
+    const TensorInfo &ta = a_.tensors()[s.ia], &tb = b_.tensors()[s.ib];
+    id.equal_bytes = ta.dtype == tb.dtype && ta.nbytes == tb.nbytes && ta.shape == tb.shape &&
+                     digest_of(a_, sa_, s.ia) == digest_of(b_, sb_, s.ib);
+    const TensorRole r = a_.roles()[s.ia];
+    MP_ASSIGN_OR_RETURN(TensorF32 xa, a_.canonical_f32(r.role, r.layer, r.is_bias));
+    MP_ASSIGN_OR_RETURN(TensorF32 xb, b_.canonical_f32(r.role, r.layer, r.is_bias));
+    if (xa.shape != xb.shape) return Status();
+    id.equal_values = xa.data == xb.data;
+    const DType da = ta.dtype, db = tb.dtype;
+    Mat ma{1, static_cast<int64_t>(xa.data.size()), std::move(xa.data)};
+    Mat mb{1, static_cast<int64_t>(xb.data.size()), std::move(xb.data)};
+    if (precision_rank(da) > precision_rank(db) && precision_rank(db) > 0) {
+        id.cast_equal = lower_precision_equal(ma, mb, db);
+    } else if (precision_rank(db) > precision_rank(da) && precision_rank(da) > 0) {
+        id.cast_equal = lower_precision_equal(mb, ma, da);
     }
-    if (head_tied_pair) {
-        MP_ASSIGN_OR_RETURN(TensorF32 xa, a.canonical_f32(Role::kOutput));
-        MP_ASSIGN_OR_RETURN(TensorF32 xb, b.canonical_f32(Role::kOutput));
-        equal_values += xa.shape == xb.shape && xa.data == xb.data;
+    if (xa.shape.size() == 2 && r.layer >= 0) {
+        ma.rows = xa.shape[0];
+        ma.cols = xa.shape[1];
+        mb.rows = xb.shape[0];
+        mb.cols = xb.shape[1];
+        id.lat_a.add(ma);
+        id.lat_b.add(mb);
     }
-    lat_a.finish(&ev.quant_a);
-    lat_b.finish(&ev.quant_b);
-    ev.identity.equal_values = equal_values;
-    ev.identity.cast_equal = cast_equal;
-    ev.identical_values = ev.identity.only_a == 0 && ev.identity.only_b == 0 &&
-                          ev.identity.shared_roles > 0 && equal_values == ev.identity.shared_roles;
-
-    // ---- hidden alignment through shared embedding columns
-    if (a.find_role(Role::kTokenEmbd) == nullptr || b.find_role(Role::kTokenEmbd) == nullptr) {
-        ev.structure_note = "a model has no token embedding: no shared coordinates to align";
-        return ev;
-    }
-    MP_ASSIGN_OR_RETURN(Mat ea, load(a, Role::kTokenEmbd, -1));
-    MP_ASSIGN_OR_RETURN(Mat eb, load(b, Role::kTokenEmbd, -1));
-    ev.hidden_a = ea.cols;
-    ev.hidden_b = eb.cols;
-    auto pairs = shared_vocab(a, b, ea.rows, eb.rows, &ev.vocab_note);
-    if (static_cast<int64_t>(pairs.size()) > opt.max_tokens) {
-        const size_t stride = (pairs.size() + opt.max_tokens - 1) / opt.max_tokens;
+    return Status();
+}
+// The embeddings of both: hidden alignment, the invariant tokens, and whether layers compare.
+Status WeightPass::hidden() {
+    MP_ASSIGN_OR_RETURN(Mat ea, load(a_, Role::kTokenEmbd, -1));
+    MP_ASSIGN_OR_RETURN(Mat eb, load(b_, Role::kTokenEmbd, -1));
+    ev_.hidden_a = ea.cols;
+    ev_.hidden_b = eb.cols;
+    auto pairs = shared_vocab(a_, b_, ea.rows, eb.rows, &ev_.vocab_note);
+    if (static_cast<int64_t>(pairs.size()) > opt_.max_tokens) {
+        const size_t stride = (pairs.size() + opt_.max_tokens - 1) / opt_.max_tokens;
         std::vector<std::pair<int32_t, int32_t>> sub;
         for (size_t i = 0; i < pairs.size(); i += stride) sub.push_back(pairs[i]);
         pairs.swap(sub);
     }
-    ev.shared_tokens = static_cast<int64_t>(pairs.size());
+    ev_.shared_tokens = static_cast<int64_t>(pairs.size());
     const bool swap_ab = ea.cols > eb.cols;  // assignment rows = the narrower side
-    HiddenMap hmap;
-    if (ev.shared_tokens >= 16) {
+    if (ev_.shared_tokens >= 16) {
         std::vector<int32_t> ia[2], ib[2], fa, fb;
         for (size_t i = 0; i < pairs.size(); ++i) {
             ia[i % 2].push_back(pairs[i].first);
@@ -450,33 +512,33 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
             MP_ASSIGN_OR_RETURN(pi[h], match_abs(c, en.cols, ew.cols));
             if (h == 1) corr_held = c;
         }
-        ev.hidden_rho = spearman_of(pi[0], pi[1], &ev.shared_tokens);
-        ev.shared_tokens = static_cast<int64_t>(pairs.size());
-        ev.hidden_log_p = log_spearman_pvalue(ev.hidden_rho, en.cols);
+        ev_.hidden_rho = spearman_of(pi[0], pi[1], &ev_.shared_tokens);
+        ev_.shared_tokens = static_cast<int64_t>(pairs.size());
+        ev_.hidden_log_p = log_spearman_pvalue(ev_.hidden_rho, en.cols);
         double held = 0;
         int64_t same = 0;
         for (int64_t c = 0; c < en.cols; ++c) {
             held += std::fabs(corr_held[c * ew.cols + pi[0][c]]);
             same += pi[0][c] == c;
         }
-        ev.hidden_cos = held / double(en.cols);
-        ev.hidden_identity = double(same) / double(en.cols);
+        ev_.hidden_cos = held / double(en.cols);
+        ev_.hidden_identity = double(same) / double(en.cols);
         // Full alignment (all shared tokens) for the layer analysis.
         const std::vector<float> cf = corr_matrix(standardised_columns(en, swap_ab ? fb : fa),
                                                   standardised_columns(ew, swap_ab ? fa : fb));
         MP_ASSIGN_OR_RETURN(std::vector<int32_t> pf, match_abs(cf, en.cols, ew.cols));
         double emb = 0;
         for (int64_t c = 0; c < en.cols; ++c) emb += std::fabs(cf[c * ew.cols + pf[c]]);
-        ev.embedding_cos = emb / double(en.cols);
+        ev_.embedding_cos = emb / double(en.cols);
         if (!swap_ab) {
-            hmap.perm = pf;
-            hmap.sign.resize(pf.size());
-            for (int64_t c = 0; c < en.cols; ++c) hmap.sign[c] = cf[c * ew.cols + pf[c]] < 0 ? -1.0f : 1.0f;
+            hmap_.perm = pf;
+            hmap_.sign.resize(pf.size());
+            for (int64_t c = 0; c < en.cols; ++c) hmap_.sign[c] = cf[c * ew.cols + pf[c]] < 0 ? -1.0f : 1.0f;
         }
         // Orthogonal Procrustes (equal widths): fit on half 0, score rows of half 1.
         // (Naive O(n C^2) fit and scoring: only up to kMaxProcrustesDims; reported, not decisive.)
         if (ea.cols == eb.cols && ea.cols > kMaxProcrustesDims) {
-            ev.notes.push_back(fmt::format("orthogonal Procrustes skipped: hidden {} > {}", ea.cols,
+            ev_.notes.push_back(fmt::format("orthogonal Procrustes skipped: hidden {} > {}", ea.cols,
                                            kMaxProcrustesDims));
         }
         if (ea.cols == eb.cols && ea.cols <= kMaxProcrustesDims) {
@@ -503,100 +565,128 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
                     }
                     acc += cosine(xr, yr);
                 }
-                ev.procrustes_cos = n1 ? acc / double(n1) : 0.0;
+                ev_.procrustes_cos = n1 ? acc / double(n1) : 0.0;
             }
         }
-        ev.hidden_aligned = true;
+        ev_.hidden_aligned = true;
     } else {
-        ev.vocab_note += "; fewer than 16 shared tokens: hidden dimensions cannot be aligned";
+        ev_.vocab_note += "; fewer than 16 shared tokens: hidden dimensions cannot be aligned";
     }
     ea = Mat{};
     eb = Mat{};
-
-    // ---- fingerprints: attention-std profile and HuRef-style invariants
-    WeightPrintOptions wpo;
-    wpo.tensor_digests = false;
-    wpo.threads = opt.threads;
-    wpo.head_dim_hint = cb.head_dim;
-    MP_ASSIGN_OR_RETURN(WeightFingerprint fa, compute_weight_fingerprint(a, wpo));
-    wpo.head_dim_hint = ca.head_dim;
-    MP_ASSIGN_OR_RETURN(WeightFingerprint fb, compute_weight_fingerprint(b, wpo));
-    ev.invariant_cos = invariant_similarity(fa, fb);
-    {
-        std::vector<double> pa, pb;
-        const size_t L = std::min(fa.layer_std.size(), fb.layer_std.size());
-        for (size_t l = 0; l < L; ++l) {
-            const double x = fa.layer_std[l][0], y = fb.layer_std[l][0];
-            if (!std::isnan(x) && !std::isnan(y)) {
-                pa.push_back(x);
-                pb.push_back(y);
-            }
-        }
-        ev.attn_std_corr = pa.size() >= 3 ? pearson(pa, pb) : 0.0;
+    // Fingerprint tokens (compute_weight_fingerprint: no invariants without layers).
+    if (ca_.n_layers > 0) {
+        MP_ASSIGN_OR_RETURN(tok_a_, invariant_tokens(a_));
+        inv_a_ = true;
     }
-
+    if (cb_.n_layers > 0) {
+        MP_ASSIGN_OR_RETURN(tok_b_, invariant_tokens(b_));
+        inv_b_ = true;
+    }
     // ---- structure: can layers be compared?
-    if (ca.arch != cb.arch && !(layer_layout(a) && layer_layout(b))) {
-        ev.structure_note = fmt::format("different architectures ({} vs {}) with different layer "
-                                        "layouts", ev.arch_a, ev.arch_b);
-    } else if (ev.hidden_a != ev.hidden_b) {
-        ev.structure_note = fmt::format("different widths (hidden {} vs {})", ev.hidden_a, ev.hidden_b);
-    } else if (!layer_layout(a) || !layer_layout(b)) {
-        ev.structure_note = fmt::format("layer layout not comparable ({}: separate q/k/v {}, {}: {})",
-                                        ev.arch_a, layer_layout(a), ev.arch_b, layer_layout(b));
-    } else if (!ev.hidden_aligned) {
-        ev.structure_note = "hidden dimensions could not be aligned (no shared vocabulary)";
+    if (ca_.arch != cb_.arch && !(layer_layout(a_) && layer_layout(b_))) {
+        ev_.structure_note = fmt::format("different architectures ({} vs {}) with different layer "
+                                        "layouts", ev_.arch_a, ev_.arch_b);
+    } else if (ev_.hidden_a != ev_.hidden_b) {
+        ev_.structure_note = fmt::format("different widths (hidden {} vs {})", ev_.hidden_a, ev_.hidden_b);
+    } else if (!layer_layout(a_) || !layer_layout(b_)) {
+        ev_.structure_note = fmt::format("layer layout not comparable ({}: separate q/k/v {}, {}: {})",
+                                        ev_.arch_a, layer_layout(a_), ev_.arch_b, layer_layout(b_));
+    } else if (!ev_.hidden_aligned) {
+        ev_.structure_note = "hidden dimensions could not be aligned (no shared vocabulary)";
     } else {
-        ev.layer_comparable = true;
+        ev_.layer_comparable = true;
     }
-    if (!ev.layer_comparable) return ev;
+    if (ev_.layer_comparable) {
+        hs_a_ = head_dim_of(a_, b_);
+        hs_b_ = head_dim_of(b_, a_);
+        la_.resize(La_);
+        lb_.resize(Lb_);
+        progress_ = std::make_unique<Progress>("compare layers",
+                                               static_cast<uint64_t>(std::max(La_, Lb_)), "layers");
+        if (!opt_.progress) Progress::set_enabled(false);
+    }
+    return Status();
+}
 
-    // ---- per-layer pass: descriptors for all layers + analysis of the diagonal pairs
-    const int La = static_cast<int>(ca.n_layers), Lb = static_cast<int>(cb.n_layers);
-    const int64_t hs_a = head_dim_of(a, b), hs_b = head_dim_of(b, a);
-    std::vector<LayerMats> la(La), lb(Lb);
-    std::map<std::pair<int, int>, LayerEvidence> done;
-    Progress progress("compare layers", static_cast<uint64_t>(std::max(La, Lb)), "layers");
-    if (!opt.progress) Progress::set_enabled(false);
-    // For equal depth the diagonal pairs are analysed as the layers stream by (one read); the
-    // descriptors of every layer are kept for the depth alignment.
-    for (int l = 0; l < std::max(La, Lb); ++l) {
-        if (l < La) {
-            MP_ASSIGN_OR_RETURN(RawLayer r, read_layer(a, l));
-            la[l] = prepare(r, nullptr, opt.gram_dims);
+// Layer index l of both models: identity of its shared roles, the fingerprint terms, and (layers
+// comparable) the depth descriptors and, at equal depth, the diagonal pair's analysis.
+Status WeightPass::layer(int l) {
+    for (size_t k = 0; k < shared_.size(); ++k) {
+        if (shared_[k].layer == l) MP_TRY(identity(k));
+    }
+    if (embeddings_) {
+        if (l < La_) {
+            MP_ASSIGN_OR_RETURN(std_a_[l], attn_q_std(a_, l));
         }
-        if (l < Lb) {
-            MP_ASSIGN_OR_RETURN(RawLayer r, read_layer(b, l));
-            lb[l] = prepare(r, &hmap, opt.gram_dims);
+        if (l < Lb_) {
+            MP_ASSIGN_OR_RETURN(std_b_[l], attn_q_std(b_, l));
         }
-        if (La == Lb) {
-            MP_ASSIGN_OR_RETURN(LayerEvidence le, analyse_layer(la[l], lb[l], l, l, hs_a, hs_b, opt));
-            done.emplace(std::make_pair(l, l), std::move(le));
-            // keep only descriptors
-            for (LayerMats* m : {&la[l], &lb[l]}) {
-                auto d = std::move(m->desc);
-                bool gated = m->gated;
-                *m = LayerMats{};
-                m->desc = std::move(d);
-                m->gated = gated;
+        const auto qa = invariant_layers(ca_.n_layers), qb = invariant_layers(cb_.n_layers);
+        for (int q = 0; q < kInvariantLayers; ++q) {
+            if (inv_a_ && qa[q] == l) {
+                MP_ASSIGN_OR_RETURN(blocks_a_[q], layer_invariant_terms(a_, l, tok_a_, cb_.head_dim));
+            }
+            if (inv_b_ && qb[q] == l) {
+                MP_ASSIGN_OR_RETURN(blocks_b_[q], layer_invariant_terms(b_, l, tok_b_, ca_.head_dim));
             }
         }
-        progress.advance(1);
     }
-    progress.finish();
-    ev.layer_sim.assign(La, std::vector<double>(Lb, 0.0));
-    for (int i = 0; i < La; ++i)
-        for (int j = 0; j < Lb; ++j) ev.layer_sim[i][j] = desc_similarity(la[i], lb[j]);
+    if (!ev_.layer_comparable || l >= std::max(La_, Lb_)) return Status();
+    if (l < La_) {
+        MP_ASSIGN_OR_RETURN(RawLayer r, read_layer(a_, l));
+        la_[l] = prepare(r, nullptr, opt_.gram_dims);
+    }
+    if (l < Lb_) {
+        MP_ASSIGN_OR_RETURN(RawLayer r, read_layer(b_, l));
+        lb_[l] = prepare(r, &hmap_, opt_.gram_dims);
+    }
+    if (La_ == Lb_) {
+        MP_ASSIGN_OR_RETURN(LayerEvidence le, analyse_layer(la_[l], lb_[l], l, l, hs_a_, hs_b_, opt_));
+        done_.emplace(std::make_pair(l, l), std::move(le));
+    }
+    // Keep only the depth descriptors.
+    for (LayerMats* m : {l < La_ ? &la_[l] : nullptr, l < Lb_ ? &lb_[l] : nullptr}) {
+        if (m == nullptr) continue;
+        auto d = std::move(m->desc);
+        const bool gated = m->gated;
+        *m = LayerMats{};
+        m->desc = std::move(d);
+        m->gated = gated;
+    }
+    progress_->advance(1);
+    return Status();
+}
+
+// A layer read a second time (a matched pair off the diagonal): its pages go again afterwards.
+Result<RawLayer> WeightPass::reread_layer(const Model& m, ModelHashStream& s, int l) const {
+    auto r = read_layer(m, l);
+    if (s.releases()) {
+        for (size_t i = 0; i < m.tensors().size(); ++i) {
+            if (m.roles()[i].layer == l) {
+                const TensorInfo& t = m.tensors()[i];
+                m.files()[t.file_index].map->release(t.offset, t.nbytes);
+            }
+        }
+    }
+    return r;
+}
+
+// Depth alignment on the descriptors, the pairs off the diagonal, and the layer summary.
+Status WeightPass::depth_and_summary() {
+    ev_.layer_sim.assign(La_, std::vector<double>(Lb_, 0.0));
+    for (int i = 0; i < La_; ++i)
+        for (int j = 0; j < Lb_; ++j) ev_.layer_sim[i][j] = desc_similarity(la_[i], lb_[j]);
     // Monotone matching (maximum total similarity; skips free): classic DP.
-    std::vector<std::vector<double>> dp(La + 1, std::vector<double>(Lb + 1, 0.0));
-    for (int i = 1; i <= La; ++i)
-        for (int j = 1; j <= Lb; ++j)
+    std::vector<std::vector<double>> dp(La_ + 1, std::vector<double>(Lb_ + 1, 0.0));
+    for (int i = 1; i <= La_; ++i)
+        for (int j = 1; j <= Lb_; ++j)
             dp[i][j] = std::max({dp[i - 1][j], dp[i][j - 1],
-                                 dp[i - 1][j - 1] + std::max(0.0, ev.layer_sim[i - 1][j - 1])});
+                                 dp[i - 1][j - 1] + std::max(0.0, ev_.layer_sim[i - 1][j - 1])});
     std::vector<std::pair<int, int>> path;
-    for (int i = La, j = Lb; i > 0 && j > 0;) {
-        if (dp[i][j] == dp[i - 1][j - 1] + std::max(0.0, ev.layer_sim[i - 1][j - 1]) &&
-            ev.layer_sim[i - 1][j - 1] > 0) {
+    for (int i = La_, j = Lb_; i > 0 && j > 0;) {
+        if (dp[i][j] == dp[i - 1][j - 1] + std::max(0.0, ev_.layer_sim[i - 1][j - 1]) &&
+            ev_.layer_sim[i - 1][j - 1] > 0) {
             path.emplace_back(i - 1, j - 1);
             --i;
             --j;
@@ -608,33 +698,33 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
     }
     std::reverse(path.begin(), path.end());
     double diag_total = 0;
-    for (int l = 0; l < std::min(La, Lb); ++l) diag_total += std::max(0.0, ev.layer_sim[l][l]);
+    for (int l = 0; l < std::min(La_, Lb_); ++l) diag_total += std::max(0.0, ev_.layer_sim[l][l]);
     // Equal depth: keep the diagonal unless the monotone path is clearly better (0.1 per layer).
-    if (La == Lb && dp[La][Lb] <= diag_total + 0.1 * La) {
+    if (La_ == Lb_ && dp[La_][Lb_] <= diag_total + 0.1 * La_) {
         path.clear();
-        for (int l = 0; l < La; ++l) path.emplace_back(l, l);
+        for (int l = 0; l < La_; ++l) path.emplace_back(l, l);
     }
     if (path.empty()) {
-        for (int l = 0; l < std::min(La, Lb); ++l) path.emplace_back(l, l);
+        for (int l = 0; l < std::min(La_, Lb_); ++l) path.emplace_back(l, l);
     }
-    ev.layer_match = path;
-    for (auto [i, j] : path) ev.depth_diagonal &= i == j;
+    ev_.layer_match = path;
+    for (auto [i, j] : path) ev_.depth_diagonal &= i == j;
     // Pairs not analysed in the streaming pass are read again (only those).
     for (auto [i, j] : path) {
-        if (done.count({i, j})) continue;
-        MP_ASSIGN_OR_RETURN(RawLayer r1, read_layer(a, i));
-        MP_ASSIGN_OR_RETURN(RawLayer r2, read_layer(b, j));
-        const LayerMats x = prepare(r1, nullptr, opt.gram_dims), y = prepare(r2, &hmap, opt.gram_dims);
-        MP_ASSIGN_OR_RETURN(LayerEvidence le, analyse_layer(x, y, i, j, hs_a, hs_b, opt));
-        done.emplace(std::make_pair(i, j), std::move(le));
+        if (done_.count({i, j})) continue;
+        MP_ASSIGN_OR_RETURN(RawLayer r1, reread_layer(a_, sa_, i));
+        MP_ASSIGN_OR_RETURN(RawLayer r2, reread_layer(b_, sb_, j));
+        const LayerMats x = prepare(r1, nullptr, opt_.gram_dims), y = prepare(r2, &hmap_, opt_.gram_dims);
+        MP_ASSIGN_OR_RETURN(LayerEvidence le, analyse_layer(x, y, i, j, hs_a_, hs_b_, opt_));
+        done_.emplace(std::make_pair(i, j), std::move(le));
     }
     std::vector<double> lps, ratios;
     double sim = 0, rho = 0, l2 = 0, uid = 0, hid = 0, cka_sum = 0;
     double min_sim = 1.0;
     int64_t nroles = 0;
     for (auto [i, j] : path) {
-        const LayerEvidence& le = done.at({i, j});
-        ev.layers.push_back(le);
+        const LayerEvidence& le = done_.at({i, j});
+        ev_.layers.push_back(le);
         lps.push_back(le.log_p);
         sim += le.similarity;
         min_sim = std::min(min_sim, le.similarity);
@@ -649,23 +739,151 @@ Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
         }
     }
     const double n = std::max<double>(1.0, double(path.size()));
-    ev.log_p = fisher_combine_log(lps);
-    ev.mean_similarity = sim / n;
-    ev.min_similarity = path.empty() ? 0.0 : min_sim;
-    ev.mean_unit_rho = rho / n;
-    ev.unit_identity = uid / n;
-    ev.head_identity = hid / n;
-    ev.mean_cka = cka_sum / n;
-    ev.mean_rel_l2 = nroles ? l2 / double(nroles) : 0.0;
+    ev_.log_p = fisher_combine_log(lps);
+    ev_.mean_similarity = sim / n;
+    ev_.min_similarity = path.empty() ? 0.0 : min_sim;
+    ev_.mean_unit_rho = rho / n;
+    ev_.unit_identity = uid / n;
+    ev_.head_identity = hid / n;
+    ev_.mean_cka = cka_sum / n;
+    ev_.mean_rel_l2 = nroles ? l2 / double(nroles) : 0.0;
     if (!ratios.empty()) {
         std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
-        ev.median_norm_ratio = ratios[ratios.size() / 2];
+        ev_.median_norm_ratio = ratios[ratios.size() / 2];
     }
-    if (La != Lb) {
-        ev.notes.push_back(fmt::format("depth differs ({} vs {} layers): {} layer pairs matched "
-                                       "monotonically", La, Lb, path.size()));
+    if (La_ != Lb_) {
+        ev_.notes.push_back(fmt::format("depth differs ({} vs {} layers): {} layer pairs matched "
+                                       "monotonically", La_, Lb_, path.size()));
     }
-    return ev;
+    return Status();
+}
+
+Result<WeightEvidence> WeightPass::run() {
+    metadata();
+    int max_layer = std::max(La_, Lb_);
+    for (const TensorRole& r : a_.roles()) max_layer = std::max(max_layer, r.layer + 1);
+    for (const TensorRole& r : b_.roles()) max_layer = std::max(max_layer, r.layer + 1);
+    std_a_.assign(std::max(0, La_), std::nan(""));
+    std_b_.assign(std::max(0, Lb_), std::nan(""));
+    // The plan: embeddings first (everything per layer needs the hidden alignment), then the
+    // layers in order, then the global roles; what the reads pass over runs when it can.
+    PairSchedule plan(sa_, sb_);
+    std::vector<size_t> after;
+    if (embeddings_) {
+        const size_t ea = tensor_index(a_, a_.find_role(Role::kTokenEmbd));
+        const size_t eb = tensor_index(b_, b_.find_role(Role::kTokenEmbd));
+        after.push_back(plan.add({ea}, {eb}, [this] { return hidden(); }));
+    }
+    auto layer_tensors = [](const Model& m, int l) {
+        std::vector<size_t> out;
+        for (size_t i = 0; i < m.tensors().size(); ++i) {
+            if (m.roles()[i].role != Role::kUnknown && m.roles()[i].layer == l) out.push_back(i);
+        }
+        return out;
+    };
+    for (int l = 0; l < max_layer; ++l) {
+        plan.add(layer_tensors(a_, l), layer_tensors(b_, l), [this, l] { return layer(l); }, after);
+    }
+    for (size_t k = 0; k < shared_.size(); ++k) {
+        if (shared_[k].layer >= 0) continue;
+        plan.add({shared_[k].ia}, {shared_[k].ib}, [this, k] { return identity(k); });
+    }
+    if (head_tied_pair_) {
+        auto head = [](const Model& m) {
+            const TensorInfo* t = m.find_role(Role::kOutput);
+            return tensor_index(m, t != nullptr ? t : m.find_role(Role::kTokenEmbd));
+        };
+        plan.add({head(a_)}, {head(b_)}, [this]() -> Status {
+            MP_ASSIGN_OR_RETURN(TensorF32 xa, a_.canonical_f32(Role::kOutput));
+            MP_ASSIGN_OR_RETURN(TensorF32 xb, b_.canonical_f32(Role::kOutput));
+            tied_equal_ = xa.shape == xb.shape && xa.data == xb.data;
+            return Status();
+        });
+    }
+    MP_TRY(plan.run_all());
+    if (progress_) progress_->finish();
+
+    // Identity, reduced in canonical-name order.
+    int64_t equal_values = 0, cast_equal = 0;
+    LatticeAcc lat_a, lat_b;
+    for (const RoleIdentity& id : ids_) {
+        ev_.identity.equal_bytes += id.equal_bytes;
+        equal_values += id.equal_values;
+        cast_equal += id.cast_equal;
+        lat_a.on4 += id.lat_a.on4;
+        lat_a.on8 += id.lat_a.on8;
+        lat_a.n += id.lat_a.n;
+        lat_b.on4 += id.lat_b.on4;
+        lat_b.on8 += id.lat_b.on8;
+        lat_b.n += id.lat_b.n;
+    }
+    ev_.identical_bytes = ev_.identity.only_a == 0 && ev_.identity.only_b == 0 &&
+                          ev_.identity.shared_roles > 0 &&
+                          ev_.identity.equal_bytes == ev_.identity.shared_roles;
+    equal_values += tied_equal_;
+    lat_a.finish(&ev_.quant_a);
+    lat_b.finish(&ev_.quant_b);
+    ev_.identity.equal_values = equal_values;
+    ev_.identity.cast_equal = cast_equal;
+    ev_.identical_values = ev_.identity.only_a == 0 && ev_.identity.only_b == 0 &&
+                           ev_.identity.shared_roles > 0 && equal_values == ev_.identity.shared_roles;
+    if (!embeddings_) {
+        ev_.structure_note = "a model has no token embedding: no shared coordinates to align";
+        return ev_;
+    }
+    // ---- fingerprints: attention-std profile and HuRef-style invariants
+    auto invariants = [](const std::array<std::vector<double>, kInvariantLayers>& blocks, bool on) {
+        WeightFingerprint fp;
+        fp.invariants.assign(kWeightInvariantDim, 0.0f);
+        if (!on) return fp;
+        std::vector<double> inv;
+        for (const auto& b : blocks) inv.insert(inv.end(), b.begin(), b.end());
+        fp.invariants = normalised_invariants(inv);
+        return fp;
+    };
+    ev_.invariant_cos = invariant_similarity(invariants(blocks_a_, inv_a_), invariants(blocks_b_, inv_b_));
+    {
+        std::vector<double> pa, pb;
+        const size_t L = std::min(std_a_.size(), std_b_.size());
+        for (size_t l = 0; l < L; ++l) {
+            const double x = std_a_[l], y = std_b_[l];
+            if (!std::isnan(x) && !std::isnan(y)) {
+                pa.push_back(x);
+                pb.push_back(y);
+            }
+        }
+        ev_.attn_std_corr = pa.size() >= 3 ? pearson(pa, pb) : 0.0;
+    }
+    if (!ev_.layer_comparable) return ev_;
+    MP_TRY(depth_and_summary());
+    return ev_;
+}
+
+}  // namespace
+
+bool release_pages_for(const Model& a, const Model& b, PageRelease mode) {
+    if (mode != PageRelease::kAuto) return mode == PageRelease::kAlways;
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return false;
+    const double ram = double(pages) * double(page);
+    return double(a.weight_bytes()) + double(b.weight_bytes()) > 0.5 * ram;
+}
+
+Result<WeightEvidence> compare_weights(const Model& a, const Model& b, ModelHashStream& sa,
+                                       ModelHashStream& sb, const WeightCompareOptions& opt) {
+    WeightPass pass(a, b, sa, sb, opt);
+    return pass.run();
+}
+
+Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
+                                       const WeightCompareOptions& opt) {
+    HashOptions ho;
+    ho.threads = opt.threads;
+    ho.tensors = false;
+    const bool release = release_pages_for(a, b, opt.release);
+    MP_ASSIGN_OR_RETURN(auto sa, ModelHashStream::open(a, ho, false, release));
+    MP_ASSIGN_OR_RETURN(auto sb, ModelHashStream::open(b, ho, false, release));
+    return compare_weights(a, b, *sa, *sb, opt);
 }
 
 }  // namespace modelprint

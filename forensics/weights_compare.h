@@ -18,8 +18,14 @@
 //                Spearman's rho between the two matchings, one-sided p-value per layer, Fisher-
 //                combined in log space; heads matched on q / k+v rows; per role the mean |cosine|
 //                of aligned rows (scale-invariant) and the relative L2 distance (scale-sensitive).
-// Every weight is read once for the per-layer pass (A and B layer by layer; memory: one layer of
-// each plus the embeddings). Units beyond `max_units` per layer are subsampled by stride.
+// Reads: every weight file once (forensics/weights_schedule.h): the embeddings first, then layer
+// by layer (A's and B's layer l together) — tensor digests, value identity, fingerprint terms,
+// depth descriptors and the diagonal pair's analysis all from the same bytes — and the pages of
+// what is done given back when the pair is larger than memory. Through hashing streams the same
+// read yields the OMS root digests. Exception: at unequal depth the matched layer pairs are
+// read a second time after the depth alignment (the descriptors of every layer are needed
+// first). Memory: one layer of each in f32 plus the embeddings. Units beyond `max_units` per
+// layer are subsampled by stride.
 // Does not: decide the relation (verdict.h), hash files (model/hash.h), or run the models.
 #pragma once
 
@@ -33,6 +39,11 @@
 namespace modelprint {
 
 class Model;
+class ModelHashStream;
+
+// Give back the pages of compared tensors (MappedFile::release): kAuto when A and B together
+// exceed half of the physical memory (smaller pairs stay in the page cache for the next run).
+enum class PageRelease : uint8_t { kAuto, kAlways, kNever };
 
 struct WeightCompareOptions {
     int64_t max_units = 1024;     // MLP units of A tested per layer (stride subsample above)
@@ -40,6 +51,7 @@ struct WeightCompareOptions {
     int64_t gram_dims = 256;      // hidden dims of the depth descriptor
     int threads = 0;
     bool progress = true;
+    PageRelease release = PageRelease::kAuto;
 };
 
 struct RoleSimilarity {
@@ -120,7 +132,14 @@ struct WeightEvidence {
     std::vector<std::string> notes;
 };
 
+// Reads the weights once, without hashing.
 Result<WeightEvidence> compare_weights(const Model& a, const Model& b,
                                        const WeightCompareOptions& options = {});
+// Reads the weights once through the given streams (opened on a and b); with hashing streams
+// the caller's finish() afterwards gives the root digests from the same read.
+Result<WeightEvidence> compare_weights(const Model& a, const Model& b, ModelHashStream& sa,
+                                       ModelHashStream& sb, const WeightCompareOptions& options);
+// Whether a comparison of a and b gives pages back under `mode`.
+bool release_pages_for(const Model& a, const Model& b, PageRelease mode);
 
 }  // namespace modelprint

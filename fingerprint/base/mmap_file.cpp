@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -53,6 +54,30 @@ void MappedFile::advise_sequential() const {
     if (data_ != nullptr) {
         ::madvise(const_cast<uint8_t*>(data_), size_, MADV_SEQUENTIAL | MADV_WILLNEED);
     }
+}
+
+void MappedFile::prefetch(uint64_t offset, uint64_t length) const {
+    if (data_ == nullptr || offset >= size_) return;
+    length = std::min(length, size_ - offset);
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t begin = offset / page * page;
+    ::madvise(const_cast<uint8_t*>(data_) + begin, offset + length - begin, MADV_WILLNEED);
+}
+
+void MappedFile::release(uint64_t offset, uint64_t length) const {
+    if (data_ == nullptr || offset >= size_) return;
+    length = std::min(length, size_ - offset);
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t begin = (offset + page - 1) / page * page;
+    const uint64_t end = (offset + length) == size_ ? size_ : (offset + length) / page * page;
+    if (end <= begin) return;
+    // The mapping's length need not be page-aligned at the end; madvise rounds up within it.
+    ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ::posix_fadvise(fd, static_cast<off_t>(begin), static_cast<off_t>(end - begin),
+                    POSIX_FADV_DONTNEED);
+    ::close(fd);
 }
 
 Result<std::string> read_file(const std::string& path) {

@@ -1,6 +1,8 @@
 // MappedFile: a read-only memory map of a whole file (zero-copy tensor views point into it).
 // Empty files map to an empty span. The mapping lives as long as the object; views must not
 // outlive it. Not thread-hostile: concurrent reads of the span are safe.
+// release() gives pages back (readers that stream files larger than RAM): the bytes stay
+// readable, a later read faults them in again from storage.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +26,13 @@ public:
     const std::string& path() const { return path_; }
     // Hint the kernel that the file will be read sequentially (readahead).
     void advise_sequential() const;
+    // Ask the kernel to read [offset, offset + length) ahead (MADV_WILLNEED); clamped to the file.
+    void prefetch(uint64_t offset, uint64_t length) const;
+    // Drop the whole pages inside [offset, offset + length) from this mapping (MADV_DONTNEED) and
+    // from the page cache where no other mapping holds them (POSIX_FADV_DONTNEED). Partial pages
+    // at either end are kept (a neighbour may still need them). Clamped to the file; advisory:
+    // failures are ignored (the data stays correct either way).
+    void release(uint64_t offset, uint64_t length) const;
 
 private:
     MappedFile() = default;
