@@ -12,7 +12,6 @@
 // Not here: tokenisation, sampling policies beyond temperature/top-k, beam search.
 #include "fingerprint/engine/cpu_backend.h"
 
-#include <cblas.h>
 
 #include <algorithm>
 #include <cmath>
@@ -22,19 +21,23 @@
 
 #include "fingerprint/base/thread_pool.h"
 #include "fingerprint/engine/backend_common.h"
+#include "fingerprint/engine/cpu_gemm.h"
 #include "fingerprint/model/arch.h"
 
 namespace modelprint {
 
 struct CpuBackend::LayerWeights {
     std::vector<float> attn_norm_w, attn_norm_b;  // (C)
-    std::vector<float> qkv_w;                     // (QD + 2*KVD, C)
+    PackedMatrix qkv_w;                           // (QD + 2*KVD, C) packed
     std::vector<float> qkv_b;                     // (QD + 2*KVD) or empty
     std::vector<float> q_norm, k_norm;            // (HS) or empty
-    std::vector<float> o_w, o_b;                  // (C, QD), (C) or empty
+    PackedMatrix o_w;                             // (C, QD) packed
+    std::vector<float> o_b;                       // (C) or empty
     std::vector<float> ffn_norm_w, ffn_norm_b;    // (C)
-    std::vector<float> up_w, up_b;                // gated: (2*FF, C) gate then up; else (FF, C)
-    std::vector<float> down_w, down_b;            // (C, FF), (C) or empty
+    PackedMatrix up_w;                            // gated: (2*FF, C) gate then up; else (FF, C)
+    std::vector<float> up_b;
+    PackedMatrix down_w;                          // (C, FF) packed
+    std::vector<float> down_b;                    // (C) or empty
 };
 
 struct CpuBackend::KvCache {
@@ -130,7 +133,13 @@ Status CpuBackend::init() {
     MP_TRY(load(Role::kTokenEmbd, false, {V, C}, &tok_embd_));
     MP_TRY(load(Role::kOutputNorm, false, {C}, &out_norm_w_));
     if (c.norm == NormType::kLayerNorm) MP_TRY(load(Role::kOutputNorm, true, {C}, &out_norm_b_));
-    if (model_.find_role(Role::kOutput) != nullptr) MP_TRY(load(Role::kOutput, false, {V, C}, &output_));
+    if (model_.find_role(Role::kOutput) != nullptr) {
+        std::vector<float> output;
+        MP_TRY(load(Role::kOutput, false, {V, C}, &output));
+        head_ = pack_rows(output.data(), V, C);
+    } else {
+        head_ = pack_rows(tok_embd_.data(), V, C);  // tied head
+    }
     context_ = c.max_position;
     if (c.learned_positions) {
         const TensorInfo* p = model_.find_role(Role::kPosEmbd);
@@ -183,22 +192,28 @@ Result<const CpuBackend::LayerWeights*> CpuBackend::layer(int l) {
         MP_ASSIGN_OR_RETURN(w->ffn_norm_b, load(Role::kFfnNorm, true, {C}));
     }
     if (model_.find_role(Role::kAttnQKV, l) != nullptr) {
-        MP_ASSIGN_OR_RETURN(w->qkv_w, load(Role::kAttnQKV, false, {QD + 2 * KVD, C}));
+        MP_ASSIGN_OR_RETURN(auto m, load(Role::kAttnQKV, false, {QD + 2 * KVD, C}));
+        w->qkv_w = pack_rows(m.data(), QD + 2 * KVD, C);
         if (c.qkv_bias) {
             MP_ASSIGN_OR_RETURN(w->qkv_b, load(Role::kAttnQKV, true, {QD + 2 * KVD}));
         }
     } else {
-        w->qkv_w.reserve(static_cast<size_t>((QD + 2 * KVD) * C));
+        std::vector<float> qkv;
+        qkv.reserve(static_cast<size_t>((QD + 2 * KVD) * C));
         for (auto [role, rows] : {std::pair{Role::kAttnQ, QD}, {Role::kAttnK, KVD}, {Role::kAttnV, KVD}}) {
             MP_ASSIGN_OR_RETURN(auto m, load(role, false, {rows, C}));
-            append(&w->qkv_w, m);
+            append(&qkv, m);
             if (c.qkv_bias) {
                 MP_ASSIGN_OR_RETURN(auto b, load(role, true, {rows}));
                 append(&w->qkv_b, b);
             }
         }
+        w->qkv_w = pack_rows(qkv.data(), QD + 2 * KVD, C);
     }
-    MP_ASSIGN_OR_RETURN(w->o_w, load(Role::kAttnOut, false, {C, QD}));
+    {
+        MP_ASSIGN_OR_RETURN(auto m, load(Role::kAttnOut, false, {C, QD}));
+        w->o_w = pack_rows(m.data(), C, QD);
+    }
     if (c.attn_out_bias) {
         MP_ASSIGN_OR_RETURN(w->o_b, load(Role::kAttnOut, true, {C}));
     }
@@ -207,22 +222,28 @@ Result<const CpuBackend::LayerWeights*> CpuBackend::layer(int l) {
         MP_ASSIGN_OR_RETURN(w->k_norm, load(Role::kAttnKNorm, false, {HS}));
     }
     if (c.gated_mlp) {
-        w->up_w.reserve(static_cast<size_t>(2 * FF * C));
+        std::vector<float> up;
+        up.reserve(static_cast<size_t>(2 * FF * C));
         for (Role r : {Role::kFfnGate, Role::kFfnUp}) {
             MP_ASSIGN_OR_RETURN(auto m, load(r, false, {FF, C}));
-            append(&w->up_w, m);
+            append(&up, m);
             if (c.mlp_bias) {
                 MP_ASSIGN_OR_RETURN(auto b, load(r, true, {FF}));
                 append(&w->up_b, b);
             }
         }
+        w->up_w = pack_rows(up.data(), 2 * FF, C);
     } else {
-        MP_ASSIGN_OR_RETURN(w->up_w, load(Role::kFfnUp, false, {FF, C}));
+        MP_ASSIGN_OR_RETURN(auto m, load(Role::kFfnUp, false, {FF, C}));
+        w->up_w = pack_rows(m.data(), FF, C);
         if (c.mlp_bias) {
             MP_ASSIGN_OR_RETURN(w->up_b, load(Role::kFfnUp, true, {FF}));
         }
     }
-    MP_ASSIGN_OR_RETURN(w->down_w, load(Role::kFfnDown, false, {C, FF}));
+    {
+        MP_ASSIGN_OR_RETURN(auto m, load(Role::kFfnDown, false, {C, FF}));
+        w->down_w = pack_rows(m.data(), C, FF);
+    }
     if (c.mlp_bias) {
         MP_ASSIGN_OR_RETURN(w->down_b, load(Role::kFfnDown, true, {C}));
     }
@@ -284,8 +305,7 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
     for (int l = 0; l < c.n_layers; ++l) {
         MP_ASSIGN_OR_RETURN(const LayerWeights* w, layer(l));
         norm(w->attn_norm_w, w->attn_norm_b);
-        matmul_forward(qkv.data(), xn.data(), w->qkv_w.data(), w->qkv_b.empty() ? nullptr : w->qkv_b.data(),
-                       N, C, QD + 2 * KVD, threads_);
+        packed_matmul_forward(qkv.data(), xn.data(), w->qkv_w, w->qkv_b.empty() ? nullptr : w->qkv_b.data(), N, threads_);
         for (int64_t n = 0; n < N; ++n) {
             const float* row = qkv.data() + n * (QD + 2 * KVD);
             std::memcpy(q.data() + n * QD, row, sizeof(float) * QD);
@@ -320,12 +340,10 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
                               HS, scale, c.sliding_window, threads_);
             off += T;
         }
-        matmul_forward(proj.data(), att.data(), w->o_w.data(), w->o_b.empty() ? nullptr : w->o_b.data(),
-                       N, QD, C, threads_);
+        packed_matmul_forward(proj.data(), att.data(), w->o_w, w->o_b.empty() ? nullptr : w->o_b.data(), N, threads_);
         residual_forward(x.data(), proj.data(), N * C);
         norm(w->ffn_norm_w, w->ffn_norm_b);
-        matmul_forward(hid.data(), xn.data(), w->up_w.data(), w->up_b.empty() ? nullptr : w->up_b.data(),
-                       N, C, FFW, threads_);
+        packed_matmul_forward(hid.data(), xn.data(), w->up_w, w->up_b.empty() ? nullptr : w->up_b.data(), N, threads_);
         const float* mlp_in = hid.data();
         if (c.gated_mlp) {
             if (c.act != Activation::kSilu) {
@@ -340,8 +358,7 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
         } else {
             silu_forward(hid.data(), N * FF);
         }
-        matmul_forward(proj.data(), mlp_in, w->down_w.data(), w->down_b.empty() ? nullptr : w->down_b.data(),
-                       N, FF, C, threads_);
+        packed_matmul_forward(proj.data(), mlp_in, w->down_w, w->down_b.empty() ? nullptr : w->down_b.data(), N, threads_);
         residual_forward(x.data(), proj.data(), N * C);
         if (capture) capture(l + 1, x);
     }
@@ -349,9 +366,8 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
 }
 
 void CpuBackend::head(float* logits, const float* xn, int64_t rows) {
-    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size;
-    const float* w = output_.empty() ? tok_embd_.data() : output_.data();
-    matmul_forward(logits, xn, w, nullptr, rows, C, V, threads_);
+    const int64_t V = cfg_.vocab_size;
+    packed_matmul_forward(logits, xn, head_, nullptr, rows, threads_);
     if (cfg_.final_logit_softcap > 0.0) {
         softcap_forward(logits, rows * V, static_cast<float>(cfg_.final_logit_softcap));
     }
@@ -361,7 +377,6 @@ Result<PrefillResult> CpuBackend::prefill(const PrefillRequest& req) {
     const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, L = cfg_.n_layers;
     MP_TRY(check_prefill_request(req, V));
     for (size_t i = 0; i < req.sequences.size(); ++i) MP_TRY(check_sequence(req.sequences[i], i, 0));
-    openblas_set_num_threads(1);  // products are split on our threads (cpu_ops matmul_forward)
 
     std::vector<Segment> segs;
     for (const auto& s : req.sequences) segs.push_back({std::span<const int32_t>(s), 0, nullptr});
@@ -420,7 +435,6 @@ Result<GenerateResult> CpuBackend::generate(const GenerateRequest& req) {
     const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, KVD = cfg_.n_kv_heads * cfg_.head_dim;
     MP_TRY(check_generate_request(req, V));
     MP_TRY(check_sequence(req.prompt, 0, req.max_new_tokens));
-    openblas_set_num_threads(1);  // products are split on our threads (cpu_ops matmul_forward)
 
     const int64_t capacity = static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens;
     KvCache cache;

@@ -1,9 +1,10 @@
 // CpuBackend: the reference engine. Runs Llama, Mistral, Qwen2, Qwen3 and GPT-2 decoder stacks in
 // f32 on the CPU from any stored dtype (f32/f16/bf16/f8, dequantised GGUF blocks) with the ops
 // of cpu_ops.h, matching Hugging Face transformers' eager float32 forward.
-// Memory bound: the global tensors (token embedding, position embedding, final norm, untied
-// output head) are held in f32 for the backend's lifetime; layer weights are converted one layer
-// at a time. When the f32 size of all layers fits `BackendOptions::cpu_cache_bytes` (default
+// Products run on weights packed once into panels (cpu_gemm.h, same size as f32).
+// Memory bound: the global tensors (token embedding, position embedding, final norm) are held in
+// f32 and the output head packed (a second copy of the embedding when tied) for the backend's
+// lifetime; layer weights are converted and packed one layer at a time. When the f32 size of all layers fits `BackendOptions::cpu_cache_bytes` (default
 // 4 GiB) converted layers are kept after first use; otherwise each pass converts each layer
 // again and frees it, so peak weight memory is globals + one layer. Activations are
 // O(N * max(C + QD + 2*KVD, 3*FF)) for N tokens in a batch, plus the logits requested, plus
@@ -20,6 +21,7 @@
 #include <vector>
 
 #include "fingerprint/engine/backend.h"
+#include "fingerprint/engine/cpu_gemm.h"
 #include "fingerprint/engine/cpu_ops.h"
 #include "fingerprint/model/model.h"
 
@@ -78,7 +80,7 @@ private:
     std::vector<float> tok_embd_;   // (V, C)
     std::vector<float> pos_embd_;   // (maxpos, C) or empty
     std::vector<float> out_norm_w_, out_norm_b_;  // (C)
-    std::vector<float> output_;     // (V, C), empty when tied to tok_embd_
+    PackedMatrix head_;             // output head (V, C) packed; a copy of tok_embd_ when tied
     std::vector<std::unique_ptr<LayerWeights>> cache_;  // (L), null until loaded
     std::unique_ptr<LayerWeights> scratch_;             // streamed layer
 };

@@ -3,7 +3,7 @@
 // outputs, so every result is the same for any thread count.
 #include "fingerprint/engine/cpu_ops.h"
 
-#include <cblas.h>
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +12,7 @@
 #include <numbers>
 
 #include "fingerprint/base/thread_pool.h"
+#include "fingerprint/engine/cpu_gemm.h"
 
 namespace modelprint {
 
@@ -66,32 +67,9 @@ void layernorm_forward(float* out, const float* inp, const float* weight, const 
 
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
                     int64_t N, int64_t IC, int64_t OC, int threads) {
-    if (N == 0 || OC == 0) return;
-    if (IC == 0) {
-        for (int64_t n = 0; n < N; ++n) {
-            for (int64_t o = 0; o < OC; ++o) out[n * OC + o] = bias ? bias[o] : 0.0f;
-        }
-        return;
-    }
-    // Column blocks depend on OC only (at least 128 wide, at most 16 of them, multiples of 16 =
-    // the AVX-512 f32 width), never on the thread count: each block is one sgemm call of the same
-    // shape whichever thread runs it, so logits do not depend on the number of threads.
-    const int64_t block = std::max<int64_t>(128, ((OC + 15) / 16 + 15) / 16 * 16);
-    const int64_t blocks = (OC + block - 1) / block;
-    parallel_for(static_cast<size_t>(blocks), [&](size_t b) {
-        const int64_t o0 = static_cast<int64_t>(b) * block;
-        const int64_t o1 = std::min(OC, o0 + block);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(N),
-                    static_cast<int>(o1 - o0), static_cast<int>(IC), 1.0f, inp,
-                    static_cast<int>(IC), weight + o0 * IC, static_cast<int>(IC), 0.0f, out + o0,
-                    static_cast<int>(OC));
-    }, std::max(1, threads));
-    if (bias != nullptr) {
-        for (int64_t n = 0; n < N; ++n) {
-            float* row = out + n * OC;
-            for (int64_t o = 0; o < OC; ++o) row[o] += bias[o];
-        }
-    }
+    if (N <= 0 || OC == 0) return;
+    const PackedMatrix w = pack_rows(weight, OC, IC);
+    packed_matmul_forward(out, inp, w, bias, N, std::max(1, threads));
 }
 
 Result<RopeFreqs> rope_frequencies(const RopeConfig& rope, int64_t head_dim,
@@ -204,6 +182,30 @@ void rope_forward(float* x, const int32_t* pos, const RopeFreqs& f, int64_t N, i
     }
 }
 
+namespace {
+// a . b over n floats: 8 lanes in two accumulators (fma, d ascending per lane), the lanes
+// summed in a fixed tree, then the tail in order. Same result for any caller and thread.
+inline float dot_f32(const float* a, const float* b, int64_t n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    int64_t d = 0;
+    for (; d + 16 <= n; d += 16) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + d + 8), _mm256_loadu_ps(b + d + 8), acc1);
+    }
+    if (d + 8 <= n) {
+        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d), acc0);
+        d += 8;
+    }
+    const __m256 acc = _mm256_add_ps(acc0, acc1);
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    float sum = _mm_cvtss_f32(h);
+    for (; d < n; ++d) sum = std::fma(a[d], b[d], sum);
+    return sum;
+}
+}  // namespace
+
 void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t T,
                        int64_t P, int64_t NH, int64_t NKV, int64_t HS, float scale,
                        int64_t sliding_window, int threads) {
@@ -223,10 +225,7 @@ void attention_forward(float* out, const float* q, const float* k, const float* 
             const float* qv = q + t * qd + h * HS;
             float mx = -INFINITY;
             for (int64_t j = first; j <= qpos; ++j) {
-                const float* kv = k + j * kvd + kh * HS;
-                float dot = 0.0f;
-                for (int64_t d = 0; d < HS; ++d) dot += qv[d] * kv[d];
-                const float s = dot * scale;
+                const float s = dot_f32(qv, k + j * kvd + kh * HS, HS) * scale;
                 scores[j - first] = s;
                 mx = std::max(mx, s);
             }

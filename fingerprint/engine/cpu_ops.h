@@ -38,11 +38,9 @@ void layernorm_forward(float* out, const float* inp, const float* weight, const 
                        int64_t N, int64_t C, float eps);
 
 // nn.Linear: out (N, OC) = inp (N, IC) @ weight (OC, IC)^T + bias (OC, may be null).
-// OpenBLAS sgemm; the inner dimension is never split between threads. The output columns are
-// cut into blocks that depend on OC only, each one single-threaded sgemm call, run on `threads`
-// of our own threads (OpenBLAS must run single-threaded: its own threading spins in sched_yield
-// around every call, which perf showed as ~20% of a 2-core prefill). Results do not depend on
-// `threads`.
+// Packs the weight (cpu_gemm.h) and runs the packed product: each output is the fma chain over
+// k in order, so results depend neither on `threads` nor on the batch. The engine packs its
+// weights once instead (CpuBackend); this entry point is for one-off products and tests.
 void matmul_forward(float* out, const float* inp, const float* weight, const float* bias,
                     int64_t N, int64_t IC, int64_t OC, int threads = 1);
 
@@ -70,7 +68,8 @@ void rope_forward(float* x, const int32_t* pos, const RopeFreqs& f, int64_t N, i
 // out (T, NH*HS) = softmax(q k^T * scale + causal mask) v, query head h reading kv head
 // h / (NH/NKV). q (T, NH*HS) for positions P..P+T-1; k, v (P+T, NKV*HS) cover positions
 // 0..P+T-1. sliding_window > 0 also masks keys with qpos - kpos >= sliding_window (HF Mistral).
-// Softmax in f32 with max subtraction, sum in double. threads <= 0: default.
+// q . k in 8 f32 lanes (fma) summed in a fixed tree; softmax in f32 with max subtraction, sum
+// in double. threads <= 0: default.
 void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t T,
                        int64_t P, int64_t NH, int64_t NKV, int64_t HS, float scale,
                        int64_t sliding_window, int threads);

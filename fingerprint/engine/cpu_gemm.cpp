@@ -1,0 +1,216 @@
+// Packed-panel f32 products for the CPU engine (see cpu_gemm.h for the layout and the
+// invariant). Blocking: rows of inp in blocks of kMC, the inner dimension in blocks of kKC so a
+// panel's (kKC, 32) slice (32 KiB) stays in L1 while the kernel walks the rows of the block, and
+// the (kMC, kKC) slice of inp stays in L2 across the panels of one work item. Partial sums are
+// stored to `out` between k blocks in f32, which is what the register holds, so blocking never
+// changes a result.
+#include "fingerprint/engine/cpu_gemm.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "fingerprint/base/thread_pool.h"
+
+namespace modelprint {
+
+namespace {
+
+constexpr int64_t kNR = 32;   // panel width (output features per panel)
+constexpr int64_t kKC = 256;  // inner-dimension block
+constexpr int64_t kMC = 96;   // row block (a multiple of both kernels' MR)
+
+void free_floats(float* p) { std::free(p); }
+
+// c (rows, ncols) with leading dimension ldc: the kernel's block of out. a (rows, kn) with
+// leading dimension lda. b: kn panel rows of 32. first: start from 0 instead of c. bias: the
+// panel's 32 biases, added after the last k block (null otherwise).
+using KernelFn = void (*)(const float* a, int64_t lda, const float* b, int64_t kn, float* c,
+                          int64_t ldc, int ncols, bool first, const float* bias);
+
+// ---- AVX-512: MR rows x 2 zmm (32 floats); up to 8 x 2 = 16 accumulators.
+template <int MR>
+__attribute__((target("avx512f"))) void kernel_avx512(const float* a, int64_t lda, const float* b,
+                                                      int64_t kn, float* c, int64_t ldc, int ncols,
+                                                      bool first, const float* bias) {
+    const __mmask16 m0 = ncols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << ncols) - 1u);
+    const __mmask16 m1 = ncols >= 32  ? __mmask16(0xFFFF)
+                         : ncols > 16 ? __mmask16((1u << (ncols - 16)) - 1u)
+                                      : __mmask16(0);
+    __m512 acc0[MR], acc1[MR];
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+        if (first) {
+            acc0[r] = _mm512_setzero_ps();
+            acc1[r] = _mm512_setzero_ps();
+        } else {
+            acc0[r] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
+            acc1[r] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
+        }
+    }
+    for (int64_t k = 0; k < kn; ++k) {
+        const __m512 b0 = _mm512_load_ps(b + k * kNR);
+        const __m512 b1 = _mm512_load_ps(b + k * kNR + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+            const __m512 av = _mm512_set1_ps(a[r * lda + k]);
+            acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
+        }
+    }
+    if (bias != nullptr) {
+        const __m512 bb0 = _mm512_maskz_loadu_ps(m0, bias);
+        const __m512 bb1 = _mm512_maskz_loadu_ps(m1, bias + 16);
+#pragma GCC unroll 8
+        for (int r = 0; r < MR; ++r) {
+            acc0[r] = _mm512_add_ps(acc0[r], bb0);
+            acc1[r] = _mm512_add_ps(acc1[r], bb1);
+        }
+    }
+#pragma GCC unroll 8
+    for (int r = 0; r < MR; ++r) {
+        _mm512_mask_storeu_ps(c + r * ldc, m0, acc0[r]);
+        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc1[r]);
+    }
+}
+
+// ---- AVX2 + FMA (the build's baseline): MR rows x 4 ymm; up to 2 x 4 = 8 accumulators.
+template <int MR>
+void kernel_avx2(const float* a, int64_t lda, const float* b, int64_t kn, float* c, int64_t ldc,
+                 int ncols, bool first, const float* bias) {
+    __m256i mask[4];
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int v = 0; v < 4; ++v) {
+        mask[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(ncols - 8 * v), lane);
+    }
+    __m256 acc[MR][4];
+#pragma GCC unroll 2
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) {
+            acc[r][v] =
+                first ? _mm256_setzero_ps() : _mm256_maskload_ps(c + r * ldc + 8 * v, mask[v]);
+        }
+    }
+    for (int64_t k = 0; k < kn; ++k) {
+        const float* bk = b + k * kNR;
+#pragma GCC unroll 2
+        for (int r = 0; r < MR; ++r) {
+            const __m256 av = _mm256_broadcast_ss(a + r * lda + k);
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; ++v) {
+                acc[r][v] = _mm256_fmadd_ps(av, _mm256_load_ps(bk + 8 * v), acc[r][v]);
+            }
+        }
+    }
+#pragma GCC unroll 2
+    for (int r = 0; r < MR; ++r) {
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) {
+            if (bias != nullptr) {
+                acc[r][v] = _mm256_add_ps(acc[r][v], _mm256_maskload_ps(bias + 8 * v, mask[v]));
+            }
+            _mm256_maskstore_ps(c + r * ldc + 8 * v, mask[v], acc[r][v]);
+        }
+    }
+}
+
+constexpr int kMr512 = 8;
+constexpr KernelFn kKernels512[kMr512 + 1] = {nullptr,          kernel_avx512<1>, kernel_avx512<2>,
+                                              kernel_avx512<3>, kernel_avx512<4>, kernel_avx512<5>,
+                                              kernel_avx512<6>, kernel_avx512<7>, kernel_avx512<8>};
+constexpr int kMr2 = 2;
+constexpr KernelFn kKernels2[kMr2 + 1] = {nullptr, kernel_avx2<1>, kernel_avx2<2>};
+
+bool has_avx512() {
+    static const bool yes = __builtin_cpu_supports("avx512f");
+    return yes;
+}
+
+}  // namespace
+
+PackedMatrix pack_rows(const float* w, int64_t OC, int64_t IC) {
+    PackedMatrix p;
+    p.rows = OC;
+    p.cols = IC;
+    const size_t bytes = std::max<size_t>(64, (p.bytes() + 63) / 64 * 64);
+    float* data = static_cast<float*>(std::aligned_alloc(64, bytes));
+    if (data == nullptr) throw std::bad_alloc();
+    p.data = std::unique_ptr<float[], void (*)(float*)>(data, free_floats);
+    const int64_t P = p.panels();
+    for (int64_t pi = 0; pi < P; ++pi) {
+        float* dst = data + pi * IC * kNR;
+        const int64_t o0 = pi * kNR;
+        const int64_t valid = std::min<int64_t>(kNR, OC - o0);
+        if (valid < kNR) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(IC * kNR));
+        // Blocks of 64 k so the 32 source rows' slices and the destination stay in L1.
+        for (int64_t k0 = 0; k0 < IC; k0 += 64) {
+            const int64_t k1 = std::min(IC, k0 + 64);
+            for (int64_t j = 0; j < valid; ++j) {
+                const float* src = w + (o0 + j) * IC;
+                for (int64_t k = k0; k < k1; ++k) dst[k * kNR + j] = src[k];
+            }
+        }
+    }
+    return p;
+}
+
+void packed_matmul_forward(float* out, const float* inp, const PackedMatrix& w, const float* bias,
+                           int64_t N, int threads, GemmKernel kernel) {
+    const int64_t OC = w.rows, IC = w.cols;
+    if (N <= 0 || OC == 0) return;
+    if (IC == 0) {
+        for (int64_t n = 0; n < N; ++n) {
+            for (int64_t o = 0; o < OC; ++o) out[n * OC + o] = bias ? bias[o] : 0.0f;
+        }
+        return;
+    }
+    const bool wide = kernel == GemmKernel::kAvx2 ? false : has_avx512();
+    const KernelFn* fns = wide ? kKernels512 : kKernels2;
+    const int64_t mr = wide ? kMr512 : kMr2;
+    if (threads <= 0) threads = default_thread_count();
+    const int64_t P = w.panels();
+    // Consecutive panels per work item: up to 4 share each (kMC, kKC) block of inp from L2, but
+    // never so many that a thread is left without work. Grouping does not change results.
+    const int64_t group = std::clamp<int64_t>(P / (4 * threads), 1, 4);
+    const int64_t groups = (P + group - 1) / group;
+    // Few panels (a 576-wide product has 18): cut the rows too, in multiples of both kernels' MR,
+    // so every thread gets several items and the last one to finish waits little.
+    int64_t row_block = kMC;
+    while (row_block > 8 && groups * ((N + row_block - 1) / row_block) < 4 * threads) {
+        row_block = std::max<int64_t>(8, row_block / 2 / 8 * 8);
+    }
+    const int64_t row_blocks = (N + row_block - 1) / row_block;
+    const float* packed = w.data.get();
+    parallel_for(
+        static_cast<size_t>(groups * row_blocks),
+        [&](size_t item) {
+            const int64_t p0 = static_cast<int64_t>(item) / row_blocks * group;
+            const int64_t p1 = std::min(P, p0 + group);
+            const int64_t m0 = static_cast<int64_t>(item) % row_blocks * row_block;
+            const int64_t mc = std::min(row_block, N - m0);
+            for (int64_t k0 = 0; k0 < IC; k0 += kKC) {
+                const int64_t kc = std::min(kKC, IC - k0);
+                const bool first = k0 == 0, last = k0 + kc == IC;
+                for (int64_t pi = p0; pi < p1; ++pi) {
+                    const int ncols = static_cast<int>(std::min(kNR, OC - pi * kNR));
+                    const float* b = packed + (pi * IC + k0) * kNR;
+                    const float* bp = last && bias != nullptr ? bias + pi * kNR : nullptr;
+                    float* c = out + m0 * OC + pi * kNR;
+                    for (int64_t r = 0; r < mc; r += mr) {
+                        const int64_t rows = std::min(mr, mc - r);
+                        fns[rows](inp + (m0 + r) * IC + k0, IC, b, kc, c + r * OC, OC, ncols, first,
+                                  bp);
+                    }
+                }
+            }
+        },
+        threads);
+}
+
+const char* gemm_kernel_name() { return has_avx512() ? "avx512" : "avx2"; }
+
+}  // namespace modelprint
