@@ -116,7 +116,7 @@ Result<double> attn_q_std(const Model& m, int layer) {
 // The comparison as tasks over the two models' tensors (weights_schedule.h): the hidden
 // alignment on the embeddings, one task per layer index (identity of its roles, the
 // fingerprint terms, the depth descriptors and the diagonal analysis), one per global role.
-// Every task writes to its own slots; finish() reduces them in a fixed order.
+// Every task writes to its own slots; run() reduces them in a fixed order afterwards.
 class WeightPass {
 public:
     WeightPass(const Model& a, const Model& b, ModelHashStream& sa, ModelHashStream& sb,
