@@ -78,7 +78,8 @@ std::vector<double> head_sim(const Mat& a, const Mat& b, int64_t hs) {
 Mat select_rows(const Mat& m, const std::vector<int64_t>& rows) {
     Mat o{static_cast<int64_t>(rows.size()), m.cols, {}};
     o.v.resize(static_cast<size_t>(o.rows * o.cols));
-    for (size_t i = 0; i < rows.size(); ++i) std::copy(m.row(rows[i]), m.row(rows[i]) + m.cols, o.row(i));
+    for (size_t i = 0; i < rows.size(); ++i)
+        std::copy(m.row(rows[i]), m.row(rows[i]) + m.cols, o.row(i));
     return o;
 }
 
@@ -108,7 +109,10 @@ Result<RawLayer> read_layer(const Model& m, int layer) {
 
 LayerMats prepare(const RawLayer& raw, const HiddenMap* h, int64_t gram_dims) {
     LayerMats L;
-    auto get = [&](Role r) { auto it = raw.raw.find(r); return it == raw.raw.end() ? Mat{} : it->second; };
+    auto get = [&](Role r) {
+        auto it = raw.raw.find(r);
+        return it == raw.raw.end() ? Mat{} : it->second;
+    };
     const Mat an = get(Role::kAttnNorm), fn = get(Role::kFfnNorm);
     L.q = get(Role::kAttnQ);
     L.k = get(Role::kAttnK);
@@ -127,7 +131,8 @@ LayerMats prepare(const RawLayer& raw, const HiddenMap* h, int64_t gram_dims) {
             if (!w->v.empty()) *w = map_rows(*w, *h);
     }
     for (Mat* w : {&L.q, &L.k, &L.v, &L.gate, &L.up}) {
-        L.desc.push_back(w->v.empty() ? std::vector<float>{} : gram_descriptor(row_normalised(*w), gram_dims));
+        L.desc.push_back(w->v.empty() ? std::vector<float>{}
+                                      : gram_descriptor(row_normalised(*w), gram_dims));
     }
     return L;
 }
@@ -180,7 +185,8 @@ Result<LayerEvidence> analyse_layer(const LayerMats& a, const LayerMats& b, int 
     for (int64_t i = 0; i < n; ++i) same += pi_u[i] == units[i];
     ev.unit_identity = n ? double(same) / double(n) : 0.0;
     // Expand pi_u to row indices of A's full matrices (unit i of the subsample).
-    const Mat gsub = select_rows(ga, units), usub = select_rows(a.up, units), dsub = select_rows(down_a_t, units);
+    const Mat gsub = select_rows(ga, units), usub = select_rows(a.up, units),
+              dsub = select_rows(down_a_t, units);
     if (a.gated && b.gated) ev.roles.push_back(role_rows("ffn_gate", gsub, gb, pi_u, 1));
     ev.roles.push_back(role_rows("ffn_up", usub, b.up, pi_u, 1));
     ev.roles.push_back(role_rows("ffn_down", dsub, down_b_t, pi_u, 1));

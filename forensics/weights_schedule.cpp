@@ -38,8 +38,10 @@ bool PairSchedule::all_ready(const Task& t) const {
 
 bool PairSchedule::any_ready(const Task& t) const {
     // Only a hashing stream makes "ready" news (without hashing every tensor is ready).
-    return (a_.hashing() && std::any_of(t.ta.begin(), t.ta.end(), [&](size_t i) { return a_.ready(i); })) ||
-           (b_.hashing() && std::any_of(t.tb.begin(), t.tb.end(), [&](size_t i) { return b_.ready(i); }));
+    return (a_.hashing() &&
+            std::any_of(t.ta.begin(), t.ta.end(), [&](size_t i) { return a_.ready(i); })) ||
+           (b_.hashing() &&
+            std::any_of(t.tb.begin(), t.tb.end(), [&](size_t i) { return b_.ready(i); }));
 }
 
 Status PairSchedule::ensure(const Task& t) {
@@ -86,8 +88,10 @@ Status PairSchedule::run_all() {
     for (size_t id = 0; id < tasks_.size(); ++id) {
         for (size_t d : tasks_[id].after) {
             if (d >= id) {
-                return invalid_argument("schedule: task {} runs after task {}, which is not an "
-                                        "earlier task", id, d);
+                return invalid_argument(
+                    "schedule: task {} runs after task {}, which is not an "
+                    "earlier task",
+                    id, d);
             }
         }
     }
@@ -96,7 +100,8 @@ Status PairSchedule::run_all() {
         MP_TRY(ensure(tasks_[id]));
         MP_TRY(settle());
         if (!tasks_[id].done) {
-            return internal_error("schedule: task {} could not run after its tensors were read", id);
+            return internal_error("schedule: task {} could not run after its tensors were read",
+                                  id);
         }
     }
     return Status();

@@ -5,6 +5,8 @@
 // comparison itself: a model re-sharded with its layers spread over files out of order, read
 // once through the schedule, gives the same evidence as the single-file original, with and
 // without page release.
+#include "forensics/weights_schedule.h"
+
 #include <algorithm>
 #include <filesystem>
 #include <map>
@@ -15,7 +17,6 @@
 #include "fingerprint/model/hash.h"
 #include "fingerprint/model/model.h"
 #include "forensics/compare.h"
-#include "forensics/weights_schedule.h"
 #include "tests/util/test_util.h"
 
 namespace modelprint {
@@ -59,7 +60,8 @@ fs::path scrambled_base(const TempDir& dir) {
     auto layer = [&](int l) {
         std::vector<std::string> out;
         for (const TensorInfo& t : base.tensors())
-            if (t.name.find("layers." + std::to_string(l) + ".") != std::string::npos) out.push_back(t.name);
+            if (t.name.find("layers." + std::to_string(l) + ".") != std::string::npos)
+                out.push_back(t.name);
         return out;
     };
     auto cat = [](std::vector<std::string> x, const std::vector<std::string>& y) {
@@ -152,9 +154,9 @@ TEST(MappedFile, ReleaseKeepsTheBytesReadable) {
     MP_ASSERT_OK(f);
     const std::string before = sha256_hex((*f)->bytes());
     (*f)->prefetch(0, bytes.size());
-    (*f)->release(100, 2 * 4096);          // partial pages at both ends
-    (*f)->release(0, bytes.size());        // everything
-    (*f)->release(bytes.size() + 5, 10);   // past the end: no-op
+    (*f)->release(100, 2 * 4096);         // partial pages at both ends
+    (*f)->release(0, bytes.size());       // everything
+    (*f)->release(bytes.size() + 5, 10);  // past the end: no-op
     EXPECT_EQ(sha256_hex((*f)->bytes()), before);
 }
 
@@ -170,10 +172,26 @@ TEST(PairSchedule, EveryTaskOnceInDependencyOrderAndErrors) {
     PairSchedule plan(**sa, **sb);
     std::vector<int> runs(4, 0);
     const size_t last = (*m)->tensors().size() - 1;
-    const size_t t0 = plan.add({last}, {0}, [&] { ++runs[0]; return Status(); });
-    plan.add({0, 1}, {last}, [&] { ++runs[1]; return Status(); }, {t0});
-    plan.add({}, {}, [&] { ++runs[2]; return Status(); });
-    plan.add({1}, {1}, [&] { ++runs[3]; return Status(); }, {t0});
+    const size_t t0 = plan.add({last}, {0}, [&] {
+        ++runs[0];
+        return Status();
+    });
+    plan.add({0, 1}, {last},
+             [&] {
+                 ++runs[1];
+                 return Status();
+             },
+             {t0});
+    plan.add({}, {}, [&] {
+        ++runs[2];
+        return Status();
+    });
+    plan.add({1}, {1},
+             [&] {
+                 ++runs[3];
+                 return Status();
+             },
+             {t0});
     MP_ASSERT_OK(plan.run_all());
     EXPECT_EQ(runs, std::vector<int>({1, 1, 1, 1}));
     const auto& order = plan.run_order();
