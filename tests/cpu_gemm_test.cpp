@@ -102,6 +102,17 @@ TEST(CpuGemm, ARowDoesNotDependOnItsBatch) {
     }
 }
 
+TEST(CpuGemm, GatherRowsReturnsTheUnpackedRows) {
+    const int64_t OC = 70, IC = 33;
+    auto w = randn(OC * IC, 12);
+    const PackedMatrix p = pack_rows(w.data(), OC, IC);
+    const std::vector<int32_t> ids = {0, 31, 32, 69, 5, 69};
+    std::vector<float> out(ids.size() * IC);
+    packed_gather_rows(out.data(), p, ids.data(), static_cast<int64_t>(ids.size()));
+    for (size_t n = 0; n < ids.size(); ++n)
+        for (int64_t k = 0; k < IC; ++k) ASSERT_EQ(out[n * IC + k], w[ids[n] * IC + k]) << n << "," << k;
+}
+
 TEST(CpuGemm, EmptyInnerDimensionGivesTheBias) {
     const float bias[3] = {1.5f, -2.0f, 0.25f};
     const PackedMatrix p = pack_rows(nullptr, 3, 0);

@@ -172,6 +172,8 @@ TEST(CpuOps, RopeRotatesPairsAndPreservesRelativePosition) {
     for (int64_t i = 0; i < H * HS; ++i) EXPECT_FLOAT_EQ(s0[i], 2.0f * q[i]);
 }
 
+void check_attention(int64_t HS);
+
 // Naive f64 attention: causal, GQA, optional sliding window, queries at positions P..P+T-1.
 std::vector<double> naive_attention(const std::vector<float>& q, const std::vector<float>& k,
                                     const std::vector<float>& v, int64_t T, int64_t P, int64_t NH,
@@ -198,7 +200,15 @@ std::vector<double> naive_attention(const std::vector<float>& q, const std::vect
 }
 
 TEST(CpuOps, AttentionCausalGqaWindowAndCache) {
-    const int64_t NH = 4, NKV = 2, HS = 6, T = 9;
+    // HS 6 takes the generic path; 8, 16, 64 and 128 the register kernels.
+    for (int64_t HS : {6, 8, 16, 64, 128}) {
+        SCOPED_TRACE(HS);
+        check_attention(HS);
+    }
+}
+
+void check_attention(int64_t HS) {
+    const int64_t NH = 4, NKV = 2, T = 9;
     auto q = randn(T * NH * HS, 11), k = randn(T * NKV * HS, 12), v = randn(T * NKV * HS, 13);
     const float scale = 1.0f / std::sqrt(float(HS));
     for (int64_t window : {int64_t{0}, int64_t{3}}) {
@@ -236,6 +246,14 @@ TEST(CpuOps, Activations) {
     EXPECT_NEAR(gt[4], 0.8411919906082768, 1e-6);  // torch gelu(1, approximate="tanh")
     EXPECT_NEAR(ge[4], 0.8413447460685429, 1e-6);  // torch gelu(1)
     // SwiGLU: gate half then up half.
+    std::vector<float> wide = {-1000.0f, -90.0f, -20.0f, 20.0f, 90.0f, 1000.0f, 0.0f, 1.0f, 1.0f,
+                               1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f, 1.0f};
+    std::vector<float> wout(9);
+    swiglu_forward(wout.data(), wide.data(), 1, 9);
+    for (int i = 0; i < 9; ++i) {
+        const double g = wide[i];
+        EXPECT_NEAR(wout[i], g / (1 + std::exp(-g)), 1e-6 * std::max(1.0, std::fabs(g))) << g;
+    }
     std::vector<float> gu = {1.0f, -2.0f, 3.0f, 0.5f}, out(2);
     swiglu_forward(out.data(), gu.data(), 1, 2);
     EXPECT_NEAR(out[0], 1.0 / (1 + std::exp(-1.0)) * 3.0, 1e-6);
@@ -262,6 +280,23 @@ TEST(CpuOps, TopKAndLogSoftmax) {
     EXPECT_NEAR(log_softmax_at(z.data(), 3, 2), 3.0 - lse, 1e-12);
     std::vector<float> big = {1000.0f, 0.0f};  // no overflow
     EXPECT_NEAR(log_softmax_at(big.data(), 2, 0), 0.0, 1e-12);
+}
+
+TEST(CpuOps, ExpIsWithinTwoUlpOverTheFiniteRange) {
+    double worst = 0.0;
+    for (double x = -87.3; x <= 88.7; x += 0.00731) {
+        const float xf = static_cast<float>(x);
+        const double want = std::exp(static_cast<double>(xf));
+        const double got = exp_f32(xf);
+        // ulp of the f32 result (normal range).
+        const double ulp = std::ldexp(1.0, std::ilogb(want) - 23);
+        worst = std::max(worst, std::fabs(got - want) / ulp);
+    }
+    EXPECT_LE(worst, 2.0);
+    EXPECT_EQ(exp_f32(0.0f), 1.0f);
+    EXPECT_EQ(exp_f32(100.0f), INFINITY);
+    EXPECT_EQ(exp_f32(-100.0f), 0.0f);
+    EXPECT_TRUE(std::isnan(exp_f32(NAN)));
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
 // parallel_for on a persistent pool of workers; the calling thread works too.
 // One job runs on the pool at a time: a call made while the pool is busy (from another thread,
-// or nested inside a job) gets threads of its own, as every call did before the pool (a thread
-// start and join per call cost ~5 % of a 2-thread SmolLM2 prefill, 150 calls per pass).
+// or nested inside a job) gets threads of its own, as every call did before the pool (the CPU
+// engine makes ~250 calls per SmolLM2 pass; each used to start and join a thread).
 #include "fingerprint/base/thread_pool.h"
+
+#include <immintrin.h>
 
 #include <algorithm>
 #include <atomic>
@@ -31,6 +33,10 @@ struct Job {
     }
 };
 
+// Back-to-back jobs (a forward pass makes hundreds, each tens of microseconds) would pay a
+// futex sleep and wake per job; workers and the caller spin briefly before sleeping instead.
+constexpr int kSpins = 4000;  // ~50-100 us of pause instructions
+
 class Pool {
 public:
     ~Pool() {
@@ -53,41 +59,56 @@ public:
             }
             job_ = &job;
             wanted_ = helpers;
-            running_ = helpers;
-            ++generation_;
+            running_.store(helpers, std::memory_order_relaxed);
+            generation_.fetch_add(1, std::memory_order_release);
         }
         wake_.notify_all();
         job.run();
-        std::unique_lock<std::mutex> lock(mu_);
-        done_.wait(lock, [&] { return running_ == 0; });
-        job_ = nullptr;
+        for (int i = 0; i < kSpins && running_.load(std::memory_order_acquire) != 0; ++i) {
+            _mm_pause();
+        }
+        if (running_.load(std::memory_order_acquire) != 0) {
+            std::unique_lock<std::mutex> lock(mu_);
+            done_.wait(lock, [&] { return running_.load(std::memory_order_acquire) == 0; });
+        }
         return true;
     }
 
 private:
     void loop(int id) {
         uint64_t seen = 0;
-        std::unique_lock<std::mutex> lock(mu_);
         for (;;) {
-            wake_.wait(lock, [&] { return stop_ || generation_ != seen; });
-            if (stop_) return;
-            seen = generation_;
-            if (id >= wanted_) continue;
-            Job* job = job_;
-            lock.unlock();
+            for (int i = 0; i < kSpins && generation_.load(std::memory_order_acquire) == seen;
+                 ++i) {
+                _mm_pause();
+            }
+            Job* job = nullptr;
+            {
+                std::unique_lock<std::mutex> lock(mu_);
+                wake_.wait(lock, [&] {
+                    return stop_ || generation_.load(std::memory_order_acquire) != seen;
+                });
+                if (stop_) return;
+                seen = generation_.load(std::memory_order_acquire);
+                if (id >= wanted_) continue;
+                job = job_;
+            }
             job->run();
-            lock.lock();
-            if (--running_ == 0) done_.notify_one();
+            if (running_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+                std::lock_guard<std::mutex> lock(mu_);
+                done_.notify_one();
+            }
         }
     }
 
     std::mutex busy_;  // held by the caller whose job is on the pool
-    std::mutex mu_;
+    std::mutex mu_;    // guards job_, wanted_, workers_, stop_ and the sleeps
     std::condition_variable wake_, done_;
     std::vector<std::thread> workers_;
     Job* job_ = nullptr;
-    int wanted_ = 0, running_ = 0;
-    uint64_t generation_ = 0;
+    int wanted_ = 0;
+    std::atomic<int> running_{0};
+    std::atomic<uint64_t> generation_{0};
     bool stop_ = false;
 };
 

@@ -138,7 +138,9 @@ Status CpuBackend::init() {
         MP_TRY(load(Role::kOutput, false, {V, C}, &output));
         head_ = pack_rows(output.data(), V, C);
     } else {
-        head_ = pack_rows(tok_embd_.data(), V, C);  // tied head
+        // Tied head: packed once, and the embedding rows are gathered from the panels.
+        head_ = pack_rows(tok_embd_.data(), V, C);
+        std::vector<float>().swap(tok_embd_);
     }
     context_ = c.max_position;
     if (c.learned_positions) {
@@ -281,7 +283,11 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
     }
     std::vector<float>& x = *xout;  // (N, C) residual stream
     x.assign(static_cast<size_t>(N * C), 0.0f);
-    embedding_forward(x.data(), ids.data(), tok_embd_.data(), N, C);
+    if (tok_embd_.empty()) {
+        packed_gather_rows(x.data(), head_, ids.data(), N);  // tied: rows of the packed head
+    } else {
+        embedding_forward(x.data(), ids.data(), tok_embd_.data(), N, C);
+    }
     if (c.learned_positions) position_embedding_forward(x.data(), pos.data(), pos_embd_.data(), N, C);
     if (capture) capture(0, x);
 
@@ -299,7 +305,7 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
         if (c.norm == NormType::kLayerNorm) {
             layernorm_forward(xn.data(), x.data(), w.data(), b.data(), N, C, eps);
         } else {
-            rmsnorm_forward(xn.data(), x.data(), w.data(), N, C, eps);
+            rmsnorm_forward(xn.data(), x.data(), w.data(), N, C, eps, threads_);
         }
     };
     for (int l = 0; l < c.n_layers; ++l) {
@@ -313,8 +319,8 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
             std::memcpy(v.data() + n * KVD, row + QD + KVD, sizeof(float) * KVD);
         }
         if (c.qk_norm) {
-            rmsnorm_forward(q.data(), q.data(), w->q_norm.data(), N * NH, HS, eps);
-            rmsnorm_forward(k.data(), k.data(), w->k_norm.data(), N * NKV, HS, eps);
+            rmsnorm_forward(q.data(), q.data(), w->q_norm.data(), N * NH, HS, eps, threads_);
+            rmsnorm_forward(k.data(), k.data(), w->k_norm.data(), N * NKV, HS, eps, threads_);
         }
         if (rope_) {
             rope_forward(q.data(), pos.data(), *rope_, N, NH, HS);
@@ -349,7 +355,7 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
             if (c.act != Activation::kSilu) {
                 return unsupported("{}: gated MLP with a non-SiLU activation", model_.path());
             }
-            swiglu_forward(act.data(), hid.data(), N, FF);
+            swiglu_forward(act.data(), hid.data(), N, FF, threads_);
             mlp_in = act.data();
         } else if (c.act == Activation::kGeluTanh) {
             gelu_tanh_forward(hid.data(), N * FF);

@@ -3,8 +3,9 @@
 // of cpu_ops.h, matching Hugging Face transformers' eager float32 forward.
 // Products run on weights packed once into panels (cpu_gemm.h, same size as f32).
 // Memory bound: the global tensors (token embedding, position embedding, final norm) are held in
-// f32 and the output head packed (a second copy of the embedding when tied) for the backend's
-// lifetime; layer weights are converted and packed one layer at a time. When the f32 size of all layers fits `BackendOptions::cpu_cache_bytes` (default
+// f32 and the output head packed (a tied embedding only packed, its rows gathered from the
+// panels) for the backend's lifetime; layer weights are converted and packed one layer at a
+// time. When the f32 size of all layers fits `BackendOptions::cpu_cache_bytes` (default
 // 4 GiB) converted layers are kept after first use; otherwise each pass converts each layer
 // again and frees it, so peak weight memory is globals + one layer. Activations are
 // O(N * max(C + QD + 2*KVD, 3*FF)) for N tokens in a batch, plus the logits requested, plus
@@ -77,10 +78,10 @@ private:
     bool cache_layers_ = false;
     std::optional<RopeFreqs> rope_;
     // Globals in f32.
-    std::vector<float> tok_embd_;   // (V, C)
+    std::vector<float> tok_embd_;   // (V, C); empty when tied (rows gathered from head_)
     std::vector<float> pos_embd_;   // (maxpos, C) or empty
     std::vector<float> out_norm_w_, out_norm_b_;  // (C)
-    PackedMatrix head_;             // output head (V, C) packed; a copy of tok_embd_ when tied
+    PackedMatrix head_;             // output head (V, C) packed (the embedding itself when tied)
     std::vector<std::unique_ptr<LayerWeights>> cache_;  // (L), null until loaded
     std::unique_ptr<LayerWeights> scratch_;             // streamed layer
 };

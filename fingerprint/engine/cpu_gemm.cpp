@@ -22,6 +22,7 @@ namespace {
 constexpr int64_t kNR = 32;   // panel width (output features per panel)
 constexpr int64_t kKC = 256;  // inner-dimension block
 constexpr int64_t kMC = 96;   // row block (a multiple of both kernels' MR)
+constexpr int64_t kMinWorkPerThread = int64_t{1} << 16;  // multiply-adds
 
 void free_floats(float* p) { std::free(p); }
 
@@ -172,16 +173,23 @@ void packed_matmul_forward(float* out, const float* inp, const PackedMatrix& w, 
     const KernelFn* fns = wide ? kKernels512 : kKernels2;
     const int64_t mr = wide ? kMr512 : kMr2;
     if (threads <= 0) threads = default_thread_count();
+    // Small products (a decode step of a tiny model) run on one thread: waking a worker costs
+    // more than ~64k multiply-adds.
+    threads = static_cast<int>(
+        std::clamp<int64_t>(N * IC * OC / kMinWorkPerThread, 1, std::max(1, threads)));
     const int64_t P = w.panels();
     // Consecutive panels per work item: up to 4 share each (kMC, kKC) block of inp from L2, but
     // never so many that a thread is left without work. Grouping does not change results.
     const int64_t group = std::clamp<int64_t>(P / (4 * threads), 1, 4);
     const int64_t groups = (P + group - 1) / group;
-    // Few panels (a 576-wide product has 18): cut the rows too, in multiples of both kernels' MR,
-    // so every thread gets several items and the last one to finish waits little.
-    int64_t row_block = kMC;
-    while (row_block > 8 && groups * ((N + row_block - 1) / row_block) < 4 * threads) {
-        row_block = std::max<int64_t>(8, row_block / 2 / 8 * 8);
+    // Few panels (a 576-wide product has 18): cut the rows too, into near-equal blocks of a
+    // multiple of 8 rows (both kernels' MR), until every thread has ~8 items, so the last one to
+    // finish waits little.
+    const auto round8 = [](int64_t r) { return (r + 7) / 8 * 8; };
+    int64_t row_block = std::min(kMC, round8(N));
+    for (int64_t nb = 2; row_block > 8 && groups * ((N + row_block - 1) / row_block) < 8 * threads;
+         nb *= 2) {
+        row_block = std::max<int64_t>(8, round8((N + nb - 1) / nb));
     }
     const int64_t row_blocks = (N + row_block - 1) / row_block;
     const float* packed = w.data.get();
@@ -209,6 +217,16 @@ void packed_matmul_forward(float* out, const float* inp, const PackedMatrix& w, 
             }
         },
         threads);
+}
+
+void packed_gather_rows(float* out, const PackedMatrix& w, const int32_t* ids, int64_t N) {
+    const int64_t IC = w.cols;
+    for (int64_t n = 0; n < N; ++n) {
+        const int64_t o = ids[n];
+        const float* src = w.data.get() + (o / kNR) * IC * kNR + o % kNR;
+        float* dst = out + n * IC;
+        for (int64_t k = 0; k < IC; ++k) dst[k] = src[k * kNR];
+    }
 }
 
 const char* gemm_kernel_name() { return has_avx512() ? "avx512" : "avx2"; }

@@ -34,6 +34,10 @@ struct PackedMatrix {
 // Packs w (OC, IC) row-major. OC, IC >= 0.
 PackedMatrix pack_rows(const float* w, int64_t OC, int64_t IC);
 
+// out (N, IC) = rows ids[n] of W (what embedding_forward does on the unpacked matrix), so a tied
+// embedding need not be kept twice. Ids must be in [0, w.rows).
+void packed_gather_rows(float* out, const PackedMatrix& w, const int32_t* ids, int64_t N);
+
 // Kernel choice: kAuto picks AVX-512 when the CPU has AVX-512F, else AVX2+FMA (the build's
 // baseline). Tests force each one to check they agree bit for bit; kAvx512 on a CPU without it
 // falls back to AVX2.

@@ -32,16 +32,17 @@ void position_embedding_forward(float* x, const int32_t* pos, const float* wpe, 
 }
 
 void rmsnorm_forward(float* out, const float* inp, const float* weight, int64_t N, int64_t C,
-                     float eps) {
-    for (int64_t n = 0; n < N; ++n) {
-        const float* x = inp + n * C;
+                     float eps, int threads) {
+    auto row = [&](size_t n) {
+        const float* x = inp + static_cast<int64_t>(n) * C;
         double ss = 0.0;
         for (int64_t c = 0; c < C; ++c) ss += static_cast<double>(x[c]) * x[c];
         // HF: hidden * torch.rsqrt(variance + eps), then weight * hidden (both f32).
         const float rstd = static_cast<float>(1.0 / std::sqrt(ss / static_cast<double>(C) + eps));
-        float* o = out + n * C;
+        float* o = out + static_cast<int64_t>(n) * C;
         for (int64_t c = 0; c < C; ++c) o[c] = weight[c] * (x[c] * rstd);
-    }
+    };
+    parallel_for(static_cast<size_t>(N), row, std::max(1, threads), 16);
 }
 
 void layernorm_forward(float* out, const float* inp, const float* weight, const float* bias,
@@ -206,6 +207,69 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
 }
 }  // namespace
 
+namespace {
+// One (token, head) row of attention for head size HS = 8 * NV: q and the output accumulators
+// live in NV registers. q . k is one fma chain over the NV chunks, then the 8 lanes summed in the
+// fixed tree of dot_f32; the output is sum_j w_j v_j as an fma chain over j per lane. The same
+// code runs for every key and every query, whatever the batch or the thread.
+template <int NV>
+void attention_row(float* o, const float* qv, const float* k, const float* v, int64_t first,
+                   int64_t last, int64_t stride, float scale, std::vector<float>& scores) {
+    __m256 qr[NV];
+    for (int c = 0; c < NV; ++c) qr[c] = _mm256_loadu_ps(qv + 8 * c);
+    float mx = -INFINITY;
+    for (int64_t j = first; j <= last; ++j) {
+        const float* kv = k + j * stride;
+        __m256 acc = _mm256_mul_ps(qr[0], _mm256_loadu_ps(kv));
+        for (int c = 1; c < NV; ++c) acc = _mm256_fmadd_ps(qr[c], _mm256_loadu_ps(kv + 8 * c), acc);
+        __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_add_ss(h, _mm_movehdup_ps(h));
+        const float sc = _mm_cvtss_f32(h) * scale;
+        scores[j - first] = sc;
+        mx = std::max(mx, sc);
+    }
+    double sum = 0.0;
+    for (auto& sc : scores) {
+        sc = std::exp(sc - mx);
+        sum += sc;
+    }
+    const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
+    __m256 acc[NV];
+    for (int c = 0; c < NV; ++c) acc[c] = _mm256_setzero_ps();
+    for (int64_t j = first; j <= last; ++j) {
+        const __m256 w = _mm256_mul_ps(_mm256_set1_ps(scores[j - first]), inv);
+        const float* vv = v + j * stride;
+        for (int c = 0; c < NV; ++c) acc[c] = _mm256_fmadd_ps(w, _mm256_loadu_ps(vv + 8 * c), acc[c]);
+    }
+    for (int c = 0; c < NV; ++c) _mm256_storeu_ps(o + 8 * c, acc[c]);
+}
+
+// Any other head size: the same steps with dot_f32 and a scalar output loop.
+void attention_row_any(float* o, const float* qv, const float* k, const float* v, int64_t first,
+                       int64_t last, int64_t stride, int64_t HS, float scale,
+                       std::vector<float>& scores) {
+    float mx = -INFINITY;
+    for (int64_t j = first; j <= last; ++j) {
+        const float sc = dot_f32(qv, k + j * stride, HS) * scale;
+        scores[j - first] = sc;
+        mx = std::max(mx, sc);
+    }
+    double sum = 0.0;
+    for (auto& sc : scores) {
+        sc = std::exp(sc - mx);
+        sum += sc;
+    }
+    const float inv = static_cast<float>(1.0 / sum);
+    std::fill(o, o + HS, 0.0f);
+    for (int64_t j = first; j <= last; ++j) {
+        const float w = scores[j - first] * inv;
+        const float* vv = v + j * stride;
+        for (int64_t d = 0; d < HS; ++d) o[d] = std::fma(w, vv[d], o[d]);
+    }
+}
+}  // namespace
+
 void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t T,
                        int64_t P, int64_t NH, int64_t NKV, int64_t HS, float scale,
                        int64_t sliding_window, int threads) {
@@ -223,36 +287,87 @@ void attention_forward(float* out, const float* q, const float* k, const float* 
             thread_local std::vector<float> scores;
             scores.assign(static_cast<size_t>(qpos + 1 - first), 0.0f);
             const float* qv = q + t * qd + h * HS;
-            float mx = -INFINITY;
-            for (int64_t j = first; j <= qpos; ++j) {
-                const float s = dot_f32(qv, k + j * kvd + kh * HS, HS) * scale;
-                scores[j - first] = s;
-                mx = std::max(mx, s);
-            }
-            double sum = 0.0;
-            for (auto& s : scores) {
-                s = std::exp(s - mx);
-                sum += s;
-            }
-            const float inv = static_cast<float>(1.0 / sum);
+            const float* kb = k + kh * HS;
+            const float* vb = v + kh * HS;
             float* o = out + t * qd + h * HS;
-            std::fill(o, o + HS, 0.0f);
-            for (int64_t j = first; j <= qpos; ++j) {
-                const float w = scores[j - first] * inv;
-                const float* vv = v + j * kvd + kh * HS;
-                for (int64_t d = 0; d < HS; ++d) o[d] += w * vv[d];
+            switch (HS) {
+                case 8: attention_row<1>(o, qv, kb, vb, first, qpos, kvd, scale, scores); break;
+                case 16: attention_row<2>(o, qv, kb, vb, first, qpos, kvd, scale, scores); break;
+                case 32: attention_row<4>(o, qv, kb, vb, first, qpos, kvd, scale, scores); break;
+                case 64: attention_row<8>(o, qv, kb, vb, first, qpos, kvd, scale, scores); break;
+                case 128: attention_row<16>(o, qv, kb, vb, first, qpos, kvd, scale, scores); break;
+                default:
+                    attention_row_any(o, qv, kb, vb, first, qpos, kvd, HS, scale, scores);
             }
         },
         threads, 8);
 }
 
-void swiglu_forward(float* out, const float* gu, int64_t N, int64_t FF) {
-    for (int64_t n = 0; n < N; ++n) {
-        const float* g = gu + n * 2 * FF;
-        const float* u = g + FF;
-        float* o = out + n * FF;
-        for (int64_t i = 0; i < FF; ++i) o[i] = g[i] / (1.0f + std::exp(-g[i])) * u[i];
+namespace {
+// exp of 8 floats (Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-5 polynomial for
+// (e^r - 1 - r) / r^2, times 2^n through the exponent bits). Within 2 ulp of exp on
+// [-87.3, 88.7]; +inf above, 0 below, NaN stays NaN.
+inline __m256 exp8(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.7228391f), lo = _mm256_set1_ps(-87.3365479f);
+    const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    // 2^n for n in [-126, 128]: split as 2^(n/2) * 2^(n - n/2) so n = 128 does not overflow the
+    // exponent field before the product.
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i h1 = _mm256_srai_epi32(ni, 1), h2 = _mm256_sub_epi32(ni, h1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h1, bias), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h2, bias), 23));
+    __m256 e = _mm256_mul_ps(_mm256_mul_ps(y, s1), s2);
+    e = _mm256_blendv_ps(e, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
+    e = _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+    return _mm256_blendv_ps(e, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
+// silu(g) * u over n floats, 8 at a time (the tail through a zero-padded block, so every
+// element is computed by the same vector code).
+void silu_mul(float* o, const float* g, const float* u, int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f);
+    auto block = [&](const float* gp, const float* up, float* op) {
+        const __m256 gv = _mm256_loadu_ps(gp);
+        const __m256 e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), gv));
+        const __m256 sv = _mm256_div_ps(gv, _mm256_add_ps(one, e));
+        _mm256_storeu_ps(op, up ? _mm256_mul_ps(sv, _mm256_loadu_ps(up)) : sv);
+    };
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) block(g + i, u ? u + i : nullptr, o + i);
+    if (i < n) {
+        float gb[8] = {}, ub[8] = {}, ob[8];
+        std::memcpy(gb, g + i, sizeof(float) * static_cast<size_t>(n - i));
+        if (u) std::memcpy(ub, u + i, sizeof(float) * static_cast<size_t>(n - i));
+        block(gb, u ? ub : nullptr, ob);
+        std::memcpy(o + i, ob, sizeof(float) * static_cast<size_t>(n - i));
     }
+}
+}  // namespace
+
+float exp_f32(float x) {
+    float in[8] = {x}, out[8];
+    _mm256_storeu_ps(out, exp8(_mm256_loadu_ps(in)));
+    return out[0];
+}
+
+void swiglu_forward(float* out, const float* gu, int64_t N, int64_t FF, int threads) {
+    auto row = [&](size_t n) {
+        const float* g = gu + static_cast<int64_t>(n) * 2 * FF;
+        silu_mul(out + static_cast<int64_t>(n) * FF, g, g + FF, FF);
+    };
+    parallel_for(static_cast<size_t>(N), row, std::max(1, threads), 4);
 }
 
 void gelu_tanh_forward(float* x, int64_t n) {
@@ -269,9 +384,7 @@ void gelu_forward(float* x, int64_t n) {
     }
 }
 
-void silu_forward(float* x, int64_t n) {
-    for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (1.0f + std::exp(-x[i]));
-}
+void silu_forward(float* x, int64_t n) { silu_mul(x, x, nullptr, n); }
 
 void residual_forward(float* x, const float* y, int64_t n) {
     for (int64_t i = 0; i < n; ++i) x[i] += y[i];
