@@ -1,6 +1,6 @@
 // The CPU engine's matrix product at the shapes of a SmolLM2-135M prefill (64 tokens, hidden 576,
 // 9 query / 3 kv heads of 64, MLP 1536): the packed-panel kernels (cpu_gemm.h) against OpenBLAS
-// sgemm as cpu_ops matmul_forward calls it, GFLOP/s = 2 N IC OC / time. Threads: MODELPRINT_THREADS
+// sgemm and against packing per call, GFLOP/s = 2 N IC OC / wall time. Threads: MODELPRINT_THREADS
 // (default: all cores). Not here: correctness (tests/cpu_gemm_test.cpp).
 // Run: build/bench/gemm_bench   (results: docs/benchmarks.md, "CPU engine")
 #include <benchmark/benchmark.h>
@@ -43,11 +43,29 @@ void BM_Packed(benchmark::State& state) {
     state.SetLabel(gemm_kernel_name());
 }
 
+// OpenBLAS's own sgemm on the unpacked weights (it packs them on every call), with its own
+// threads (MODELPRINT_THREADS of them).
 void BM_OpenBlas(benchmark::State& state) {
     const int64_t N = state.range(0), IC = state.range(1), OC = state.range(2);
     auto x = randn(N * IC, 1), w = randn(OC * IC, 2);
     std::vector<float> out(N * OC);
-    openblas_set_num_threads(1);
+    openblas_set_num_threads(default_thread_count());
+    for (auto _ : state) {
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(N),
+                    static_cast<int>(OC), static_cast<int>(IC), 1.0f, x.data(),
+                    static_cast<int>(IC), w.data(), static_cast<int>(IC), 0.0f, out.data(),
+                    static_cast<int>(OC));
+        benchmark::DoNotOptimize(out.data());
+    }
+    set_flops(state, N, IC, OC);
+}
+
+// cpu_ops matmul_forward: packs the weight on every call, then the packed product (what a
+// one-off product costs; the engine packs once per layer).
+void BM_PackPerCall(benchmark::State& state) {
+    const int64_t N = state.range(0), IC = state.range(1), OC = state.range(2);
+    auto x = randn(N * IC, 1), w = randn(OC * IC, 2);
+    std::vector<float> out(N * OC);
     const int threads = default_thread_count();
     for (auto _ : state) {
         matmul_forward(out.data(), x.data(), w.data(), nullptr, N, IC, OC, threads);
@@ -68,6 +86,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_Packed)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
 BENCHMARK(BM_OpenBlas)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
+BENCHMARK(BM_PackPerCall)->Apply(shapes)->Unit(benchmark::kMicrosecond)->UseRealTime();
 
 }  // namespace
 }  // namespace modelprint
