@@ -184,6 +184,14 @@ void rope_forward(float* x, const int32_t* pos, const RopeFreqs& f, int64_t N, i
 }
 
 namespace {
+// The 8 lanes of v summed in one fixed tree: ((0+4)+(2+6)) + ((1+5)+(3+7)).
+inline float hsum8(__m256 v) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_movehdup_ps(h));
+    return _mm_cvtss_f32(h);
+}
+
 // a . b over n floats: 8 lanes in two accumulators (fma, d ascending per lane), the lanes
 // summed in a fixed tree, then the tail in order. Same result for any caller and thread.
 inline float dot_f32(const float* a, const float* b, int64_t n) {
@@ -197,17 +205,23 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
         acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + d), _mm256_loadu_ps(b + d), acc0);
         d += 8;
     }
-    const __m256 acc = _mm256_add_ps(acc0, acc1);
-    __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_add_ss(h, _mm_movehdup_ps(h));
-    float sum = _mm_cvtss_f32(h);
+    float sum = hsum8(_mm256_add_ps(acc0, acc1));
     for (; d < n; ++d) sum = std::fma(a[d], b[d], sum);
     return sum;
 }
 }  // namespace
 
 namespace {
+// scores[j] = exp(scores[j] - mx); returns 1 / sum (the sum in double).
+float softmax_numerators(std::vector<float>& scores, float mx) {
+    double sum = 0.0;
+    for (auto& sc : scores) {
+        sc = std::exp(sc - mx);
+        sum += sc;
+    }
+    return static_cast<float>(1.0 / sum);
+}
+
 // One (token, head) row of attention for head size HS = 8 * NV: q and the output accumulators
 // live in NV registers. q . k is one fma chain over the NV chunks, then the 8 lanes summed in the
 // fixed tree of dot_f32; the output is sum_j w_j v_j as an fma chain over j per lane. The same
@@ -222,19 +236,11 @@ void attention_row(float* o, const float* qv, const float* k, const float* v, in
         const float* kv = k + j * stride;
         __m256 acc = _mm256_mul_ps(qr[0], _mm256_loadu_ps(kv));
         for (int c = 1; c < NV; ++c) acc = _mm256_fmadd_ps(qr[c], _mm256_loadu_ps(kv + 8 * c), acc);
-        __m128 h = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-        h = _mm_add_ps(h, _mm_movehl_ps(h, h));
-        h = _mm_add_ss(h, _mm_movehdup_ps(h));
-        const float sc = _mm_cvtss_f32(h) * scale;
+        const float sc = hsum8(acc) * scale;
         scores[j - first] = sc;
         mx = std::max(mx, sc);
     }
-    double sum = 0.0;
-    for (auto& sc : scores) {
-        sc = std::exp(sc - mx);
-        sum += sc;
-    }
-    const __m256 inv = _mm256_set1_ps(static_cast<float>(1.0 / sum));
+    const __m256 inv = _mm256_set1_ps(softmax_numerators(scores, mx));
     __m256 acc[NV];
     for (int c = 0; c < NV; ++c) acc[c] = _mm256_setzero_ps();
     for (int64_t j = first; j <= last; ++j) {
@@ -255,12 +261,7 @@ void attention_row_any(float* o, const float* qv, const float* k, const float* v
         scores[j - first] = sc;
         mx = std::max(mx, sc);
     }
-    double sum = 0.0;
-    for (auto& sc : scores) {
-        sc = std::exp(sc - mx);
-        sum += sc;
-    }
-    const float inv = static_cast<float>(1.0 / sum);
+    const float inv = softmax_numerators(scores, mx);
     std::fill(o, o + HS, 0.0f);
     for (int64_t j = first; j <= last; ++j) {
         const float w = scores[j - first] * inv;
