@@ -184,6 +184,36 @@ void rope_forward(float* x, const int32_t* pos, const RopeFreqs& f, int64_t N, i
 }
 
 namespace {
+// exp of 8 floats (Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-5 polynomial for
+// (e^r - 1 - r) / r^2, times 2^n through the exponent bits). Within 2 ulp of exp on
+// [-87.3, 88.7]; +inf above, 0 below, NaN stays NaN.
+inline __m256 exp8(__m256 x) {
+    const __m256 hi = _mm256_set1_ps(88.7228391f), lo = _mm256_set1_ps(-87.3365479f);
+    const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
+    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
+                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    // 2^n for n in [-126, 128]: split as 2^(n/2) * 2^(n - n/2) so n = 128 does not overflow the
+    // exponent field before the product.
+    const __m256i ni = _mm256_cvtps_epi32(n);
+    const __m256i h1 = _mm256_srai_epi32(ni, 1), h2 = _mm256_sub_epi32(ni, h1);
+    const __m256i bias = _mm256_set1_epi32(127);
+    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h1, bias), 23));
+    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h2, bias), 23));
+    __m256 e = _mm256_mul_ps(_mm256_mul_ps(y, s1), s2);
+    e = _mm256_blendv_ps(e, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
+    e = _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
+    return _mm256_blendv_ps(e, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+
 // The 8 lanes of v summed in one fixed tree: ((0+4)+(2+6)) + ((1+5)+(3+7)).
 inline float hsum8(__m256 v) {
     __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -212,13 +242,24 @@ inline float dot_f32(const float* a, const float* b, int64_t n) {
 }  // namespace
 
 namespace {
-// scores[j] = exp(scores[j] - mx); returns 1 / sum (the sum in double).
+// scores[j] = exp(scores[j] - mx) with exp8 (8 at a time, the tail through a padded block);
+// returns 1 / sum, the sum in double in index order.
 float softmax_numerators(std::vector<float>& scores, float mx) {
-    double sum = 0.0;
-    for (auto& sc : scores) {
-        sc = std::exp(sc - mx);
-        sum += sc;
+    const size_t n = scores.size();
+    const __m256 m = _mm256_set1_ps(mx);
+    size_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        _mm256_storeu_ps(scores.data() + j,
+                         exp8(_mm256_sub_ps(_mm256_loadu_ps(scores.data() + j), m)));
     }
+    if (j < n) {
+        float b[8] = {};
+        std::memcpy(b, scores.data() + j, sizeof(float) * (n - j));
+        _mm256_storeu_ps(b, exp8(_mm256_sub_ps(_mm256_loadu_ps(b), m)));
+        std::memcpy(scores.data() + j, b, sizeof(float) * (n - j));
+    }
+    double sum = 0.0;
+    for (float sc : scores) sum += sc;
     return static_cast<float>(1.0 / sum);
 }
 
@@ -305,36 +346,6 @@ void attention_forward(float* out, const float* q, const float* k, const float* 
 }
 
 namespace {
-// exp of 8 floats (Cephes expf: x = n ln2 + r, |r| <= ln2/2, degree-5 polynomial for
-// (e^r - 1 - r) / r^2, times 2^n through the exponent bits). Within 2 ulp of exp on
-// [-87.3, 88.7]; +inf above, 0 below, NaN stays NaN.
-inline __m256 exp8(__m256 x) {
-    const __m256 hi = _mm256_set1_ps(88.7228391f), lo = _mm256_set1_ps(-87.3365479f);
-    const __m256 xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-    const __m256 n = _mm256_round_ps(_mm256_mul_ps(xc, _mm256_set1_ps(1.44269504088896341f)),
-                                     _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), xc);
-    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 y = _mm256_set1_ps(1.9875691500e-4f);
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
-    y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
-    y = _mm256_fmadd_ps(y, _mm256_mul_ps(r, r), _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-    // 2^n for n in [-126, 128]: split as 2^(n/2) * 2^(n - n/2) so n = 128 does not overflow the
-    // exponent field before the product.
-    const __m256i ni = _mm256_cvtps_epi32(n);
-    const __m256i h1 = _mm256_srai_epi32(ni, 1), h2 = _mm256_sub_epi32(ni, h1);
-    const __m256i bias = _mm256_set1_epi32(127);
-    const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h1, bias), 23));
-    const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(h2, bias), 23));
-    __m256 e = _mm256_mul_ps(_mm256_mul_ps(y, s1), s2);
-    e = _mm256_blendv_ps(e, _mm256_set1_ps(INFINITY), _mm256_cmp_ps(x, hi, _CMP_GT_OQ));
-    e = _mm256_blendv_ps(e, _mm256_setzero_ps(), _mm256_cmp_ps(x, lo, _CMP_LT_OQ));
-    return _mm256_blendv_ps(e, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
-}
-
 // silu(g) * u over n floats, 8 at a time (the tail through a zero-padded block, so every
 // element is computed by the same vector code).
 void silu_mul(float* o, const float* g, const float* u, int64_t n) {

@@ -69,8 +69,8 @@ void rope_forward(float* x, const int32_t* pos, const RopeFreqs& f, int64_t N, i
 // out (T, NH*HS) = softmax(q k^T * scale + causal mask) v, query head h reading kv head
 // h / (NH/NKV). q (T, NH*HS) for positions P..P+T-1; k, v (P+T, NKV*HS) cover positions
 // 0..P+T-1. sliding_window > 0 also masks keys with qpos - kpos >= sliding_window (HF Mistral).
-// q . k in 8 f32 lanes (fma) summed in a fixed tree; softmax in f32 with max subtraction, sum
-// in double. threads <= 0: default.
+// q . k in 8 f32 lanes (fma) summed in a fixed tree; softmax in f32 with max subtraction and
+// exp_f32, sum in double. threads <= 0: default.
 void attention_forward(float* out, const float* q, const float* k, const float* v, int64_t T,
                        int64_t P, int64_t NH, int64_t NKV, int64_t HS, float scale,
                        int64_t sliding_window, int threads);
