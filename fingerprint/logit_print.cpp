@@ -250,26 +250,19 @@ Result<std::vector<ResponseScore>> ProbeRunner::score(const ProbeSet& probes,
         }
         jobs.push_back({i, std::move(full), first});
     }
-    for (size_t j0 = 0; j0 < jobs.size(); j0 += static_cast<size_t>(batch)) {
-        const size_t j1 = std::min(jobs.size(), j0 + static_cast<size_t>(batch));
-        PrefillRequest req;
-        req.logits = LogitsMode::kAll;
-        for (size_t j = j0; j < j1; ++j) req.sequences.push_back(jobs[j].ids);
-        MP_ASSIGN_OR_RETURN(PrefillResult res, backend_.prefill(req));
-        const int64_t V = res.vocab_size;
-        for (size_t j = j0; j < j1; ++j) {
+    MP_TRY(prefill_all_logits(
+        backend_, jobs.size(), batch,
+        [&](size_t j) -> const std::vector<int32_t>& { return jobs[j].ids; },
+        [&](size_t j, const float* logits, int64_t V) {
             const Job& job = jobs[j];
-            const SequenceOutput& o = res.outputs[j - j0];
-            MP_CHECK(static_cast<int64_t>(o.logits.size()) == o.length * V);
             ResponseScore s;
             for (size_t t = job.first; t < job.ids.size(); ++t) {
-                const float* row = o.logits.data() + (t - 1) * V;
+                const float* row = logits + (t - 1) * V;
                 s.sum_logprob += static_cast<double>(row[job.ids[t]]) - log_sum_exp(row, V);
                 ++s.tokens;
             }
             scores[job.probe] = s;
-        }
-    }
+        }));
     return scores;
 }
 

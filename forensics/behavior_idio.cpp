@@ -135,25 +135,19 @@ Result<std::vector<ByteScores>> score_response_bytes(Backend& backend, const Tok
         jobs.push_back(std::move(job));
     }
     std::vector<ByteScores> out(P);
-    for (size_t j0 = 0; j0 < jobs.size(); j0 += static_cast<size_t>(batch)) {
-        const size_t j1 = std::min(jobs.size(), j0 + static_cast<size_t>(batch));
-        PrefillRequest req;
-        req.logits = LogitsMode::kAll;
-        for (size_t j = j0; j < j1; ++j) req.sequences.push_back(jobs[j].ids);
-        MP_ASSIGN_OR_RETURN(PrefillResult res, backend.prefill(req));
-        const int64_t V = res.vocab_size;
-        for (size_t j = j0; j < j1; ++j) {
+    MP_TRY(prefill_all_logits(
+        backend, jobs.size(), batch,
+        [&](size_t j) -> const std::vector<int32_t>& { return jobs[j].ids; },
+        [&](size_t j, const float* logits, int64_t V) {
             const Job& job = jobs[j];
-            const SequenceOutput& o = res.outputs[j - j0];
-            MP_CHECK(static_cast<int64_t>(o.logits.size()) == o.length * V);
             ByteScores s;
             s.logprob.assign(job.covered, 0.0f);
             s.entropy.assign(job.covered, 0.0f);
             for (size_t t = job.first; t < job.ids.size(); ++t) {
                 if (job.length[t] == 0) continue;
                 double lse = 0.0, h = 0.0;
-                softmax_stats(o.logits.data() + (t - 1) * V, V, &lse, &h);
-                const double lp = static_cast<double>(o.logits[(t - 1) * V + job.ids[t]]) - lse;
+                softmax_stats(logits + (t - 1) * V, V, &lse, &h);
+                const double lp = static_cast<double>(logits[(t - 1) * V + job.ids[t]]) - lse;
                 const double n = static_cast<double>(job.length[t]);
                 const int64_t b0 = std::max<int64_t>(job.start[t], 0);
                 const int64_t b1 = std::min<int64_t>(job.start[t] + job.length[t],
@@ -164,8 +158,7 @@ Result<std::vector<ByteScores>> score_response_bytes(Backend& backend, const Tok
                 }
             }
             out[job.probe] = std::move(s);
-        }
-    }
+        }));
     return out;
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -74,6 +75,13 @@ public:
     virtual Result<PrefillResult> prefill(const PrefillRequest& req) = 0;
     virtual Result<GenerateResult> generate(const GenerateRequest& req) = 0;
 };
+
+// Prefills n sequences (sequence i = ids(i)) `batch` at a time with every position's logits and
+// calls visit(i, logits (T_i, V), V) for each, in index order (backend_common.cpp). What probe
+// scoring and the idiosyncrasy test share.
+Status prefill_all_logits(Backend& backend, size_t n, int batch,
+                          const std::function<const std::vector<int32_t>&(size_t)>& ids,
+                          const std::function<void(size_t, const float*, int64_t)>& visit);
 
 // kAuto: CUDA when built with it and a device answers, else CPU. kCuda without a usable GPU
 // fails with the reason (kFailedPrecondition). The model must outlive the backend.

@@ -1,6 +1,7 @@
 // Shared request checks, result shaping and seeded sampling of the backends (backend_common.h).
 #include "fingerprint/engine/backend_common.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fingerprint/engine/cpu_ops.h"
@@ -145,6 +146,26 @@ int32_t sample_token(const float* logits, int64_t V, float temperature, int top_
         if (u < acc) return cand[j];
     }
     return cand[K - 1];
+}
+
+Status prefill_all_logits(Backend& backend, size_t n, int batch,
+                          const std::function<const std::vector<int32_t>&(size_t)>& ids,
+                          const std::function<void(size_t, const float*, int64_t)>& visit) {
+    const size_t step = static_cast<size_t>(std::max(1, batch));
+    for (size_t j0 = 0; j0 < n; j0 += step) {
+        const size_t j1 = std::min(n, j0 + step);
+        PrefillRequest req;
+        req.logits = LogitsMode::kAll;
+        for (size_t j = j0; j < j1; ++j) req.sequences.push_back(ids(j));
+        MP_ASSIGN_OR_RETURN(PrefillResult res, backend.prefill(req));
+        const int64_t V = res.vocab_size;
+        for (size_t j = j0; j < j1; ++j) {
+            const SequenceOutput& o = res.outputs[j - j0];
+            MP_CHECK(static_cast<int64_t>(o.logits.size()) == o.length * V);
+            visit(j, o.logits.data(), V);
+        }
+    }
+    return Status();
 }
 
 }  // namespace modelprint
