@@ -169,6 +169,30 @@ Result<std::vector<int32_t>> ProbeRunner::prompt_ids(std::string_view prompt) co
     return tok_.encode(text, /*add_special_tokens=*/false);
 }
 
+Result<std::optional<ResponseSequence>> ProbeRunner::response_sequence(
+    std::string_view probe_id, std::string_view prompt, std::string_view response) const {
+    MP_ASSIGN_OR_RETURN(auto pids, prompt_ids(prompt));
+    std::vector<int32_t> full;
+    if (template_->format() == ChatFormat::kNone) {
+        MP_ASSIGN_OR_RETURN(full, prompt_ids(std::string(prompt) + std::string(response)));
+    } else {
+        ChatMessage m{"user", std::string(prompt)};
+        MP_ASSIGN_OR_RETURN(std::string text, template_->apply({&m, 1}, true));
+        MP_ASSIGN_OR_RETURN(full, tok_.encode(text + std::string(response), false));
+    }
+    size_t lcp = 0;
+    while (lcp < pids.size() && lcp < full.size() && pids[lcp] == full[lcp]) ++lcp;
+    const size_t first = std::max<size_t>(lcp, 1);
+    if (first >= full.size()) return std::optional<ResponseSequence>();
+    for (int32_t id : full) {
+        if (id < 0 || id >= model_vocab_) {
+            return out_of_range("probe {}: token id {} is outside the model's vocabulary of {}",
+                                probe_id, id, model_vocab_);
+        }
+    }
+    return std::optional<ResponseSequence>(ResponseSequence{std::move(full), first});
+}
+
 Result<std::vector<std::string>> ProbeRunner::generate(const ProbeSet& probes, bool progress) {
     std::vector<std::string> out;
     out.reserve(probes.probes.size());
@@ -216,9 +240,6 @@ Result<std::vector<ResponseScore>> ProbeRunner::score(const ProbeSet& probes,
                                 batch);
     }
     std::vector<ResponseScore> scores(P);
-    // Build every scored sequence: the prompt ids and the ids of prompt + response; the response
-    // starts after their longest common prefix (a token merging across the seam counts as
-    // response, the same for every responder).
     struct Job {
         size_t probe;
         std::vector<int32_t> ids;
@@ -228,27 +249,10 @@ Result<std::vector<ResponseScore>> ProbeRunner::score(const ProbeSet& probes,
     for (size_t i = 0; i < P; ++i) {
         if (!present[i] || responses[i].empty()) continue;
         const Probe& p = probes.probes[i];
-        MP_ASSIGN_OR_RETURN(auto pids, prompt_ids(p.prompt));
-        std::vector<int32_t> full;
-        if (template_->format() == ChatFormat::kNone) {
-            MP_ASSIGN_OR_RETURN(full, prompt_ids(p.prompt + responses[i]));
-        } else {
-            ChatMessage m{"user", p.prompt};
-            MP_ASSIGN_OR_RETURN(std::string text, template_->apply({&m, 1}, true));
-            MP_ASSIGN_OR_RETURN(full, tok_.encode(text + responses[i], false));
-        }
-        size_t lcp = 0;
-        while (lcp < pids.size() && lcp < full.size() && pids[lcp] == full[lcp]) ++lcp;
-        const size_t first = std::max<size_t>(lcp, 1);  // position 0 has no prediction
-        if (first >= full.size()) continue;
-        full.resize(std::min(full.size(), first + static_cast<size_t>(max_tokens)));
-        for (int32_t id : full) {
-            if (id < 0 || id >= model_vocab_) {
-                return out_of_range("probe {}: token id {} is outside the model's vocabulary of {}",
-                                    p.id, id, model_vocab_);
-            }
-        }
-        jobs.push_back({i, std::move(full), first});
+        MP_ASSIGN_OR_RETURN(auto seq, response_sequence(p.id, p.prompt, responses[i]));
+        if (!seq) continue;
+        seq->ids.resize(std::min(seq->ids.size(), seq->first + static_cast<size_t>(max_tokens)));
+        jobs.push_back({i, std::move(seq->ids), seq->first});
     }
     MP_TRY(prefill_all_logits(
         backend_, jobs.size(), batch,

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -76,6 +77,16 @@ struct ResponseScore {
     double mean() const { return tokens > 0 ? sum_logprob / static_cast<double>(tokens) : 0.0; }
 };
 
+// The token ids of a probe's prompt followed by a response, as every response scorer sees them:
+// the prompt formatted as for generation, the response appended to its text; the response
+// starts at `first`, after the longest common prefix with the prompt's own ids (a token that
+// merges across the seam counts as response, the same for every responder; at least 1: position
+// 0 has no prediction).
+struct ResponseSequence {
+    std::vector<int32_t> ids;
+    size_t first = 0;
+};
+
 // Runs probes through one model. The model, backend and tokenizer must outlive the runner.
 class ProbeRunner {
 public:
@@ -87,6 +98,13 @@ public:
     std::string_view chat_format() const;
     // Token ids of the formatted prompt.
     Result<std::vector<int32_t>> prompt_ids(std::string_view prompt) const;
+    // The scored sequence of `response` after `prompt` (above); nullopt when the response adds
+    // no token. kOutOfRange for a token id outside the model's vocabulary (probe_id names it).
+    Result<std::optional<ResponseSequence>> response_sequence(std::string_view probe_id,
+                                                              std::string_view prompt,
+                                                              std::string_view response) const;
+    Backend& backend() const { return backend_; }
+    const Tokenizer& tokenizer() const { return tok_; }
     // Greedy continuation (text following the prompt, see transcript.h) of every probe.
     Result<std::vector<std::string>> generate(const ProbeSet& probes, bool progress = false);
     // Log-likelihood of responses[i] after probe i's prompt, for probes with present[i]; at

@@ -118,9 +118,8 @@ Result<const std::vector<ByteScores>*> BehaviorPanel::byte_scores(size_t c, size
             return failed_precondition("{} is a {} and cannot score text", cand.name, cand.kind);
         }
         const OutputPrint& out = parts_[r]->outputs;
-        auto s = score_response_bytes(*cand.backend, *cand.tokenizer, cand.runner->chat_format(),
-                                      cand.model->config().vocab_size, probes_, out.responses,
-                                      out.present, o.max_score_tokens, o.batch);
+        auto s = score_response_bytes(*cand.runner, probes_, out.responses, out.present,
+                                      o.max_score_tokens, o.batch);
         if (!s.ok()) {
             return s.status().with_context(
                 fmt::format("scoring {}'s responses byte by byte with {}", parts_[r]->name,

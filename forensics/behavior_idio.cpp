@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "fingerprint/engine/backend.h"
-#include "fingerprint/tokenizer/chat_template.h"
+#include "fingerprint/logit_print.h"
 #include "fingerprint/tokenizer/tokenizer.h"
 #include "forensics/calibration.h"
 
@@ -45,9 +45,8 @@ double median_of(std::vector<double>& v) {
 
 }  // namespace
 
-Result<std::vector<ByteScores>> score_response_bytes(Backend& backend, const Tokenizer& tok,
-                                                     std::string_view chat_format,
-                                                     int64_t model_vocab, const ProbeSet& probes,
+Result<std::vector<ByteScores>> score_response_bytes(const ProbeRunner& runner,
+                                                     const ProbeSet& probes,
                                                      const std::vector<std::string>& responses,
                                                      const std::vector<bool>& present,
                                                      int max_tokens, int batch) {
@@ -60,22 +59,7 @@ Result<std::vector<ByteScores>> score_response_bytes(Backend& backend, const Tok
         return invalid_argument("byte scores: max_tokens {} and batch {} must be at least 1",
                                 max_tokens, batch);
     }
-    std::string warning;
-    MP_ASSIGN_OR_RETURN(ChatTemplate tmpl, ChatTemplate::select(tok, chat_format, &warning));
-    // The sequences exactly as ProbeRunner::score builds them (prompt formatting, seam rule).
-    auto prompt_ids = [&](const std::string& prompt) -> Result<std::vector<int32_t>> {
-        if (tmpl.format() == ChatFormat::kNone) {
-            MP_ASSIGN_OR_RETURN(auto ids, tok.encode(prompt, /*add_special_tokens=*/true));
-            auto bos = tok.bos_id();
-            if (bos && tok.config_adds_bos() && (ids.empty() || ids.front() != *bos)) {
-                ids.insert(ids.begin(), *bos);
-            }
-            return ids;
-        }
-        ChatMessage m{"user", prompt};
-        MP_ASSIGN_OR_RETURN(std::string text, tmpl.apply({&m, 1}, true));
-        return tok.encode(text, /*add_special_tokens=*/false);
-    };
+    const Tokenizer& tok = runner.tokenizer();
     struct Job {
         size_t probe;
         std::vector<int32_t> ids;
@@ -88,25 +72,10 @@ Result<std::vector<ByteScores>> score_response_bytes(Backend& backend, const Tok
     for (size_t i = 0; i < P; ++i) {
         if (!present[i] || responses[i].empty()) continue;
         const Probe& p = probes.probes[i];
-        MP_ASSIGN_OR_RETURN(auto pids, prompt_ids(p.prompt));
-        std::vector<int32_t> full;
-        if (tmpl.format() == ChatFormat::kNone) {
-            MP_ASSIGN_OR_RETURN(full, prompt_ids(p.prompt + responses[i]));
-        } else {
-            ChatMessage m{"user", p.prompt};
-            MP_ASSIGN_OR_RETURN(std::string text, tmpl.apply({&m, 1}, true));
-            MP_ASSIGN_OR_RETURN(full, tok.encode(text + responses[i], false));
-        }
-        size_t lcp = 0;
-        while (lcp < pids.size() && lcp < full.size() && pids[lcp] == full[lcp]) ++lcp;
-        const size_t first = std::max<size_t>(lcp, 1);
-        if (first >= full.size()) continue;
-        for (int32_t id : full) {
-            if (id < 0 || id >= model_vocab) {
-                return out_of_range("probe {}: token id {} is outside the model's vocabulary of {}",
-                                    p.id, id, model_vocab);
-            }
-        }
+        MP_ASSIGN_OR_RETURN(auto seq, runner.response_sequence(p.id, p.prompt, responses[i]));
+        if (!seq) continue;
+        std::vector<int32_t>& full = seq->ids;
+        const size_t first = seq->first;
         // Byte spans from the tokens' raw bytes over the whole sequence; the response is the
         // suffix of their concatenation (else the tokenizer normalised it: not scored).
         std::string all;
@@ -136,7 +105,7 @@ Result<std::vector<ByteScores>> score_response_bytes(Backend& backend, const Tok
     }
     std::vector<ByteScores> out(P);
     MP_TRY(prefill_all_logits(
-        backend, jobs.size(), batch,
+        runner.backend(), jobs.size(), batch,
         [&](size_t j) -> const std::vector<int32_t>& { return jobs[j].ids; },
         [&](size_t j, const float* logits, int64_t V) {
             const Job& job = jobs[j];

@@ -40,8 +40,7 @@
 
 namespace modelprint {
 
-class Backend;
-class Tokenizer;
+class ProbeRunner;
 
 // One response under one scorer; both vectors have one entry per covered response byte (the
 // first L bytes; scoring stops after max_tokens tokens). Empty: not scored.
@@ -64,14 +63,13 @@ struct IdiosyncrasyResult {
     double binom_p = 1.0;  // P(Binomial(n, 1/(k+1)) >= W)
 };
 
-// Per-byte scores of responses[i] after probe i's prompt under a runnable model (present[i]
-// and non-empty only). chat_format: a ChatTemplate name ("none", "chatml", ...), as
-// ProbeRunner::chat_format() reports it. A response whose text the token bytes do not end with
-// (a tokenizer that normalises the text) gets empty scores. kInvalidArgument for size mismatches
-// or max_tokens/batch < 1; kOutOfRange for a token id outside the model's vocabulary.
-Result<std::vector<ByteScores>> score_response_bytes(Backend& backend, const Tokenizer& tok,
-                                                     std::string_view chat_format,
-                                                     int64_t model_vocab, const ProbeSet& probes,
+// Per-byte scores of responses[i] after probe i's prompt under the runner's model (present[i]
+// and non-empty only), on the sequences ProbeRunner::score scores (response_sequence). A
+// response whose text the token bytes do not end with (a tokenizer that normalises the text)
+// gets empty scores. kInvalidArgument for size mismatches or max_tokens/batch < 1; kOutOfRange
+// for a token id outside the model's vocabulary.
+Result<std::vector<ByteScores>> score_response_bytes(const ProbeRunner& runner,
+                                                     const ProbeSet& probes,
                                                      const std::vector<std::string>& responses,
                                                      const std::vector<bool>& present,
                                                      int max_tokens = 256, int batch = 8);

@@ -162,8 +162,7 @@ TEST(ResponseBytes, AgreesWithProbeRunnerScoreOnStories) {
     const int64_t V = (*m)->config().vocab_size;
     auto sc = (*runner)->score(*probes, *resp, present);
     MP_ASSERT_OK(sc);
-    auto by = score_response_bytes(**backend, **tok, (*runner)->chat_format(), V, *probes, *resp,
-                                   present);
+    auto by = score_response_bytes(**runner, *probes, *resp, present);
     MP_ASSERT_OK(by);
     ASSERT_EQ(by->size(), 3u);
     for (size_t i = 0; i < 3; ++i) {
@@ -186,20 +185,22 @@ TEST(ResponseBytes, AgreesWithProbeRunnerScoreOnStories) {
         EXPECT_LT(sum, 0.0);
     }
     // max_tokens cuts the covered bytes; an absent response is not scored.
-    auto cut = score_response_bytes(**backend, **tok, (*runner)->chat_format(), V, *probes, *resp,
-                                    {true, false, true}, 2);
+    auto cut = score_response_bytes(**runner, *probes, *resp, {true, false, true}, 2);
     MP_ASSERT_OK(cut);
     EXPECT_GT((*cut)[0].size(), 0u);
     EXPECT_LT((*cut)[0].size(), (*resp)[0].size());
     EXPECT_EQ((*cut)[1].size(), 0u);
 
-    EXPECT_THAT(score_response_bytes(**backend, **tok, "none", V, *probes, *resp, {true}),
+    EXPECT_THAT(score_response_bytes(**runner, *probes, *resp, {true}),
                 StatusIs(StatusCode::kInvalidArgument, "1 flags for 3 probes"));
-    EXPECT_THAT(score_response_bytes(**backend, **tok, "none", V, *probes, *resp, present, 0),
+    EXPECT_THAT(score_response_bytes(**runner, *probes, *resp, present, 0),
                 StatusIs(StatusCode::kInvalidArgument, "max_tokens 0"));
-    EXPECT_THAT(score_response_bytes(**backend, **tok, "klingon", V, *probes, *resp, present),
-                StatusIs(StatusCode::kInvalidArgument, "klingon"));
-    EXPECT_THAT(score_response_bytes(**backend, **tok, "none", 3, *probes, *resp, present),
+    // A model vocabulary smaller than the tokenizer's ids: both scorers refuse the same way.
+    auto small = ProbeRunner::create(**backend, **tok, 3);
+    MP_ASSERT_OK(small);
+    EXPECT_THAT(score_response_bytes(**small, *probes, *resp, present),
+                StatusIs(StatusCode::kOutOfRange, "vocabulary of 3"));
+    EXPECT_THAT((*small)->score(*probes, *resp, present),
                 StatusIs(StatusCode::kOutOfRange, "vocabulary of 3"));
 }
 
