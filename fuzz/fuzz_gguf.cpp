@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fingerprint/base/dtype.h"
+#include "fuzz/fuzz_targets.h"
 #include "fingerprint/model/gguf.h"
 
 namespace {
@@ -29,7 +30,7 @@ void touch(const modelprint::GgufValue& v, std::string_view key) {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int modelprint::fuzz::fuzz_gguf(const uint8_t* data, size_t size) {
     using namespace modelprint;
     const std::span<const uint8_t> file(data, size);
     auto g = parse_gguf(file, "fuzz.gguf");
@@ -49,3 +50,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return 0;
 }
+
+MP_FUZZ_DEFINE_MAIN(fuzz_gguf)

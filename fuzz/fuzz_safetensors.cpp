@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fingerprint/base/dtype.h"
+#include "fuzz/fuzz_targets.h"
 #include "fingerprint/model/safetensors.h"
 
 namespace {
@@ -20,7 +21,7 @@ namespace {
 
 }  // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+int modelprint::fuzz::fuzz_safetensors(const uint8_t* data, size_t size) {
     using namespace modelprint;
     const std::span<const uint8_t> file(data, size);
     auto h = parse_safetensors(file, "fuzz.safetensors");
@@ -41,3 +42,5 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     return 0;
 }
+
+MP_FUZZ_DEFINE_MAIN(fuzz_safetensors)

@@ -1,16 +1,26 @@
 #!/usr/bin/env python3
-"""Write the initial (unminimised) seed inputs for the fuzzers into OUT/gguf and OUT/safetensors.
+"""Write the initial (unminimised) seed inputs for the fuzzers into OUT/<target>.
 
 Seeds: the GGUF fixtures of testdata/gguf, a v2 copy of tiny.gguf, a small GGUF carrying the
 complete real metadata of stories260K.gguf (512-token tokenizer arrays) with three small tensors,
 and the safetensors fixtures of testdata/intake. The minimised corpus that grows from these is
 committed under fuzz/corpus/ (see docs/formats.md, "Fuzzing").
-Usage: python3 fuzz/make_seeds.py OUT
+Text targets: transcript (testdata/behavior transcript, lines of it, hand-written edge cases),
+probes (the built-in set, a header + probes), tokenizer (each testdata/tokenizer/mini_cases
+tokenizer, the small tokenizer.json + tokenizer_config.json of testdata/audit and
+testdata/lineage, the same tokenizer with each shipped chat template of ../shared/tokenizers,
+joined by NUL bytes as fuzz/fuzz_tokenizer.cpp expects, and the two GGUF seeds) and bundle
+(with MODELPRINT=path/to/modelprint: a comparison report signed with fuzz/keys/fuzz_p256.key,
+the unsigned statement, and an OpenSSF model.sig of a small model directory).
+Usage: python3 fuzz/make_seeds.py OUT [MODELPRINT]
 """
 import glob
+import json
 import os
 import shutil
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import gguf
@@ -57,6 +67,79 @@ def main():
     for i, f in enumerate(sorted(glob.glob(pattern, recursive=True))):
         if os.path.getsize(f) <= 64 * 1024:
             shutil.copy(f, os.path.join(s, f"{i:02d}_{os.path.basename(f)}"))
+    text_seeds(out)
+    if len(sys.argv) > 2:
+        bundle_seeds(out, sys.argv[2])
+
+
+def write(folder, name, data):
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, name), "wb") as f:
+        f.write(data if isinstance(data, bytes) else data.encode())
+
+
+def text_seeds(out):
+    t = os.path.join(out, "transcript")
+    src = open(os.path.join(ROOT, "testdata", "behavior", "base_transcript.jsonl"), "rb").read()
+    write(t, "base_transcript.jsonl", src)
+    write(t, "three_lines.jsonl", b"\n".join(src.split(b"\n")[:3]) + b"\n")
+    write(t, "no_ids.jsonl", '{"prompt": "Hi", "response": " there"}\r\n'
+          '{"prompt": "\\u4f60\\u597d", "response": "\\u4e16\\u754c", "id": null}\n\n')
+    write(t, "edge.jsonl", '{"id": "a", "prompt": "", "response": ""}\n'
+          '{"id": "b", "prompt": "x", "response": "y", "extra": [1, {"k": 2.5e308}]}\n')
+    p = os.path.join(out, "probes")
+    write(p, "default_v1.jsonl",
+          open(os.path.join(ROOT, "fingerprint", "probes", "default_v1.jsonl"), "rb").read())
+    write(p, "header.jsonl", '{"probe_set": "mine", "version": 2, "description": "d"}\n'
+          '{"id": "q1", "prompt": "Who are you?", "category": "identity", "lang": "en", '
+          '"max_new_tokens": 16}\n{"prompt": "2+2=", "category": "arithmetic"}\n'
+          '{"prompt": "t", "response": "r"}\n')
+    k = os.path.join(out, "tokenizer")
+    for case in json.load(open(os.path.join(ROOT, "testdata", "tokenizer", "mini_cases.json"))):
+        text = case["cases"][0] if case.get("cases") else "Hello 123"
+        if isinstance(text, dict):
+            text = text.get("text", "Hello 123")
+        write(k, "mini_" + case["name"], json.dumps(case["tokenizer"]) + "\0\0" + text)
+    base = None
+    for d in ("audit/clean", "lineage/lora"):
+        folder = os.path.join(ROOT, "testdata", d)
+        tj = open(os.path.join(folder, "tokenizer.json")).read()
+        cfg = open(os.path.join(folder, "tokenizer_config.json")).read()
+        write(k, d.replace("/", "_"), tj + "\0" + cfg + "\0Once upon a time, 42 <s>.")
+        base = base or tj
+    for cfgp in sorted(glob.glob(os.path.join(ROOT, "..", "shared", "tokenizers", "*",
+                                              "tokenizer_config.json"))):
+        cfg = json.load(open(cfgp))
+        small = {k2: cfg[k2] for k2 in ("chat_template", "bos_token", "eos_token", "add_bos_token")
+                 if k2 in cfg}
+        if "chat_template" in small:
+            name = os.path.basename(os.path.dirname(cfgp))
+            write(k, "chat_" + name, base + "\0" + json.dumps(small) + "\0Hello!")
+    for g in ("tiny.gguf", "stories_meta.gguf"):
+        path = os.path.join(out, "gguf", g)
+        if os.path.exists(path):
+            shutil.copy(path, os.path.join(k, g))
+
+
+def bundle_seeds(out, modelprint):
+    b = os.path.join(out, "bundle")
+    os.makedirs(b, exist_ok=True)
+    key = os.path.join(ROOT, "fuzz", "keys", "fuzz_p256.key")
+    lineage = os.path.join(ROOT, "testdata", "lineage")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, MODELPRINT_DB=os.path.join(tmp, "db.sqlite"))
+        run = lambda *a: subprocess.run([modelprint, *a], env=env, check=True,
+                                        stdout=subprocess.DEVNULL)
+        run("compare", os.path.join(lineage, "base_f16"), os.path.join(lineage, "lora"),
+            "--weights-only", "--out", os.path.join(b, "comparison_signed.json"), "--sign", key)
+        run("compare", os.path.join(lineage, "base_f16"), os.path.join(lineage, "indep_arch"),
+            "--weights-only", "--out", os.path.join(b, "comparison_unsigned.json"))
+        model = os.path.join(tmp, "model")
+        shutil.copytree(os.path.join(lineage, "lora"), model)
+        os.remove(os.path.join(model, "model.safetensors"))
+        run("sign-model", model, "--key", key)
+        shutil.copy(os.path.join(model, "model.sig"), os.path.join(b, "oms_model.sig"))
+    write(b, "pubkey.pem", open(os.path.join(ROOT, "fuzz", "keys", "fuzz_p256.pem")).read())
 
 
 if __name__ == "__main__":

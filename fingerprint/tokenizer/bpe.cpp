@@ -25,8 +25,13 @@ Result<std::unique_ptr<BpeModel>> BpeModel::build(
         if (id < 0) return corrupt_data("{}: vocab token '{}' has negative id {}", what, tok, id);
         max_id = std::max(max_id, id);
     }
-    if (max_id >= (1 << 30)) {
-        return corrupt_data("{}: vocab id {} exceeds the limit {}", what, max_id, 1 << 30);
+    // Ids index a dense table: a gap of more than kMaxIdGap unused ids past the number of tokens
+    // is refused (one entry "x": 1073741823 would otherwise allocate 2^30 strings, 32 GiB).
+    constexpr int64_t kMaxIdGap = 65536;
+    if (int64_t{max_id} >= static_cast<int64_t>(vocab.size()) + kMaxIdGap) {
+        return corrupt_data(
+            "{}: vocab id {} leaves more than {} ids unused past the {} tokens of the vocabulary",
+            what, max_id, kMaxIdGap, vocab.size());
     }
     m->tokens_.assign(static_cast<size_t>(max_id + 1), std::string());
     m->has_token_.assign(static_cast<size_t>(max_id + 1), false);

@@ -27,6 +27,26 @@ std::string type_of(const Json& j) {
                : std::string();
 }
 
+// A token id field: an integer in 0..INT32_MAX (nlohmann's get<int32_t> would truncate 2^32+5 to
+// 5 and a float 1e10 is undefined behaviour to convert), else kCorruptData naming the field.
+Result<int32_t> id_field(const Json& v, std::string_view field, std::string_view what) {
+    if (!v.is_number_integer()) {
+        return corrupt_data("{}: {} must be an integer token id, got {}", what, field,
+                            v.type_name());
+    }
+    const bool negative = v.is_number_integer() && !v.is_number_unsigned() && v.get<int64_t>() < 0;
+    if (negative || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t{INT32_MAX})) {
+        return corrupt_data("{}: {} is {}, outside the token ids 0..{}", what, field, v.dump(),
+                            INT32_MAX);
+    }
+    return static_cast<int32_t>(v.get<int64_t>());
+}
+
+// Added-token and post-processor ids may lie past the model vocabulary (added tokens extend it)
+// but not by more than this: an id of 2^31-1 in a 300-byte file would make every consumer that
+// walks 0..vocab_size() (vocabulary mapping, logit rows) run for billions of steps.
+constexpr int64_t kMaxIdGap = 65536;
+
 bool get_bool(const Json& j, const char* key, bool dflt) {
     if (!j.contains(key) || j[key].is_null()) return dflt;
     return j[key].get<bool>();
@@ -162,6 +182,16 @@ Status parse_decoder(const Json& j, std::string_view what, std::vector<DecoderSt
     } else if (type == "Strip") {
         st.kind = DecoderStep::Kind::kStrip;
         st.content = j.at("content").get<std::string>();
+        if (st.content.empty()) {
+            return corrupt_data("{}: decoder Strip has an empty \"content\" (one character needed)",
+                                what);
+        }
+        for (const char* key : {"start", "stop"}) {
+            if (!j.at(key).is_number_unsigned()) {
+                return corrupt_data("{}: decoder Strip \"{}\" must be a non-negative integer, got {}",
+                                    what, key, j.at(key).dump());
+            }
+        }
         st.start = j.at("start").get<size_t>();
         st.stop = j.at("stop").get<size_t>();
     } else if (type == "Metaspace") {
@@ -201,7 +231,16 @@ Status parse_post_processor(const Json& j, std::string_view what, TokenizerData&
             const auto name = item.at("SpecialToken").at("id").get<std::string>();
             const Json& sp = j.at("special_tokens").at(name);
             for (const auto& id : sp.at("ids")) {
-                (seen_a ? d.suffix_ids : d.prefix_ids).push_back(id.get<int32_t>());
+                MP_ASSIGN_OR_RETURN(
+                    int32_t v, id_field(id, fmt::format("post_processor special token '{}' id", name),
+                                        what));
+                if (d.model->id_to_token(v) == nullptr && d.added_by_id.count(v) == 0) {
+                    return corrupt_data(
+                        "{}: post_processor special token '{}' has id {}, which is not in the "
+                        "vocabulary",
+                        what, name, v);
+                }
+                (seen_a ? d.suffix_ids : d.prefix_ids).push_back(v);
             }
         }
     } else if (type == "RobertaProcessing" || type == "BertProcessing") {
@@ -280,7 +319,9 @@ Result<std::unique_ptr<TokenizerData>> load_impl(std::string_view tokenizer_json
     if (!v.is_object()) return corrupt_data("{}: model.vocab is not an object", what);
     vocab.reserve(v.size());
     for (auto it = v.begin(); it != v.end(); ++it) {
-        vocab.emplace(it.key(), it.value().get<int32_t>());
+        MP_ASSIGN_OR_RETURN(int32_t id,
+                            id_field(it.value(), fmt::format("model.vocab['{}']", it.key()), what));
+        vocab.emplace(it.key(), id);
     }
     std::vector<std::pair<std::string, std::string>> merges;
     if (m.contains("merges")) {
@@ -313,16 +354,25 @@ Result<std::unique_ptr<TokenizerData>> load_impl(std::string_view tokenizer_json
     if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
         for (const auto& a : j["added_tokens"]) {
             AddedToken t;
-            t.id = a.at("id").get<int32_t>();
+            MP_ASSIGN_OR_RETURN(t.id, id_field(a.at("id"), fmt::format("added_tokens[{}].id",
+                                                                       d->added.size()),
+                                               what));
             t.content = a.at("content").get<std::string>();
             t.special = get_bool(a, "special", false);
             t.normalized = get_bool(a, "normalized", !t.special);
             t.lstrip = get_bool(a, "lstrip", false);
             t.rstrip = get_bool(a, "rstrip", false);
             t.single_word = get_bool(a, "single_word", false);
-            if (t.id < 0 || t.content.empty()) {
+            if (t.content.empty()) {
                 return corrupt_data("{}: added token '{}' with id {} is invalid", what, t.content,
                                     t.id);
+            }
+            const int64_t limit = d->model->id_limit() + int64_t{kMaxIdGap};
+            if (t.id >= limit) {
+                return corrupt_data(
+                    "{}: added token '{}' has id {}, more than {} past the model vocabulary of {} "
+                    "ids",
+                    what, t.content, t.id, kMaxIdGap, d->model->id_limit());
             }
             d->added.push_back(std::move(t));
         }

@@ -1,0 +1,62 @@
+// libFuzzer target: parse_transcript on arbitrary bytes (a hostile JSONL transcript of an API's
+// answers). Invariants checked on an accepted transcript: it has entries, its digest is 64 hex
+// digits, its ids are unique, response_for finds every entry by id or prompt, and writing it
+// back (transcript_to_jsonl) and parsing that again gives the same entries and digest. Any
+// violation aborts, which libFuzzer reports as a crash.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "fingerprint/transcript.h"
+#include "fuzz/fuzz_targets.h"
+
+namespace {
+
+[[noreturn]] void fail(const char* what, const std::string& detail) {
+    std::fprintf(stderr, "fuzz_transcript invariant broken: %s: %s\n", what, detail.c_str());
+    std::abort();
+}
+
+bool is_hex64(std::string_view s) {
+    if (s.size() != 64) return false;
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+int modelprint::fuzz::fuzz_transcript(const uint8_t* data, size_t size) {
+    using namespace modelprint;
+    const std::string_view text(reinterpret_cast<const char*>(data), size);
+    auto t = parse_transcript(text, "fuzz.jsonl");
+    if (!t.ok()) {
+        if (t.status().message().empty()) fail("error without a message", "");
+        return 0;
+    }
+    if (t->entries.empty()) fail("accepted an empty transcript", t->source);
+    if (!is_hex64(t->digest)) fail("digest", t->digest);
+    std::set<std::string_view> ids;
+    for (const TranscriptEntry& e : t->entries) {
+        if (!e.id.empty() && !ids.insert(e.id).second) fail("duplicate id accepted", e.id);
+        if (!t->response_for(e.id, e.prompt).has_value()) fail("response_for", e.prompt);
+    }
+    const std::string jsonl = transcript_to_jsonl(*t);
+    auto again = parse_transcript(jsonl, "fuzz.jsonl (written back)");
+    if (!again.ok()) fail("written transcript does not parse", again.status().to_string());
+    if (again->digest != t->digest) fail("digest changed on round trip", again->digest);
+    if (again->entries.size() != t->entries.size()) fail("entry count changed on round trip", "");
+    for (size_t i = 0; i < t->entries.size(); ++i) {
+        const TranscriptEntry &a = t->entries[i], &b = again->entries[i];
+        if (a.id != b.id || a.prompt != b.prompt || a.response != b.response) {
+            fail("entry changed on round trip", a.prompt);
+        }
+    }
+    return 0;
+}
+
+MP_FUZZ_DEFINE_MAIN(fuzz_transcript)
