@@ -370,7 +370,9 @@ std::string title_of(const Doc& d) {
 
 }  // namespace
 
-Result<std::string> render_report_markdown(std::string_view statement_json) {
+namespace {
+
+Result<std::string> render_markdown_impl(std::string_view statement_json) {
     MP_ASSIGN_OR_RETURN(Doc d, load(statement_json));
     const Json& p = d.predicate;
     std::string s = "# " + title_of(d) + "\n\n";
@@ -436,7 +438,7 @@ Result<std::string> render_report_markdown(std::string_view statement_json) {
     return s;
 }
 
-Result<std::string> render_report_html(std::string_view statement_json) {
+Result<std::string> render_html_impl(std::string_view statement_json) {
     MP_ASSIGN_OR_RETURN(Doc d, load(statement_json));
     const Json& p = d.predicate;
     std::string s =
@@ -504,6 +506,27 @@ Result<std::string> render_report_html(std::string_view statement_json) {
     if (!other.second.empty()) s += "<h2>Other fields</h2>\n" + html_table(other);
     s += "</body></html>\n";
     return s;
+}
+
+}  // namespace
+
+// A statement is attacker-controlled (a report file given to `report show`): a member of an
+// unexpected JSON type (a heatmap that is a number) makes nlohmann throw; that is a corrupt
+// report, never an uncaught exception (fuzz/regressions/bundle/render-*).
+Result<std::string> render_report_markdown(std::string_view statement_json) {
+    try {
+        return render_markdown_impl(statement_json);
+    } catch (const Json::exception& e) {
+        return corrupt_data("report statement: unexpected JSON structure: {}", e.what());
+    }
+}
+
+Result<std::string> render_report_html(std::string_view statement_json) {
+    try {
+        return render_html_impl(statement_json);
+    } catch (const Json::exception& e) {
+        return corrupt_data("report statement: unexpected JSON structure: {}", e.what());
+    }
 }
 
 }  // namespace modelprint

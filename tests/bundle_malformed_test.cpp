@@ -227,6 +227,29 @@ TEST_F(BundleMalformed, OmsStatements) {
                 StatusIs(StatusCode::kCorruptData, "duplicate key \"method\""));
 }
 
+TEST_F(BundleMalformed, RenderingAHostileStatementIsAnError) {
+    // Found by fuzz_bundle: members of an unexpected type made nlohmann throw out of the renderers
+    // (an uncaught exception: `report show --format html` aborted). Replayed from
+    // fuzz/regressions/bundle/ by fuzz_corpus_test as well.
+    for (const char* pred : {R"({"heatmaps": [5]})", R"({"distributions": [7]})",
+                             R"({"heatmaps": [{"values": [[1]], "x_labels": 3}]})",
+                             R"({"sections": ["s"]})"}) {
+        SCOPED_TRACE(pred);
+        const std::string st = R"({"_type":"https://in-toto.io/Statement/v1","predicateType":"p",)"
+                               R"("subject":[{"digest":{"sha256":"x"}}],"predicate":)" +
+                               std::string(pred) + "}";
+        for (const auto& r : {render_report_markdown(st), render_report_html(st)}) {
+            if (!r.ok()) {
+                EXPECT_THAT(r, StatusIs(StatusCode::kCorruptData, "report statement"));
+            }
+        }
+    }
+    EXPECT_THAT(render_report_html(R"({"predicate": {"heatmaps": [5]}})"),
+                StatusIs(StatusCode::kCorruptData, "report statement: unexpected JSON structure"));
+    EXPECT_THAT(render_report_markdown(R"({"predicate": {"heatmaps": [5]}})"),
+                StatusIs(StatusCode::kCorruptData, "report statement: unexpected JSON structure"));
+}
+
 TEST_F(BundleMalformed, PemKeys) {
     EXPECT_THAT(PublicKey::from_pem("", "k.pub"), StatusIs(StatusCode::kCorruptData, "k.pub: not a PEM"));
     EXPECT_THAT(PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\n!!!!\n-----END PUBLIC KEY-----\n", "k.pub"),

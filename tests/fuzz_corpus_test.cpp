@@ -30,6 +30,8 @@ const Target kTargets[] = {
     {"tokenizer", fuzz::fuzz_tokenizer}, {"bundle", fuzz::fuzz_bundle},
 };
 
+void PrintTo(const Target& t, std::ostream* os) { *os << t.name; }
+
 std::vector<fs::path> inputs_in(const fs::path& dir) {
     std::vector<fs::path> out;
     if (!fs::is_directory(dir)) return out;

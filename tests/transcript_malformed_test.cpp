@@ -72,8 +72,9 @@ TEST(TranscriptMalformed, WrongTypesNameTheField) {
                 StatusIs(StatusCode::kCorruptData, "t.jsonl line 1"));
     EXPECT_THAT(parse_transcript(R"({"prompt": ["a"], "response": "b"})", "t.jsonl"),
                 StatusIs(StatusCode::kCorruptData, "line 1: a transcript line needs a string \"prompt\""));
-    EXPECT_THAT(parse_transcript(R"({"prompt": "a", "response": null})", "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "line 1: a transcript line needs a string \"response\""));
+    const auto null_response = parse_transcript(R"({"prompt": "a", "response": null})", "t.jsonl");
+    EXPECT_THAT(null_response, StatusIs(StatusCode::kCorruptData, "t.jsonl line 1: "));
+    EXPECT_THAT(null_response, StatusIs(StatusCode::kCorruptData, "\"response\""));
     EXPECT_THAT(parse_transcript(R"({"prompt": "a", "response": {"text": "b"}})", "t.jsonl"),
                 StatusIs(StatusCode::kCorruptData, "\"response\""));
     EXPECT_THAT(parse_transcript(lines({kLine, R"({"prompt": "a", "response": "b", "id": 18446744073709551616})"}),
@@ -120,7 +121,7 @@ TEST(TranscriptMalformed, ControlBytesAndLineEndings) {
 
 TEST(TranscriptMalformed, MissingFieldsAndEmptyInputs) {
     EXPECT_THAT(parse_transcript("", "t.jsonl"),
-                StatusIs(StatusCode::kInvalidArgument, "t.jsonl: the transcript has no entries"));
+                StatusIs(StatusCode::kInvalidArgument, "the transcript has no entries"));
     EXPECT_THAT(parse_transcript(" \n\t\n\r\n", "t.jsonl"),
                 StatusIs(StatusCode::kInvalidArgument, "no entries"));
     EXPECT_THAT(parse_transcript(lines({kLine, "{}"}), "t.jsonl"),
