@@ -99,6 +99,13 @@ bool readable(const std::string& path) {
 Result<BackgroundPlan> resolve_background(Store* store, const ComparisonProbes& probes,
                                           const std::string& a, const std::string& b,
                                           const BackgroundRequest& request) {
+    std::set<std::string> paths = {a, b};
+    for (const auto& p : request.command_line) {
+        if (!paths.insert(p).second) {
+            return invalid_argument("behaviour comparison: {} is given twice (A, B and every "
+                                    "--background must differ)", p);
+        }
+    }
     BackgroundPlan plan = command_line_background(request.command_line);
     // A and B by root digest (a side that cannot be hashed fails later, when it is opened).
     std::vector<std::string> roots;

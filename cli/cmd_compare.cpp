@@ -129,6 +129,7 @@ Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a, Store* store) {
         store = own.get();
     }
     auto plan = resolve_background(store, probes, a.a, a.b, req);
+    if (!plan.ok() && plan.status().code() == StatusCode::kInvalidArgument) return plan.status();
     if (!plan.ok()) {
         warn("store background not used", plan.status());
         req.use_store = false;

@@ -107,8 +107,8 @@ Result<Transcript> parse_transcript(std::string_view jsonl, std::string_view wha
         return Status();
     }));
     if (t.entries.empty()) {
-        return invalid_argument("{}: no usable lines (the file is empty or blank; a transcript "
-                                "needs at least one {{\"prompt\", \"response\"}} line)", what);
+        return invalid_argument("{}: no usable lines, the transcript has no entries (the file is "
+                                "empty or blank; a transcript needs at least one {{\"prompt\", \"response\"}} line)", what);
     }
     t.digest = sha256_hex(transcript_to_jsonl(t));
     return t;
