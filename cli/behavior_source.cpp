@@ -1,6 +1,7 @@
 // Behaviour vectors of models and transcripts (see behavior_source.h).
 #include "cli/behavior_source.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -200,6 +201,21 @@ Result<BackgroundPlan> resolve_background(Store* store, const ComparisonProbes& 
         plan.members.push_back(std::move(m));
     }
     return plan;
+}
+
+std::vector<std::string> BehaviorInputs::background_digests() const {
+    std::vector<std::string> out;
+    for (const auto& m : plan.members) out.push_back(m.root_digest.empty() ? m.name : m.root_digest);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+Result<BehaviorInputs> behavior_inputs(Store* store, const std::string& a, const std::string& b,
+                                       const std::string& probes, const BackgroundRequest& request) {
+    BehaviorInputs in;
+    MP_ASSIGN_OR_RETURN(in.probes, comparison_probes(a, b, probes));
+    MP_ASSIGN_OR_RETURN(in.plan, resolve_background(store, in.probes, a, b, request));
+    return in;
 }
 
 }  // namespace modelprint::cli

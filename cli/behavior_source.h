@@ -53,10 +53,22 @@ struct BackgroundRequest {
     bool use_store = true;
 };
 
+// The probe set and the background of one comparison, before anything runs (the store key of
+// item 8 needs the members' digests): comparison_probes, then resolve_background.
+struct BehaviorInputs {
+    ComparisonProbes probes;
+    BackgroundPlan plan;
+    // Root digests of the members resolved for this run, sorted (a member without a digest
+    // contributes its name).
+    std::vector<std::string> background_digests() const;
+};
+
 // `store` may be null (no store: command-line members only). Store read failures are returned;
 // a member that cannot be used is in plan.dropped, a related one in plan.excluded.
 Result<BackgroundPlan> resolve_background(Store* store, const ComparisonProbes& probes,
                                           const std::string& a, const std::string& b,
                                           const BackgroundRequest& request);
+Result<BehaviorInputs> behavior_inputs(Store* store, const std::string& a, const std::string& b,
+                                       const std::string& probes, const BackgroundRequest& request);
 
 }  // namespace modelprint::cli

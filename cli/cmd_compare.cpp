@@ -111,7 +111,6 @@ Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a, Store* store) {
     bo.probes = a.probes;
     MP_ASSIGN_OR_RETURN(bo.device, parse_device(a.device));
     bo.print.progress = !global_options().quiet;
-    MP_ASSIGN_OR_RETURN(ComparisonProbes probes, comparison_probes(a.a, a.b, a.probes));
     BackgroundRequest req;
     req.command_line = a.background;
     req.use_store = !a.no_store_background;
@@ -128,15 +127,15 @@ Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a, Store* store) {
         }
         store = own.get();
     }
-    auto plan = resolve_background(store, probes, a.a, a.b, req);
-    if (!plan.ok() && plan.status().code() == StatusCode::kInvalidArgument) return plan.status();
-    if (!plan.ok()) {
-        warn("store background not used", plan.status());
+    auto in = behavior_inputs(store, a.a, a.b, a.probes, req);
+    if (!in.ok() && store != nullptr && in.status().code() != StatusCode::kInvalidArgument &&
+        in.status().code() != StatusCode::kCorruptData) {
+        warn("store background not used", in.status());
         req.use_store = false;
-        plan = resolve_background(nullptr, probes, a.a, a.b, req);
+        in = behavior_inputs(nullptr, a.a, a.b, a.probes, req);
     }
-    MP_TRY(plan.status());
-    return compare_behavior_paths(a.a, a.b, probes, *plan, bo);
+    MP_TRY(in.status());
+    return compare_behavior_paths(a.a, a.b, in->probes, in->plan, bo);
 }
 
 Status run_compare(const CompareArgs& a) {
