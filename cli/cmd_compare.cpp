@@ -106,7 +106,9 @@ void warn(const char* what, const Status& s) {
 // The background (issue 15 item 5): resolve_background (cli/behavior_source.h) from the store
 // (`store`, or the database opened read-only when it exists) unless --no-store-background, plus
 // --background. A store that cannot be read is a warning: the command-line members remain.
-Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a, Store* store) {
+Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a, Store* store,
+                                           const std::string& digest_a = "",
+                                           const std::string& digest_b = "") {
     BehaviorRunOptions bo;
     bo.probes = a.probes;
     MP_ASSIGN_OR_RETURN(bo.device, parse_device(a.device));
@@ -114,6 +116,8 @@ Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a, Store* store) {
     BackgroundRequest req;
     req.command_line = a.background;
     req.use_store = !a.no_store_background;
+    req.digest_a = digest_a;
+    req.digest_b = digest_b;
     std::unique_ptr<Store> own;
     if (req.use_store && store == nullptr) {
         const std::string db = resolve_db_path();
@@ -210,7 +214,7 @@ Status run_compare(const CompareArgs& a) {
     // A model that cannot be probed (no tokenizer, unsupported architecture) keeps the weight
     // verdict with a warning.
     if (!a.weights_only) {
-        auto be = behavior_evidence(a, store.get());
+        auto be = behavior_evidence(a, store.get(), pair.a.root_digest, pair.b.root_digest);
         if (be.ok()) MP_TRY(merge_behavior(doc, text, *be));
         else warn("no behaviour evidence", be.status());
     }
