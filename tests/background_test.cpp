@@ -13,6 +13,8 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <string>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "fingerprint/engine/backend.h"
@@ -44,6 +46,25 @@ std::string base_transcript() {
 std::vector<std::string> six_background() {
     return {lineage("indep_seed"), lineage("indep_width"), lineage("indep_arch"),
             behav("control_seq"),  behav("control_seq2"),  behav("control_bytes")};
+}
+
+// Relation and statistic names whether BehaviorEvidence holds strings or the evidence
+// pipeline's enums (relation_name / statistic_name, found by argument-dependent lookup).
+template <typename T>
+std::string rel_name(const T& v) {
+    if constexpr (std::is_convertible_v<T, std::string>) {
+        return std::string(v);
+    } else {
+        return std::string(relation_name(v));
+    }
+}
+template <typename T>
+std::string stat_name(const T& v) {
+    if constexpr (std::is_convertible_v<T, std::string>) {
+        return std::string(v);
+    } else {
+        return std::string(statistic_name(v));
+    }
 }
 
 // A copy of a model directory with config.json edited (and files left out).
@@ -248,7 +269,7 @@ TEST(Background, DroppedMembersLeaveTheVerdictToTheOthers) {
     auto e = compare_behavior_paths(base_transcript(), behav("student_seq2"), *probes,
                                     command_line_background(bg), o);
     MP_ASSERT_OK(e);
-    EXPECT_EQ(e->relation, "distilled") << e->reason;
+    EXPECT_EQ(rel_name(e->relation), "distilled") << e->reason;
     EXPECT_EQ(e->background.size(), 6u);
     EXPECT_EQ(e->background_members.size(), 6u);
     EXPECT_EQ(e->null_pairs, 27u);  // as with the six alone (tests/cli/behavior.sh)
@@ -302,7 +323,7 @@ TEST(Background, ScoringFailureDropsOnlyThatMember) {
     plan.members.push_back(std::move(m));
     auto e = compare_behavior_paths(base_transcript(), behav("student_seq2"), *probes, plan, o);
     MP_ASSERT_OK(e);
-    EXPECT_EQ(e->relation, "distilled") << e->reason;
+    EXPECT_EQ(rel_name(e->relation), "distilled") << e->reason;
     EXPECT_EQ(e->background.size(), 6u);
     ASSERT_EQ(e->dropped.size(), 1u);
     EXPECT_EQ(e->dropped[0].name, "mixed_vocab");
@@ -373,9 +394,9 @@ TEST(Background, TranscriptOfFifteenOwnPromptsOnEitherSide) {
         EXPECT_TRUE(d.available);
         EXPECT_EQ(d.probes, 15);
         // Measured: distilled on both sides (distillation_z 1.37, p 5.5e-8; 8 of 15 wins).
-        EXPECT_EQ(e->relation, "distilled") << e->reason;
+        EXPECT_EQ(rel_name(e->relation), "distilled") << e->reason;
         std::printf("transcript on side %s: %s (%s = %.3f, p = %.3g; xl z %.2f, %lld of %lld)\n",
-                    transcript_is_a ? "A" : "B", e->relation.c_str(), e->decisive.c_str(),
+                    transcript_is_a ? "A" : "B", rel_name(e->relation).c_str(), stat_name(e->decisive).c_str(),
                     e->stat(e->decisive)->cal.value, e->p_value, d.z,
                     static_cast<long long>(d.wins), static_cast<long long>(d.probes));
     }
