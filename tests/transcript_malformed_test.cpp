@@ -3,6 +3,7 @@
 // and the field; nothing crashes or is accepted half-read. The libFuzzer target is
 // fuzz/fuzz_transcript.cpp; its crash regressions are replayed by fuzz_corpus_test.
 #include <string>
+#include <vector>
 
 #include "fingerprint/transcript.h"
 #include "tests/util/test_util.h"
@@ -128,6 +129,27 @@ TEST(TranscriptMalformed, MissingFieldsAndEmptyInputs) {
                 StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: a transcript line needs a string \"prompt\""));
     EXPECT_THAT(parse_transcript(lines({kLine, R"({"Prompt": "a", "Response": "b"})"}), "t.jsonl"),
                 StatusIs(StatusCode::kCorruptData, "line 2"));
+}
+
+TEST(TranscriptMalformed, SeveralResponsesAndDuplicatePrompts) {
+    auto ok = parse_transcript(lines({kLine, R"({"prompt": "b", "responses": ["1", "2", "3"]})"}), "t.jsonl");
+    MP_ASSERT_OK(ok);
+    EXPECT_EQ(ok->entries[1].response, "1");
+    EXPECT_EQ(ok->entries[1].alternatives, (std::vector<std::string>{"2", "3"}));
+    EXPECT_EQ(ok->entries[1].line, 2u);
+    for (const char* bad : {R"([])", R"("x")", R"({"a": "b"})", R"(null)", R"(["a", 1])", R"([["a"]])"}) {
+        SCOPED_TRACE(bad);
+        EXPECT_THAT(parse_transcript(lines({kLine, std::string(R"({"prompt": "b", "responses": )") + bad + "}"}),
+                                     "t.jsonl"),
+                    StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: \"responses\""));
+    }
+    EXPECT_THAT(parse_transcript(lines({kLine, R"({"prompt": "b", "response": "x", "responses": ["y"]})"}), "t.jsonl"),
+                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: give \"response\" or \"responses\", not both"));
+    EXPECT_THAT(parse_transcript(lines({kLine, "", R"({"prompt": "Who are you?", "response": "again"})"}), "t.jsonl"),
+                StatusIs(StatusCode::kCorruptData, "t.jsonl line 3: duplicate prompt (first on line 1)"));
+    // Prompts that differ only by escapes are the same prompt once decoded.
+    EXPECT_THAT(parse_transcript(lines({kLine, R"({"prompt": "Who are you\u003f", "response": "x"})"}), "t.jsonl"),
+                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: duplicate prompt"));
 }
 
 TEST(TranscriptMalformed, HugeLinesAndStringsAreReadWhole) {
