@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "fingerprint/base/dtype.h"
-#include "fuzz/fuzz_targets.h"
 #include "fingerprint/model/gguf.h"
+#include "fuzz/fuzz_targets.h"
 
 namespace {
 

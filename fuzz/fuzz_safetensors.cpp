@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "fingerprint/base/dtype.h"
-#include "fuzz/fuzz_targets.h"
 #include "fingerprint/model/safetensors.h"
+#include "fuzz/fuzz_targets.h"
 
 namespace {
 

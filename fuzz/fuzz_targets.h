@@ -23,9 +23,9 @@ int fuzz_bundle(const uint8_t* data, size_t size);
 
 // Defines LLVMFuzzerTestOneInput for one entry function, only in the libFuzzer executables.
 #ifdef MP_FUZZ_MAIN
-#define MP_FUZZ_DEFINE_MAIN(fn)                                                  \
-    extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {   \
-        return modelprint::fuzz::fn(data, size);                                 \
+#define MP_FUZZ_DEFINE_MAIN(fn)                                               \
+    extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) { \
+        return modelprint::fuzz::fn(data, size);                              \
     }
 #else
 #define MP_FUZZ_DEFINE_MAIN(fn)

@@ -37,8 +37,10 @@ void exercise(const modelprint::Tokenizer& tok, std::string_view text) {
             auto ids = tok.encode(s, special);
             if (!ids.ok()) continue;
             for (int32_t id : *ids) {
-                if (id < 0 || id >= vocab) fail("encoded id outside the vocabulary", std::to_string(id));
-                if (!tok.token_bytes(id).has_value()) fail("encoded id has no bytes", std::to_string(id));
+                if (id < 0 || id >= vocab)
+                    fail("encoded id outside the vocabulary", std::to_string(id));
+                if (!tok.token_bytes(id).has_value())
+                    fail("encoded id has no bytes", std::to_string(id));
                 (void)tok.id_to_token(id);
                 (void)tok.is_special(id);
             }
@@ -61,8 +63,10 @@ void exercise(const modelprint::Tokenizer& tok, std::string_view text) {
     std::string warning;
     auto chat = ChatTemplate::select(tok, "auto", &warning);
     if (!chat.ok()) fail("ChatTemplate::select auto", chat.status().to_string());
-    const ChatMessage msgs[] = {{"system", "Be brief."}, {"user", std::string(text.substr(0, 64))},
-                                {"assistant", "ok"}, {"user", "again"}};
+    const ChatMessage msgs[] = {{"system", "Be brief."},
+                                {"user", std::string(text.substr(0, 64))},
+                                {"assistant", "ok"},
+                                {"user", "again"}};
     for (bool gen : {true, false}) {
         (void)chat->apply(msgs, gen);
         (void)chat->apply(std::span<const ChatMessage>(msgs + 1, 1), gen);

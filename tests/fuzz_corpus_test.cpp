@@ -25,9 +25,12 @@ struct Target {
 };
 
 const Target kTargets[] = {
-    {"gguf", fuzz::fuzz_gguf},         {"safetensors", fuzz::fuzz_safetensors},
-    {"transcript", fuzz::fuzz_transcript}, {"probes", fuzz::fuzz_probes},
-    {"tokenizer", fuzz::fuzz_tokenizer}, {"bundle", fuzz::fuzz_bundle},
+    {"gguf", fuzz::fuzz_gguf},
+    {"safetensors", fuzz::fuzz_safetensors},
+    {"transcript", fuzz::fuzz_transcript},
+    {"probes", fuzz::fuzz_probes},
+    {"tokenizer", fuzz::fuzz_tokenizer},
+    {"bundle", fuzz::fuzz_bundle},
 };
 
 void PrintTo(const Target& t, std::ostream* os) { *os << t.name; }

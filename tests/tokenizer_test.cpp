@@ -321,10 +321,10 @@ TEST(Load, CorruptModelsAreRejected) {
     expect_corrupt([](Json& j) { j["model"]["unk_token"] = "<nope>"; },
                    "unk_token '<nope>' is not in the vocab");
     expect_corrupt([](Json& j) { j["model"]["vocab"]["dup"] = 2; }, "vocab id 2 is used by both");
-    expect_corrupt([](Json& j) { j["model"]["vocab"]["neg"] = -5; }, "negative id -5");
+    expect_corrupt([](Json& j) { j["model"]["vocab"]["neg"] = -5; }, "model.vocab['neg'] is -5, outside the token ids");
     expect_corrupt([](Json& j) { j["model"]["vocab"] = Json::array(); }, "not an object");
     expect_corrupt([](Json& j) { j["added_tokens"][0]["content"] = ""; }, "added token");
-    expect_corrupt([](Json& j) { j["model"]["vocab"]["a"] = "two"; }, "unexpected JSON structure");
+    expect_corrupt([](Json& j) { j["model"]["vocab"]["a"] = "two"; }, "model.vocab['a'] must be an integer token id, got string");
     expect_corrupt(
         [](Json& j) {
             j["post_processor"] = {

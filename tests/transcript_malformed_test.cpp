@@ -38,9 +38,10 @@ TEST(TranscriptMalformed, EveryTruncationIsRejectedNamingTheLine) {
 }
 
 TEST(TranscriptMalformed, BadUtf8IsRejectedNamingTheLine) {
-    for (const std::string& bad : {std::string("\xff"), std::string("\xc3"), std::string("\xe4\xbd"),
-                                  std::string("\xed\xa0\x80"),  // UTF-16 surrogate
-                                  std::string("\xc0\xaf")}) {   // overlong '/'
+    for (const std::string& bad :
+         {std::string("\xff"), std::string("\xc3"), std::string("\xe4\xbd"),
+          std::string("\xed\xa0\x80"),  // UTF-16 surrogate
+          std::string("\xc0\xaf")}) {   // overlong '/'
         const std::string text =
             lines({kLine, R"({"prompt": "x)" + bad + R"(", "response": "y"})"});
         EXPECT_THAT(parse_transcript(text, "t.jsonl"),
@@ -58,10 +59,10 @@ TEST(TranscriptMalformed, BadUtf8IsRejectedNamingTheLine) {
 
 TEST(TranscriptMalformed, DeepNestingIsRejected) {
     const std::string deep = std::string(200, '[') + std::string(200, ']');
-    EXPECT_THAT(parse_transcript(lines({kLine, R"({"prompt": "a", "response": "b", "x": )" + deep +
-                                                   "}"}),
-                                 "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: invalid JSON: nesting deeper"));
+    EXPECT_THAT(
+        parse_transcript(lines({kLine, R"({"prompt": "a", "response": "b", "x": )" + deep + "}"}),
+                         "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: invalid JSON: nesting deeper"));
     // 100000 levels must not overflow the stack either.
     const std::string very_deep = std::string(100000, '{');
     EXPECT_THAT(parse_transcript(very_deep, "t.jsonl"),
@@ -71,29 +72,37 @@ TEST(TranscriptMalformed, DeepNestingIsRejected) {
 TEST(TranscriptMalformed, WrongTypesNameTheField) {
     EXPECT_THAT(parse_transcript(R"({"prompt": 1e999, "response": "b"})", "t.jsonl"),
                 StatusIs(StatusCode::kCorruptData, "t.jsonl line 1"));
-    EXPECT_THAT(parse_transcript(R"({"prompt": ["a"], "response": "b"})", "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "line 1: a transcript line needs a string \"prompt\""));
+    EXPECT_THAT(
+        parse_transcript(R"({"prompt": ["a"], "response": "b"})", "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData, "line 1: a transcript line needs a string \"prompt\""));
     const auto null_response = parse_transcript(R"({"prompt": "a", "response": null})", "t.jsonl");
     EXPECT_THAT(null_response, StatusIs(StatusCode::kCorruptData, "t.jsonl line 1: "));
     EXPECT_THAT(null_response, StatusIs(StatusCode::kCorruptData, "\"response\""));
     EXPECT_THAT(parse_transcript(R"({"prompt": "a", "response": {"text": "b"}})", "t.jsonl"),
                 StatusIs(StatusCode::kCorruptData, "\"response\""));
-    EXPECT_THAT(parse_transcript(lines({kLine, R"({"prompt": "a", "response": "b", "id": 18446744073709551616})"}),
-                                 "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: \"id\" must be a string"));
-    EXPECT_THAT(parse_transcript(lines({kLine, "[1, 2]"}), "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: expected a JSON object, got array"));
-    EXPECT_THAT(parse_transcript("123456789012345678901234567890", "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 1: expected a JSON object, got number"));
+    EXPECT_THAT(
+        parse_transcript(
+            lines({kLine, R"({"prompt": "a", "response": "b", "id": 18446744073709551616})"}),
+            "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: \"id\" must be a string"));
+    EXPECT_THAT(
+        parse_transcript(lines({kLine, "[1, 2]"}), "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: expected a JSON object, got array"));
+    EXPECT_THAT(
+        parse_transcript("123456789012345678901234567890", "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData, "t.jsonl line 1: expected a JSON object, got number"));
 }
 
 TEST(TranscriptMalformed, DuplicateKeysAreRejectedNotLastWins) {
     // nlohmann alone would keep the last "response"; a hostile line could hide an answer.
-    EXPECT_THAT(parse_transcript(lines({kLine, R"({"prompt": "a", "response": "b", "response": "c"})"}),
-                                 "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: invalid JSON: duplicate key \"response\""));
-    EXPECT_THAT(parse_transcript(R"({"prompt": "a", "response": "b", "m": {"k": 1, "k": 2}})", "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "duplicate key \"k\""));
+    EXPECT_THAT(
+        parse_transcript(lines({kLine, R"({"prompt": "a", "response": "b", "response": "c"})"}),
+                         "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData,
+                 "t.jsonl line 2: invalid JSON: duplicate key \"response\""));
+    EXPECT_THAT(
+        parse_transcript(R"({"prompt": "a", "response": "b", "m": {"k": 1, "k": 2}})", "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData, "duplicate key \"k\""));
 }
 
 TEST(TranscriptMalformed, ControlBytesAndLineEndings) {
@@ -126,30 +135,41 @@ TEST(TranscriptMalformed, MissingFieldsAndEmptyInputs) {
     EXPECT_THAT(parse_transcript(" \n\t\n\r\n", "t.jsonl"),
                 StatusIs(StatusCode::kInvalidArgument, "no entries"));
     EXPECT_THAT(parse_transcript(lines({kLine, "{}"}), "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: a transcript line needs a string \"prompt\""));
+                StatusIs(StatusCode::kCorruptData,
+                         "t.jsonl line 2: a transcript line needs a string \"prompt\""));
     EXPECT_THAT(parse_transcript(lines({kLine, R"({"Prompt": "a", "Response": "b"})"}), "t.jsonl"),
                 StatusIs(StatusCode::kCorruptData, "line 2"));
 }
 
 TEST(TranscriptMalformed, SeveralResponsesAndDuplicatePrompts) {
-    auto ok = parse_transcript(lines({kLine, R"({"prompt": "b", "responses": ["1", "2", "3"]})"}), "t.jsonl");
+    auto ok = parse_transcript(lines({kLine, R"({"prompt": "b", "responses": ["1", "2", "3"]})"}),
+                               "t.jsonl");
     MP_ASSERT_OK(ok);
     EXPECT_EQ(ok->entries[1].response, "1");
     EXPECT_EQ(ok->entries[1].alternatives, (std::vector<std::string>{"2", "3"}));
     EXPECT_EQ(ok->entries[1].line, 2u);
-    for (const char* bad : {R"([])", R"("x")", R"({"a": "b"})", R"(null)", R"(["a", 1])", R"([["a"]])"}) {
+    for (const char* bad :
+         {R"([])", R"("x")", R"({"a": "b"})", R"(null)", R"(["a", 1])", R"([["a"]])"}) {
         SCOPED_TRACE(bad);
-        EXPECT_THAT(parse_transcript(lines({kLine, std::string(R"({"prompt": "b", "responses": )") + bad + "}"}),
-                                     "t.jsonl"),
+        EXPECT_THAT(parse_transcript(
+                        lines({kLine, std::string(R"({"prompt": "b", "responses": )") + bad + "}"}),
+                        "t.jsonl"),
                     StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: \"responses\""));
     }
-    EXPECT_THAT(parse_transcript(lines({kLine, R"({"prompt": "b", "response": "x", "responses": ["y"]})"}), "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: give \"response\" or \"responses\", not both"));
-    EXPECT_THAT(parse_transcript(lines({kLine, "", R"({"prompt": "Who are you?", "response": "again"})"}), "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 3: duplicate prompt (first on line 1)"));
+    EXPECT_THAT(
+        parse_transcript(lines({kLine, R"({"prompt": "b", "response": "x", "responses": ["y"]})"}),
+                         "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData,
+                 "t.jsonl line 2: give \"response\" or \"responses\", not both"));
+    EXPECT_THAT(
+        parse_transcript(lines({kLine, "", R"({"prompt": "Who are you?", "response": "again"})"}),
+                         "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData, "t.jsonl line 3: duplicate prompt (first on line 1)"));
     // Prompts that differ only by escapes are the same prompt once decoded.
-    EXPECT_THAT(parse_transcript(lines({kLine, R"({"prompt": "Who are you\u003f", "response": "x"})"}), "t.jsonl"),
-                StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: duplicate prompt"));
+    EXPECT_THAT(
+        parse_transcript(lines({kLine, R"({"prompt": "Who are you\u003f", "response": "x"})"}),
+                         "t.jsonl"),
+        StatusIs(StatusCode::kCorruptData, "t.jsonl line 2: duplicate prompt"));
 }
 
 TEST(TranscriptMalformed, HugeLinesAndStringsAreReadWhole) {

@@ -22,8 +22,9 @@ Result<std::shared_ptr<const Regex>> Regex::compile(std::string_view pattern,
                                                     std::string_view what) {
     int err = 0;
     PCRE2_SIZE err_off = 0;
-    pcre2_code* code = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
-                                     PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C, &err, &err_off, nullptr);
+    pcre2_code* code =
+        pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                      PCRE2_UTF | PCRE2_UCP | PCRE2_NEVER_BACKSLASH_C, &err, &err_off, nullptr);
     if (code == nullptr) {
         PCRE2_UCHAR buf[256];
         pcre2_get_error_message(err, buf, sizeof(buf));

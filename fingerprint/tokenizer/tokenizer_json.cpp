@@ -188,8 +188,9 @@ Status parse_decoder(const Json& j, std::string_view what, std::vector<DecoderSt
         }
         for (const char* key : {"start", "stop"}) {
             if (!j.at(key).is_number_unsigned()) {
-                return corrupt_data("{}: decoder Strip \"{}\" must be a non-negative integer, got {}",
-                                    what, key, j.at(key).dump());
+                return corrupt_data(
+                    "{}: decoder Strip \"{}\" must be a non-negative integer, got {}", what, key,
+                    j.at(key).dump());
             }
         }
         st.start = j.at("start").get<size_t>();
@@ -232,8 +233,8 @@ Status parse_post_processor(const Json& j, std::string_view what, TokenizerData&
             const Json& sp = j.at("special_tokens").at(name);
             for (const auto& id : sp.at("ids")) {
                 MP_ASSIGN_OR_RETURN(
-                    int32_t v, id_field(id, fmt::format("post_processor special token '{}' id", name),
-                                        what));
+                    int32_t v,
+                    id_field(id, fmt::format("post_processor special token '{}' id", name), what));
                 if (d.model->id_to_token(v) == nullptr && d.added_by_id.count(v) == 0) {
                     return corrupt_data(
                         "{}: post_processor special token '{}' has id {}, which is not in the "
@@ -354,9 +355,9 @@ Result<std::unique_ptr<TokenizerData>> load_impl(std::string_view tokenizer_json
     if (j.contains("added_tokens") && j["added_tokens"].is_array()) {
         for (const auto& a : j["added_tokens"]) {
             AddedToken t;
-            MP_ASSIGN_OR_RETURN(t.id, id_field(a.at("id"), fmt::format("added_tokens[{}].id",
-                                                                       d->added.size()),
-                                               what));
+            MP_ASSIGN_OR_RETURN(
+                t.id,
+                id_field(a.at("id"), fmt::format("added_tokens[{}].id", d->added.size()), what));
             t.content = a.at("content").get<std::string>();
             t.special = get_bool(a, "special", false);
             t.normalized = get_bool(a, "normalized", !t.special);
