@@ -94,6 +94,10 @@ struct ReportParts {
     std::vector<ReportDistribution> distributions;
 };
 
+// The parts as predicate members (JSON object text with "sections", "heatmaps",
+// "distributions" in the forensics/report.h conventions; decimals as strings).
+std::string report_parts_json(const ReportParts& parts);
+
 class EvidenceSection {
 public:
     virtual ~EvidenceSection() = default;

@@ -84,4 +84,12 @@ std::string comparison_text_of(const ComparisonResult& r);
 // and the comparison document under "comparison" (canonical JSON).
 std::string comparison_predicate_of(const ComparisonResult& r);
 
+// A result read back from the store (the document comparison_document wrote): the document
+// with "store" {"reused": true, "key", "id"}, and its text (verdict lines and the store line;
+// --recompute gives the evidence blocks). kCorruptData when the stored text is not a document.
+Result<std::string> reused_comparison_document(std::string_view stored, const StoreInfo& store,
+                                               int indent = 2);
+Result<std::string> reused_comparison_text(std::string_view stored, const StoreInfo& store,
+                                           std::string_view created_at);
+
 }  // namespace modelprint
