@@ -184,6 +184,8 @@ Status run_compare(const CompareArgs& a) {
                 auto doc = reused_comparison_document(rec->result_json, reused);
                 auto text = reused_comparison_text(rec->result_json, reused, rec->created_at);
                 if (doc.ok() && text.ok()) {
+                    std::fprintf(stderr, "reusing stored comparison %lld (%s)\n",
+                                 static_cast<long long>(rec->id), store->path().c_str());
                     if (!a.out.empty()) MP_TRY(write_file_atomic(a.out, *doc + "\n"));
                     if (a.json) std::printf("%s\n", doc->c_str());
                     else std::fputs(text->c_str(), stdout);

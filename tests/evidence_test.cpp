@@ -12,7 +12,6 @@ namespace modelprint {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::StatusIs;
 
 // A section whose vote and numbers the test sets.
 class FakeSection : public EvidenceSection {
