@@ -1,10 +1,13 @@
 // `modelprint compare A B [--weights-only|--behavior-only] [--probes SET] [--device D]
-// [--background M...] [--json] [--out FILE] [--sign KEY] [--recompute] [--no-store]`: is B a
+// [--background M...] [--no-store-background] [--json] [--out FILE] [--sign KEY] [--recompute]
+// [--no-store]`: is B a
 // copy, a derivative, a distilled student, or independent of A? A pipeline
 // (forensics/pipeline.h):
 //   1. open both sides (models hashed when the store is used: its key needs root digests);
-//   2. the store key (store_key below): reuse a stored result only when every input of the
-//      question matches; otherwise run the evidence sections that apply and decide();
+//   2. the behaviour inputs resolved (probe set, and the background: the store's behaviour
+//      fingerprints unless --no-store-background, plus --background; cli/behavior_source.h),
+//      then the store key (store_key below): reuse a stored result only when every input of
+//      the question matches; otherwise run the evidence sections that apply and decide();
 //   3. render (text, JSON document), write --out, record in the store (global --db PATH,
 //      MODELPRINT_DB, else ./modelprint.db) unless --no-store, and with --sign KEY write the
 //      signed report whose predicate holds every section (always computed, never reused).
@@ -12,15 +15,15 @@
 // 5 I/O (docs/errors.md). A store that cannot be written is a warning, not a failure.
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
+#include "cli/behavior_source.h"
 #include "cli/command.h"
 #include "db/store.h"
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/base/sha256.h"
-#include "fingerprint/model/hash.h"
-#include "fingerprint/probes/probe_set.h"
 #include "fingerprint/transcript.h"
 #include "forensics/pipeline.h"
 #include "forensics/report.h"
@@ -42,6 +45,7 @@ struct CompareArgs {
     std::string probes = "default";
     std::string device = "auto";
     std::vector<std::string> background;
+    bool no_store_background = false;
 };
 
 void warn(const char* what, const Status& s) {
@@ -67,28 +71,50 @@ Result<CompareRequest> request_of(const CompareArgs& a) {
     return r;
 }
 
-// The store key: every input that can change the result (docs/store.md "Comparison keys").
-Result<std::string> store_key(const CompareRequest& r, const PairContext& c,
-                              const std::string& device) {
-    std::string probe_digest = "-";
-    std::vector<std::string> background;
-    if (!r.weights_only) {
-        MP_ASSIGN_OR_RETURN(ProbeSet ps, load_probe_set(r.behavior.probes));
-        probe_digest = ps.digest;
-        HashOptions ho;
-        ho.threads = r.weights.threads;
-        ho.tensors = false;
-        for (const std::string& p : r.behavior.background) {
-            auto d = hash_path(p, ho);
-            if (!d.ok()) return d.status().with_context(fmt::format("background {}", p));
-            background.push_back(d->root_digest);
+// The background (issue 15 item 5): resolve_background (cli/behavior_source.h) from the store
+// (`store`, or the database opened read-only when it exists) unless --no-store-background, plus
+// --background. A store that cannot be read is a warning: the command-line members remain.
+Result<BehaviorInputs> resolve_behavior_inputs(const CompareArgs& a, Store* store) {
+    BackgroundRequest req;
+    req.command_line = a.background;
+    req.use_store = !a.no_store_background;
+    std::unique_ptr<Store> own;
+    if (req.use_store && store == nullptr) {
+        const std::string db = resolve_db_path();
+        std::error_code ec;
+        if (std::filesystem::exists(db, ec)) {
+            StoreOptions so;
+            so.read_only = true;
+            auto s = Store::open(db, so);
+            if (s.ok()) own = std::move(s).value();
+            else warn("store background not used", s.status());
         }
-        background.insert(background.end(), r.behavior.background_digests.begin(),
-                          r.behavior.background_digests.end());
-        std::sort(background.begin(), background.end());
+        store = own.get();
     }
-    std::string bg;
-    for (const std::string& d : background) bg += d + ",";
+    auto in = behavior_inputs(store, a.a, a.b, a.probes, req);
+    if (!in.ok() && store != nullptr && in.status().code() != StatusCode::kInvalidArgument &&
+        in.status().code() != StatusCode::kCorruptData) {
+        warn("store background not used", in.status());
+        req.use_store = false;
+        in = behavior_inputs(nullptr, a.a, a.b, a.probes, req);
+    }
+    return in;
+}
+
+// The store key: every input that can change the result (docs/store.md "Comparison keys"):
+// the probe set actually used and the root digests of the background members resolved for
+// this run come from the resolved behaviour inputs.
+std::string store_key(const CompareRequest& r, const PairContext& c, const std::string& device) {
+    std::string probe_digest = "-", bg;
+    if (r.behavior_inputs) {
+        probe_digest = r.behavior_inputs->probes.set.digest;
+        std::vector<std::string> digests;
+        for (const BackgroundMember& m : r.behavior_inputs->plan.members) {
+            digests.push_back(m.root_digest.empty() ? "name:" + m.name : m.root_digest);
+        }
+        std::sort(digests.begin(), digests.end());
+        for (const std::string& d : digests) bg += d + ",";
+    }
     const BehaviorOptions& bo = r.behavior.compare;
     return sha256_hex(fmt::format(
         "modelprint.compare;methods={};a={};b={};sections={};probes={};background=[{}];"
@@ -170,10 +196,15 @@ Status run_compare(const CompareArgs& a) {
     // 1. open (hash now when the store key needs the digests).
     OpenedPair pair;
     MP_ASSIGN_OR_RETURN(PairContext ctx, open_comparison(req, &pair, store != nullptr));
-    // 2. the store key; reuse only an exact match (and never for a signed report).
+    // 2. the behaviour inputs, then the store key; reuse only an exact match (and never for a
+    // signed report).
+    if (!req.weights_only) {
+        MP_ASSIGN_OR_RETURN(BehaviorInputs in, resolve_behavior_inputs(a, store.get()));
+        req.behavior_inputs = ResolvedBehaviorInputs{std::move(in.probes), std::move(in.plan)};
+    }
     StoreInfo info;
     if (store) {
-        MP_ASSIGN_OR_RETURN(info.key, store_key(req, ctx, a.device));
+        info.key = store_key(req, ctx, a.device);
         if (!a.recompute && a.sign.empty()) {
             auto rec = store->find_comparison(ctx.a.model.root_digest, ctx.b.model.root_digest,
                                               info.key);
@@ -244,7 +275,11 @@ CommandRegistrar reg({"compare",
                           sub.add_option("--device", a->device, "Engine device: auto|cpu|cuda");
                           sub.add_option("--background", a->background,
                                          "Models or transcripts independent of A and B, for "
-                                         "calibrating behaviour statistics");
+                                         "calibrating behaviour statistics (added to the store's "
+                                         "behaviour fingerprints)");
+                          sub.add_flag("--no-store-background", a->no_store_background,
+                                       "Do not use the store's behaviour fingerprints as "
+                                       "background (only --background)");
                           return [a] { return run_compare(*a); };
                       }});
 

@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "forensics/behavior_paths.h"
 #include "forensics/behavior_run.h"
 #include "forensics/pipeline.h"
 
@@ -123,7 +124,11 @@ void BehaviorSection::report(ReportParts& parts) const {
 bool behavior_section_applies(const PairContext& c) { return !c.request->weights_only; }
 
 Result<std::unique_ptr<EvidenceSection>> run_behavior_section(PairContext& c) {
-    auto e = compare_behavior_paths(c.request->a, c.request->b, c.request->behavior);
+    const CompareRequest& r = *c.request;
+    auto e = r.behavior_inputs
+                 ? compare_behavior_paths(r.a, r.b, r.behavior_inputs->probes,
+                                          r.behavior_inputs->plan, r.behavior)
+                 : compare_behavior_paths(r.a, r.b, r.behavior);
     if (!e.ok()) {
         // Flag errors, and no weights to fall back on: the comparison fails.
         if (e.status().code() == StatusCode::kInvalidArgument || c.pair == nullptr ||

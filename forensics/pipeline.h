@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "fingerprint/base/status.h"
+#include "forensics/behavior_paths.h"
 #include "forensics/behavior_run.h"
 #include "forensics/compare.h"
 #include "forensics/evidence.h"
@@ -29,12 +30,22 @@ namespace modelprint {
 // another version are not reused (store key).
 inline constexpr std::string_view kMethodsVersion = "2026-12-02.1";
 
+// The probe set and background resolved before anything runs (cli/behavior_source.h
+// behavior_inputs: store members and --background); the store key is built from them.
+struct ResolvedBehaviorInputs {
+    ComparisonProbes probes;
+    BackgroundPlan plan;
+};
+
 struct CompareRequest {
     std::string a, b;          // model directory/file, or a .jsonl transcript
     bool weights_only = false;
     bool behavior_only = false;
     CompareOptions weights;    // compare.h (threads, progress, max_units)
     BehaviorRunOptions behavior;  // probes, device, background (behavior_run.h)
+    // Set: the behaviour section runs on exactly these; unset: the probes and --background
+    // paths of `behavior` (no store).
+    std::optional<ResolvedBehaviorInputs> behavior_inputs;
 };
 
 // One side as the pipeline knows it.
