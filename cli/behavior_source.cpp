@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "db/store.h"
 #include "fingerprint/behavior_vector.h"
@@ -111,8 +112,9 @@ Result<BackgroundPlan> resolve_background(Store* store, const ComparisonProbes& 
     // A and B by root digest (a side that cannot be hashed fails later, when it is opened).
     std::vector<std::string> roots;
     std::map<std::string, std::string> side_of;  // digest -> "A" / "B"
-    for (const auto& [side, path] : {std::pair{"A", &a}, std::pair{"B", &b}}) {
-        auto d = root_digest_of(*path);
+    for (const auto& [side, path, known] : {std::tuple{"A", &a, &request.digest_a},
+                                            std::tuple{"B", &b, &request.digest_b}}) {
+        auto d = known->empty() ? root_digest_of(*path) : Result<std::string>(*known);
         if (d.ok()) {
             roots.push_back(*d);
             side_of.emplace(*d, side);

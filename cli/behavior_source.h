@@ -51,6 +51,9 @@ struct BackgroundRequest {
     std::vector<std::string> command_line;  // --background paths
     // Read the store's behaviour fingerprints (false: --no-store-background, or no store).
     bool use_store = true;
+    // Root digests of A and B when the caller already has them (compare's weight path hashes
+    // both); "" to hash here (files only).
+    std::string digest_a, digest_b;
 };
 
 // The probe set and the background of one comparison, before anything runs (the store key of

@@ -74,10 +74,16 @@ Result<CompareRequest> request_of(const CompareArgs& a) {
 // The background (issue 15 item 5): resolve_background (cli/behavior_source.h) from the store
 // (`store`, or the database opened read-only when it exists) unless --no-store-background, plus
 // --background. A store that cannot be read is a warning: the command-line members remain.
-Result<BehaviorInputs> resolve_behavior_inputs(const CompareArgs& a, Store* store) {
+Result<BehaviorInputs> resolve_behavior_inputs(const CompareArgs& a, Store* store,
+                                               const std::string& digest_a,
+                                               const std::string& digest_b) {
     BackgroundRequest req;
     req.command_line = a.background;
     req.use_store = !a.no_store_background;
+    req.digest_a = digest_a;
+    req.digest_b = digest_b;
+    req.digest_a = digest_a;
+    req.digest_b = digest_b;
     std::unique_ptr<Store> own;
     if (req.use_store && store == nullptr) {
         const std::string db = resolve_db_path();
@@ -199,7 +205,9 @@ Status run_compare(const CompareArgs& a) {
     // 2. the behaviour inputs, then the store key; reuse only an exact match (and never for a
     // signed report).
     if (!req.weights_only) {
-        MP_ASSIGN_OR_RETURN(BehaviorInputs in, resolve_behavior_inputs(a, store.get()));
+        MP_ASSIGN_OR_RETURN(BehaviorInputs in,
+                            resolve_behavior_inputs(a, store.get(), ctx.a.model.root_digest,
+                                                    ctx.b.model.root_digest));
         req.behavior_inputs = ResolvedBehaviorInputs{std::move(in.probes), std::move(in.plan)};
     }
     StoreInfo info;

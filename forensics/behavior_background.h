@@ -28,7 +28,7 @@ struct BackgroundParticipantInfo {
     std::string name;         // as in BehaviorEvidence::background
     std::string root_digest;  // OMS root digest (64 hex); "" only when it could not be hashed
     BackgroundSource source = BackgroundSource::kCommandLine;
-    std::string kind;         // "model", "transcript" or "fingerprint" (stored print only)
+    std::string kind;  // "model", "transcript" or "fingerprint" (stored print only)
 };
 
 // One member left out.
@@ -36,7 +36,7 @@ struct DroppedMember {
     std::string name;
     std::string root_digest;  // "" when unknown
     BackgroundSource source = BackgroundSource::kCommandLine;
-    std::string reason;       // one line: what failed, with the value and the limit
+    std::string reason;  // one line: what failed, with the value and the limit
 };
 
 // The probe set a comparison ran on.

@@ -28,12 +28,12 @@ Result<ComparisonProbes> comparison_probes(const std::string& a, const std::stri
             return own.status().with_context(
                 fmt::format("the prompts of transcript {} as the probe set", *side));
         }
-        return ComparisonProbes{std::move(own).value(),
-                                fmt::format("prompts of transcript {} ({} of its prompts are not "
-                                            "probes of {})",
-                                            *side, t.entries.size(),
-                                            req.name.empty() ? requested : req.name),
-                                true};
+        return ComparisonProbes{
+            std::move(own).value(),
+            fmt::format("prompts of transcript {} ({} of its prompts are not "
+                        "probes of {})",
+                        *side, t.entries.size(), req.name.empty() ? requested : req.name),
+            true};
     }
     return ComparisonProbes{std::move(req), "probe set " + requested, false};
 }
@@ -50,8 +50,8 @@ BackgroundPlan command_line_background(const std::vector<std::string>& paths) {
     for (const auto& p : paths) {
         auto d = root_digest_of(p);
         if (!d.ok()) {
-            plan.dropped.push_back({p, "", BackgroundSource::kCommandLine,
-                                    "unreadable: " + d.status().message()});
+            plan.dropped.push_back(
+                {p, "", BackgroundSource::kCommandLine, "unreadable: " + d.status().message()});
             continue;
         }
         BackgroundMember m;
@@ -80,14 +80,18 @@ Result<BehaviorEvidence> compare_behavior_paths(const std::string& a, const std:
                                                 const BehaviorRunOptions& options) {
     std::set<std::string> seen = {a};
     if (!seen.insert(b).second) {
-        return invalid_argument("behaviour comparison: {} is given twice (A, B and every "
-                                "--background must differ)", b);
+        return invalid_argument(
+            "behaviour comparison: {} is given twice (A, B and every "
+            "--background must differ)",
+            b);
     }
     for (const auto& m : plan.members) {
         if (m.path.empty()) continue;
         if (!seen.insert(m.path).second) {
-            return invalid_argument("behaviour comparison: {} is given twice (A, B and every "
-                                    "--background must differ)", m.path);
+            return invalid_argument(
+                "behaviour comparison: {} is given twice (A, B and every "
+                "--background must differ)",
+                m.path);
         }
     }
     const ProbeSet& set = probes.set;
@@ -98,7 +102,7 @@ Result<BehaviorEvidence> compare_behavior_paths(const std::string& a, const std:
         panel.add(std::move(part).value());
     }
     std::vector<DroppedMember> dropped = plan.dropped;
-    std::vector<size_t> bg;                     // panel indices of the members taking part
+    std::vector<size_t> bg;                       // panel indices of the members taking part
     std::vector<BackgroundParticipantInfo> info;  // parallel to bg
     for (const auto& m : plan.members) {
         std::unique_ptr<BehaviorParticipant> part;
@@ -107,7 +111,8 @@ Result<BehaviorEvidence> compare_behavior_paths(const std::string& a, const std:
             auto r = open_participant(m.path, set, options.device, options.print, cached,
                                       /*whole_probe_set=*/true);
             if (!r.ok()) {
-                dropped.push_back({m.name, m.root_digest, m.source, first_line(r.status().message())});
+                dropped.push_back(
+                    {m.name, m.root_digest, m.source, first_line(r.status().message())});
                 continue;
             }
             part = std::move(r).value();
@@ -148,9 +153,9 @@ Result<BehaviorEvidence> compare_behavior_paths(const std::string& a, const std:
         auto it = failed ? std::find(bg.begin(), bg.end(), *failed) : bg.end();
         if (it == bg.end()) return r.status();  // A or B: the comparison's own failure
         const size_t k = static_cast<size_t>(it - bg.begin());
-        dropped.push_back({info[k].name, info[k].root_digest, info[k].source,
-                           "cannot score the others' answers: " +
-                               first_line(r.status().message())});
+        dropped.push_back(
+            {info[k].name, info[k].root_digest, info[k].source,
+             "cannot score the others' answers: " + first_line(r.status().message())});
         bg.erase(it);
         info.erase(info.begin() + static_cast<std::ptrdiff_t>(k));
     }

@@ -33,7 +33,7 @@ struct BackgroundMember {
     std::string name;         // shown in the output (the path, or the store's model name)
     std::string root_digest;  // OMS root digest; "" when it could not be computed
     BackgroundSource source = BackgroundSource::kCommandLine;
-    std::string path;         // model or transcript to open; "" when none is readable
+    std::string path;  // model or transcript to open; "" when none is readable
     // Store members: the stored print on the comparison's probe set (reused instead of probing
     // again; the only thing a member without a readable path takes part with).
     std::optional<BehaviorPrint> stored;

@@ -426,6 +426,7 @@ Result<std::string> render_report_markdown(std::string_view statement_json) {
             s += fmt::format(", confidence {}", md_escape(field(v, "confidence")));
         }
         s += "\n\n";
+        if (!field(v, "basis").empty()) s += fmt::format("Basis: {}\n\n", md_escape(field(v, "basis")));
         if (!field(v, "decided_by").empty()) {
             s += fmt::format("Decided by: {}\n\n", md_escape(field(v, "decided_by")));
         }
@@ -506,6 +507,7 @@ Result<std::string> render_report_html(std::string_view statement_json) {
             s += ", confidence " + html_escape(field(v, "confidence"));
         }
         s += "</div>\n";
+        if (!field(v, "basis").empty()) s += "<p>Basis: " + html_escape(field(v, "basis")) + "</p>\n";
         if (!field(v, "decided_by").empty()) {
             s += "<p>Decided by: " + html_escape(field(v, "decided_by")) + "</p>\n";
         }

@@ -240,7 +240,8 @@ void WeightsSection::report(ReportParts& parts) const {
                                "layers; mean aligned |cos| {:.3f}",
                                w.log_p / kLn10, w.layers.size(), w.mean_similarity)
                  : "permutation-matching test: not run (" + w.structure_note + ")";
-    t.columns = {"layer A", "layer B", "aligned |cos|", "unit rho", "log10 p"};
+    if (auto n = null_distribution()) t.text += ". Null: " + n->description;
+    if (!w.layers.empty()) t.columns = {"layer A", "layer B", "aligned |cos|", "unit rho", "log10 p"};
     for (const LayerEvidence& l : w.layers) {
         t.rows.push_back({std::to_string(l.layer_a), std::to_string(l.layer_b), num(l.similarity),
                           num(l.unit_rho), num(l.log_p / kLn10, "{:.1f}")});
@@ -259,18 +260,6 @@ void WeightsSection::report(ReportParts& parts) const {
                {"only in B", std::to_string(id.only_b)},
                {"dtype A / B", id.dtype_a + " / " + id.dtype_b}};
     parts.tables.push_back(std::move(it));
-    if (auto n = null_distribution()) {
-        ReportDistribution d;
-        d.title = n->statistic == Statistic::kPermutationFisher
-                      ? "Weights: Fisher-combined log10 p (exact null; no sampled background)"
-                      : "Weights: held-out embedding-column |corr|";
-        d.statistic = std::string(statistic_name(n->statistic));
-        d.observed = n->observed;
-        d.background = n->values;
-        d.p_value = decisive()->p_value;
-        d.note = n->description;
-        parts.distributions.push_back(std::move(d));
-    }
 }
 
 bool weights_section_applies(const PairContext& c) {

@@ -13,7 +13,8 @@
 #include <fstream>
 #include <functional>
 #include <map>
-
+#include <string>
+#include <type_traits>
 #include <nlohmann/json.hpp>
 
 #include "fingerprint/engine/backend.h"
@@ -43,8 +44,27 @@ std::string base_transcript() {
 
 // The background of tests/cli/behavior.sh (six models independent of base and its students).
 std::vector<std::string> six_background() {
-    return {lineage("indep_seed"), lineage("indep_width"),  lineage("indep_arch"),
-            behav("control_seq"),  behav("control_seq2"), behav("control_bytes")};
+    return {lineage("indep_seed"), lineage("indep_width"), lineage("indep_arch"),
+            behav("control_seq"),  behav("control_seq2"),  behav("control_bytes")};
+}
+
+// Relation and statistic names whether BehaviorEvidence holds strings or the evidence
+// pipeline's enums (relation_name / statistic_name, found by argument-dependent lookup).
+template <typename T>
+std::string rel_name(const T& v) {
+    if constexpr (std::is_convertible_v<T, std::string>) {
+        return std::string(v);
+    } else {
+        return std::string(relation_name(v));
+    }
+}
+template <typename T>
+std::string stat_name(const T& v) {
+    if constexpr (std::is_convertible_v<T, std::string>) {
+        return std::string(v);
+    } else {
+        return std::string(statistic_name(v));
+    }
 }
 
 // A copy of a model directory with config.json edited (and files left out).
@@ -109,8 +129,9 @@ TEST(Transcript, EveryMalformedLineIsNamed) {
         {"{\"prompt\": \"a\", \"response\": 3}", StatusCode::kCorruptData,
          "line 1: \"response\" must be a string"},
         {"{\"prompt\": \"a\"}", StatusCode::kCorruptData, "line 1: a transcript line needs"},
-        {"{\"response\": \"a\"}", StatusCode::kCorruptData, "line 1: a transcript line needs a "
-                                                            "string \"prompt\""},
+        {"{\"response\": \"a\"}", StatusCode::kCorruptData,
+         "line 1: a transcript line needs a "
+         "string \"prompt\""},
         {"[1, 2]", StatusCode::kCorruptData, "line 1: expected a JSON object"},
         {ok + "{\"prompt\": \"b\", \"response\": \"y\", \"id\": 4}", StatusCode::kCorruptData,
          "line 2: \"id\" must be a string"},
@@ -140,8 +161,8 @@ TEST(ComparisonProbes, TranscriptBringsItsOwnPrompts) {
     }
     const fs::path t15 = tmp / "own.jsonl";
     write_text(t15, text);
-    for (const auto& [a, b] : {std::pair{t15.string(), lineage("base")},
-                               std::pair{lineage("base"), t15.string()}}) {
+    for (const auto& [a, b] :
+         {std::pair{t15.string(), lineage("base")}, std::pair{lineage("base"), t15.string()}}) {
         auto own = comparison_probes(a, b, "default");
         MP_ASSERT_OK(own);
         EXPECT_TRUE(own->from_transcript);
@@ -165,8 +186,9 @@ TEST(Truncation, SequencesLongerThanTheContextAreCutNeverAnError) {
     auto probes = load_probe_set("default");
     MP_ASSERT_OK(probes);
     // A 12-token window: shorter than many default prompts.
-    const std::string small = copy_model(lineage("base"), tmp / "ctx12",
-                                         [](nlohmann::json& c) { c["max_position_embeddings"] = 12; });
+    const std::string small = copy_model(lineage("base"), tmp / "ctx12", [](nlohmann::json& c) {
+        c["max_position_embeddings"] = 12;
+    });
     auto model = Model::open(small);
     MP_ASSERT_OK(model);
     auto tok = load_model_tokenizer(**model);
@@ -215,8 +237,8 @@ TEST(Truncation, SequencesLongerThanTheContextAreCutNeverAnError) {
     auto fs_ = (*fr)->score(*probes, responses, present, 256, 8);
     MP_ASSERT_OK(fs_);
     for (size_t i = 0; i < fs_->size(); ++i) {
-        auto seq = (*fr)->response_sequence(probes->probes[i].id, probes->probes[i].prompt,
-                                            responses[i]);
+        auto seq =
+            (*fr)->response_sequence(probes->probes[i].id, probes->probes[i].prompt, responses[i]);
         MP_ASSERT_OK(seq);
         ASSERT_TRUE(seq->has_value());
         EXPECT_EQ((*seq)->ids.size(), 256u);  // the window, not the 256 response tokens
@@ -233,11 +255,11 @@ TEST(Background, DroppedMembersLeaveTheVerdictToTheOthers) {
     // Fixtures: no tokenizer; a context window (12) that cannot hold the default prompts
     // (every testdata model already has a 256-token window: a 256 copy would not be shorter);
     // a path that does not exist.
-    const std::string no_tok = copy_model(behav("control_seq"), tmp / "no_tokenizer", nullptr,
-                                          {"tokenizer.json"});
-    const std::string short_ctx = copy_model(
-        behav("control_seq2"), tmp / "short_context",
-        [](nlohmann::json& c) { c["max_position_embeddings"] = 12; });
+    const std::string no_tok =
+        copy_model(behav("control_seq"), tmp / "no_tokenizer", nullptr, {"tokenizer.json"});
+    const std::string short_ctx =
+        copy_model(behav("control_seq2"), tmp / "short_context",
+                   [](nlohmann::json& c) { c["max_position_embeddings"] = 12; });
     std::vector<std::string> bg = six_background();
     bg.push_back(no_tok);
     bg.push_back(short_ctx);
@@ -247,7 +269,7 @@ TEST(Background, DroppedMembersLeaveTheVerdictToTheOthers) {
     auto e = compare_behavior_paths(base_transcript(), behav("student_seq2"), *probes,
                                     command_line_background(bg), o);
     MP_ASSERT_OK(e);
-    EXPECT_EQ(e->relation, "distilled") << e->reason;
+    EXPECT_EQ(rel_name(e->relation), "distilled") << e->reason;
     EXPECT_EQ(e->background.size(), 6u);
     EXPECT_EQ(e->background_members.size(), 6u);
     EXPECT_EQ(e->null_pairs, 27u);  // as with the six alone (tests/cli/behavior.sh)
@@ -301,7 +323,7 @@ TEST(Background, ScoringFailureDropsOnlyThatMember) {
     plan.members.push_back(std::move(m));
     auto e = compare_behavior_paths(base_transcript(), behav("student_seq2"), *probes, plan, o);
     MP_ASSERT_OK(e);
-    EXPECT_EQ(e->relation, "distilled") << e->reason;
+    EXPECT_EQ(rel_name(e->relation), "distilled") << e->reason;
     EXPECT_EQ(e->background.size(), 6u);
     ASSERT_EQ(e->dropped.size(), 1u);
     EXPECT_EQ(e->dropped[0].name, "mixed_vocab");
@@ -332,7 +354,8 @@ TEST(Background, TranscriptOfFifteenOwnPromptsOnEitherSide) {
     };
     std::string set_text;
     for (size_t i = 0; i < prompts.size(); ++i) {
-        set_text += nlohmann::json{{"id", "own" + std::to_string(i)}, {"prompt", prompts[i]}}.dump() + "\n";
+        set_text +=
+            nlohmann::json{{"id", "own" + std::to_string(i)}, {"prompt", prompts[i]}}.dump() + "\n";
     }
     auto own = parse_probe_set(set_text, "own prompts");
     MP_ASSERT_OK(own);
@@ -371,9 +394,9 @@ TEST(Background, TranscriptOfFifteenOwnPromptsOnEitherSide) {
         EXPECT_TRUE(d.available);
         EXPECT_EQ(d.probes, 15);
         // Measured: distilled on both sides (distillation_z 1.37, p 5.5e-8; 8 of 15 wins).
-        EXPECT_EQ(e->relation, "distilled") << e->reason;
+        EXPECT_EQ(rel_name(e->relation), "distilled") << e->reason;
         std::printf("transcript on side %s: %s (%s = %.3f, p = %.3g; xl z %.2f, %lld of %lld)\n",
-                    transcript_is_a ? "A" : "B", e->relation.c_str(), e->decisive.c_str(),
+                    transcript_is_a ? "A" : "B", rel_name(e->relation).c_str(), stat_name(e->decisive).c_str(),
                     e->stat(e->decisive)->cal.value, e->p_value, d.z,
                     static_cast<long long>(d.wins), static_cast<long long>(d.probes));
     }
