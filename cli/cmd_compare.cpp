@@ -92,8 +92,10 @@ Result<BehaviorInputs> resolve_behavior_inputs(const CompareArgs& a, Store* stor
             StoreOptions so;
             so.read_only = true;
             auto s = Store::open(db, so);
-            if (s.ok()) own = std::move(s).value();
-            else warn("store background not used", s.status());
+            if (s.ok())
+                own = std::move(s).value();
+            else
+                warn("store background not used", s.status());
         }
         store = own.get();
     }
@@ -159,11 +161,14 @@ Status sign_and_store(const CompareArgs& a, const ComparisonResult& r,
                       std::optional<int64_t> comparison_id, Store* store) {
     ReportInput in;
     in.kind = ReportKind::kComparison;
-    in.subjects = {{"A: " + r.a.path, r.a.model.root_digest}, {"B: " + r.b.path, r.b.model.root_digest}};
+    in.subjects = {{"A: " + r.a.path, r.a.model.root_digest},
+                   {"B: " + r.b.path, r.b.model.root_digest}};
     in.predicate_json = comparison_predicate_of(r);
     MP_ASSIGN_OR_RETURN(std::string bytes, write_report(in, a.out, a.sign));
-    if (a.out.empty()) std::fputs(bytes.c_str(), stdout);
-    else std::fprintf(stderr, "wrote signed comparison report %s\n", a.out.c_str());
+    if (a.out.empty())
+        std::fputs(bytes.c_str(), stdout);
+    else
+        std::fprintf(stderr, "wrote signed comparison report %s\n", a.out.c_str());
     if (store == nullptr) return Status();
     MP_ASSIGN_OR_RETURN(ParsedReport rep, parse_report(bytes, a.out.empty() ? "report" : a.out));
     ReportRecord rr;
@@ -176,7 +181,8 @@ Status sign_and_store(const CompareArgs& a, const ComparisonResult& r,
     for (const auto& s : rep.subjects) rr.subjects.push_back({s.name, s.sha256});
     auto rid = store->put_report(rr);
     if (rid.ok()) {
-        std::fprintf(stderr, "stored as report %lld (modelprint report export %lld --format html)\n",
+        std::fprintf(stderr,
+                     "stored as report %lld (modelprint report export %lld --format html)\n",
                      static_cast<long long>(*rid), static_cast<long long>(*rid));
     } else {
         warn("report not stored", rid.status());
@@ -196,8 +202,10 @@ Status run_compare(const CompareArgs& a) {
     std::unique_ptr<Store> store;
     if (use_store) {
         auto s = Store::open(resolve_db_path());
-        if (s.ok()) store = std::move(*s);
-        else warn("comparison not stored", s.status());
+        if (s.ok())
+            store = std::move(*s);
+        else
+            warn("comparison not stored", s.status());
     }
     // 1. open (hash now when the store key needs the digests).
     OpenedPair pair;
@@ -214,8 +222,8 @@ Status run_compare(const CompareArgs& a) {
     if (store) {
         info.key = store_key(req, ctx, a.device);
         if (!a.recompute && a.sign.empty()) {
-            auto rec = store->find_comparison(ctx.a.model.root_digest, ctx.b.model.root_digest,
-                                              info.key);
+            auto rec =
+                store->find_comparison(ctx.a.model.root_digest, ctx.b.model.root_digest, info.key);
             if (rec.ok() && rec->digest_a == ctx.a.model.root_digest) {
                 StoreInfo reused = info;
                 reused.reused = true;
@@ -226,8 +234,10 @@ Status run_compare(const CompareArgs& a) {
                     std::fprintf(stderr, "reusing stored comparison %lld (%s)\n",
                                  static_cast<long long>(rec->id), store->path().c_str());
                     if (!a.out.empty()) MP_TRY(write_file_atomic(a.out, *doc + "\n"));
-                    if (a.json) std::printf("%s\n", doc->c_str());
-                    else std::fputs(text->c_str(), stdout);
+                    if (a.json)
+                        std::printf("%s\n", doc->c_str());
+                    else
+                        std::fputs(text->c_str(), stdout);
                     return Status();
                 }
                 warn("stored comparison unreadable, computing again",
@@ -240,8 +250,10 @@ Status run_compare(const CompareArgs& a) {
     const std::string doc = comparison_document(r);
     if (store) {
         auto id = store_comparison(*store, r, comparison_document(r, -1));
-        if (id.ok()) r.store.id = *id;
-        else warn("comparison not stored", id.status());
+        if (id.ok())
+            r.store.id = *id;
+        else
+            warn("comparison not stored", id.status());
     }
     // 3. output
     if (!a.sign.empty()) {
@@ -250,46 +262,46 @@ Status run_compare(const CompareArgs& a) {
     } else if (!a.out.empty()) {
         MP_TRY(write_file_atomic(a.out, doc + "\n"));
     }
-    if (a.json) std::printf("%s\n", doc.c_str());
-    else std::fputs(comparison_text_of(r).c_str(), stdout);
+    if (a.json)
+        std::printf("%s\n", doc.c_str());
+    else
+        std::fputs(comparison_text_of(r).c_str(), stdout);
     return Status();
 }
 
-CommandRegistrar reg({"compare",
-                      "Compare two models: identical, derived (with subtype), distilled or "
-                      "independent",
-                      40,
-                      [](CLI::App& sub) -> CommandAction {
-                          auto a = std::make_shared<CompareArgs>();
-                          sub.add_option("A", a->a, "Reference model (directory or file)")->required();
-                          sub.add_option("B", a->b, "Candidate model (directory or file)")->required();
-                          sub.add_flag("--weights-only", a->weights_only,
-                                       "Use weight evidence only");
-                          sub.add_flag("--json", a->json, "Print the JSON document");
-                          sub.add_option("--out", a->out, "Write the JSON document to FILE");
-                          sub.add_option("--sign", a->sign,
-                                         "Write a signed report (private key PEM) to --out or stdout");
-                          sub.add_flag("--recompute", a->recompute,
-                                       "Compute again even if the store holds this comparison");
-                          sub.add_flag("--no-store", a->no_store, "Do not record in the database");
-                          sub.add_option("--max-units", a->max_units,
-                                         "MLP units tested per layer (subsampled above)");
-                          sub.add_option("--threads", a->threads, "Worker threads (0: all)");
-                          sub.add_flag("--behavior-only", a->behavior_only,
-                                       "Use behaviour evidence only (implied by a .jsonl "
-                                       "transcript on either side)");
-                          sub.add_option("--probes", a->probes,
-                                         "Probe set: 'default' or a JSONL file");
-                          sub.add_option("--device", a->device, "Engine device: auto|cpu|cuda");
-                          sub.add_option("--background", a->background,
-                                         "Models or transcripts independent of A and B, for "
-                                         "calibrating behaviour statistics (added to the store's "
-                                         "behaviour fingerprints)");
-                          sub.add_flag("--no-store-background", a->no_store_background,
-                                       "Do not use the store's behaviour fingerprints as "
-                                       "background (only --background)");
-                          return [a] { return run_compare(*a); };
-                      }});
+CommandRegistrar reg(
+    {"compare",
+     "Compare two models: identical, derived (with subtype), distilled or "
+     "independent",
+     40, [](CLI::App& sub) -> CommandAction {
+         auto a = std::make_shared<CompareArgs>();
+         sub.add_option("A", a->a, "Reference model (directory or file)")->required();
+         sub.add_option("B", a->b, "Candidate model (directory or file)")->required();
+         sub.add_flag("--weights-only", a->weights_only, "Use weight evidence only");
+         sub.add_flag("--json", a->json, "Print the JSON document");
+         sub.add_option("--out", a->out, "Write the JSON document to FILE");
+         sub.add_option("--sign", a->sign,
+                        "Write a signed report (private key PEM) to --out or stdout");
+         sub.add_flag("--recompute", a->recompute,
+                      "Compute again even if the store holds this comparison");
+         sub.add_flag("--no-store", a->no_store, "Do not record in the database");
+         sub.add_option("--max-units", a->max_units,
+                        "MLP units tested per layer (subsampled above)");
+         sub.add_option("--threads", a->threads, "Worker threads (0: all)");
+         sub.add_flag("--behavior-only", a->behavior_only,
+                      "Use behaviour evidence only (implied by a .jsonl "
+                      "transcript on either side)");
+         sub.add_option("--probes", a->probes, "Probe set: 'default' or a JSONL file");
+         sub.add_option("--device", a->device, "Engine device: auto|cpu|cuda");
+         sub.add_option("--background", a->background,
+                        "Models or transcripts independent of A and B, for "
+                        "calibrating behaviour statistics (added to the store's "
+                        "behaviour fingerprints)");
+         sub.add_flag("--no-store-background", a->no_store_background,
+                      "Do not use the store's behaviour fingerprints as "
+                      "background (only --background)");
+         return [a] { return run_compare(*a); };
+     }});
 
 }  // namespace
 }  // namespace modelprint::cli

@@ -35,9 +35,10 @@ std::optional<DecisiveStatistic> BehaviorSection::decisive() const {
     d.value = s->cal.value;
     d.p_value = s->cal.p_t;
     d.log10_p = s->cal.p_t > 0 ? std::log10(s->cal.p_t) : -INFINITY;
-    d.text = fmt::format("behavior.{} = {:.3f} (calibrated p = {:.3g} against {} independent "
-                         "pairs)",
-                         statistic_name(s->stat), s->cal.value, s->cal.p_t, s->cal.n_null);
+    d.text = fmt::format(
+        "behavior.{} = {:.3f} (calibrated p = {:.3g} against {} independent "
+        "pairs)",
+        statistic_name(s->stat), s->cal.value, s->cal.p_t, s->cal.n_null);
     return d;
 }
 
@@ -65,9 +66,10 @@ std::optional<NullDistribution> BehaviorSection::null_distribution() const {
     n.statistic = s->stat;
     n.observed = s->cal.value;
     n.values = s->null_values;
-    n.description = fmt::format("{} independent pairs within the background ∪ {{A, B}} "
-                                "(A, B excluded); background: {} participants",
-                                s->null_values.size(), e_.background.size());
+    n.description = fmt::format(
+        "{} independent pairs within the background ∪ {{A, B}} "
+        "(A, B excluded); background: {} participants",
+        s->null_values.size(), e_.background.size());
     return n;
 }
 
@@ -97,8 +99,8 @@ void BehaviorSection::report(ReportParts& parts) const {
         }
         t.rows.push_back({std::string(statistic_name(s.stat)), num(s.cal.value),
                           std::to_string(s.cal.n_null),
-                          num(s.cal.null_mean) + " ± " + num(s.cal.null_sd),
-                          num(s.cal.percentile), num(s.cal.p_t)});
+                          num(s.cal.null_mean) + " ± " + num(s.cal.null_sd), num(s.cal.percentile),
+                          num(s.cal.p_t)});
     }
     if (!missing.empty()) t.text += "; not available or no null: " + missing;
     parts.tables.push_back(std::move(t));
@@ -125,10 +127,9 @@ bool behavior_section_applies(const PairContext& c) { return !c.request->weights
 
 Result<std::unique_ptr<EvidenceSection>> run_behavior_section(PairContext& c) {
     const CompareRequest& r = *c.request;
-    auto e = r.behavior_inputs
-                 ? compare_behavior_paths(r.a, r.b, r.behavior_inputs->probes,
-                                          r.behavior_inputs->plan, r.behavior)
-                 : compare_behavior_paths(r.a, r.b, r.behavior);
+    auto e = r.behavior_inputs ? compare_behavior_paths(r.a, r.b, r.behavior_inputs->probes,
+                                                        r.behavior_inputs->plan, r.behavior)
+                               : compare_behavior_paths(r.a, r.b, r.behavior);
     if (!e.ok()) {
         // Flag errors, and no weights to fall back on: the comparison fails.
         if (e.status().code() == StatusCode::kInvalidArgument || c.pair == nullptr ||

@@ -100,9 +100,10 @@ CombinedVerdict decide(const std::vector<const EvidenceSection*>& sections) {
                                    relation_name(vote.relation), vote.reason);
         if (vote.relation == Relation::kUnknown || vote.relation == v.relation) continue;
         if (!can_assert(s->kind(), vote.relation)) {
-            v.notes.push_back(fmt::format("{} says {}, which the precedence table does not let "
-                                          "it assert; ignored",
-                                          s->name(), relation_name(vote.relation)));
+            v.notes.push_back(
+                fmt::format("{} says {}, which the precedence table does not let "
+                            "it assert; ignored",
+                            s->name(), relation_name(vote.relation)));
         } else {
             v.notes.push_back(fmt::format("{} says {}; outranked by the rule \"{}\"", s->name(),
                                           relation_name(vote.relation),
@@ -159,8 +160,8 @@ void SkippedSection::report(ReportParts& parts) const {
 std::string report_parts_json(const ReportParts& parts) {
     Json sections = Json::array(), heatmaps = Json::array(), dists = Json::array();
     for (const ReportTable& t : parts.tables) {
-        sections.push_back({{"title", t.title}, {"text", t.text}, {"columns", t.columns},
-                            {"rows", t.rows}});
+        sections.push_back(
+            {{"title", t.title}, {"text", t.text}, {"columns", t.columns}, {"rows", t.rows}});
     }
     for (const ReportHeatmap& h : parts.heatmaps) {
         Json values = Json::array();
@@ -169,16 +170,24 @@ std::string report_parts_json(const ReportParts& parts) {
             for (double x : row) r.push_back(decimal(x));
             values.push_back(r);
         }
-        heatmaps.push_back({{"title", h.title}, {"x_label", h.x_label}, {"y_label", h.y_label},
-                            {"x_labels", h.x_labels}, {"y_labels", h.y_labels},
-                            {"values", values}, {"min", decimal(h.min)}, {"max", decimal(h.max)}});
+        heatmaps.push_back({{"title", h.title},
+                            {"x_label", h.x_label},
+                            {"y_label", h.y_label},
+                            {"x_labels", h.x_labels},
+                            {"y_labels", h.y_labels},
+                            {"values", values},
+                            {"min", decimal(h.min)},
+                            {"max", decimal(h.max)}});
     }
     for (const ReportDistribution& d : parts.distributions) {
         Json bg = Json::array();
         for (double x : d.background) bg.push_back(decimal(x));
-        dists.push_back({{"title", d.title}, {"statistic", d.statistic},
-                         {"observed", decimal(d.observed)}, {"background", bg},
-                         {"p_value", decimal(d.p_value)}, {"note", d.note}});
+        dists.push_back({{"title", d.title},
+                         {"statistic", d.statistic},
+                         {"observed", decimal(d.observed)},
+                         {"background", bg},
+                         {"p_value", decimal(d.p_value)},
+                         {"note", d.note}});
     }
     Json j = Json::object();
     if (!sections.empty()) j["sections"] = sections;

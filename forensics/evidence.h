@@ -30,8 +30,8 @@ namespace modelprint {
 struct Vote {
     Relation relation = Relation::kUnknown;
     Confidence confidence = Confidence::kNone;
-    double strength = 0.0;  // 0..1 (the number printed beside the verdict)
-    std::string subtype;    // identical: bytes | values; derived: dtype-cast, fine-tuned, ...
+    double strength = 0.0;       // 0..1 (the number printed beside the verdict)
+    std::string subtype;         // identical: bytes | values; derived: dtype-cast, fine-tuned, ...
     Basis basis = Basis::kNone;  // what the vote rests on (kBytes, kWeights, kBehavior, ...)
     // false when the section had nothing it could judge from (did not run; weights of different
     // widths with no embedding match; too little background). decide() lets behaviour assert
@@ -44,9 +44,9 @@ struct Vote {
 struct DecisiveStatistic {
     Statistic statistic = Statistic::kNone;
     double value = 0.0;
-    double p_value = 1.0;   // calibrated / exact p (may underflow to 0: see log10_p)
-    double log10_p = 0.0;   // log10 of p, finite even where p underflows
-    std::string text;       // "permutation-matching test over 8 layers: Fisher p = 1e-45.2 ..."
+    double p_value = 1.0;  // calibrated / exact p (may underflow to 0: see log10_p)
+    double log10_p = 0.0;  // log10 of p, finite even where p underflows
+    std::string text;      // "permutation-matching test over 8 layers: Fisher p = 1e-45.2 ..."
 };
 
 // The null a statistic was calibrated on (values of the statistic over independent pairs).
@@ -156,9 +156,9 @@ struct CombinedVerdict {
 
 // When a precedence row may fire, in terms of the weight section's vote.
 enum class WeightsCondition : uint8_t {
-    kAny,            // whatever the weights say
-    kNotLineage,     // weights absent, or not identical/derived
-    kCannotJudge,    // weights absent, or their vote has can_judge = false
+    kAny,          // whatever the weights say
+    kNotLineage,   // weights absent, or not identical/derived
+    kCannotJudge,  // weights absent, or their vote has can_judge = false
 };
 
 struct PrecedenceRow {

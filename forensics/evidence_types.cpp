@@ -13,8 +13,8 @@ constexpr std::array<std::string_view, kConfidenceCount> kConfidenceNames = {"no
                                                                              "medium", "high"};
 constexpr std::array<std::string_view, kBasisCount> kBasisNames = {
     "none", "bytes", "values", "weights", "behavior", "watermark", "endpoint"};
-constexpr std::array<std::string_view, kSectionKindCount> kSectionNames = {
-    "weights", "behavior", "endpoint", "watermark"};
+constexpr std::array<std::string_view, kSectionKindCount> kSectionNames = {"weights", "behavior",
+                                                                           "endpoint", "watermark"};
 constexpr std::array<std::string_view, kStatisticCount> kStatisticNames = {
     "none",
     "tensor_digests",
@@ -75,10 +75,14 @@ Result<Statistic> parse_statistic(std::string_view n) {
 
 double confidence_value(Confidence c) {
     switch (c) {
-        case Confidence::kHigh: return 0.9;
-        case Confidence::kMedium: return 0.7;
-        case Confidence::kLow: return 0.3;
-        case Confidence::kNone: return 0.0;
+        case Confidence::kHigh:
+            return 0.9;
+        case Confidence::kMedium:
+            return 0.7;
+        case Confidence::kLow:
+            return 0.3;
+        case Confidence::kNone:
+            return 0.0;
     }
     return 0.0;
 }

@@ -42,10 +42,10 @@ inline constexpr int kSectionKindCount = 4;
 enum class Statistic : uint8_t {
     kNone,
     // weights
-    kTensorDigests,         // identity: tensor SHA-256 multiset
-    kTensorValues,          // identity: f32 values in another dtype/layout/name
-    kPermutationFisher,     // Fisher-combined permutation-matching p over layers
-    kEmbeddingColumnCorr,   // held-out embedding-column |corr| (widths differ)
+    kTensorDigests,        // identity: tensor SHA-256 multiset
+    kTensorValues,         // identity: f32 values in another dtype/layout/name
+    kPermutationFisher,    // Fisher-combined permutation-matching p over layers
+    kEmbeddingColumnCorr,  // held-out embedding-column |corr| (widths differ)
     // behaviour (forensics/behavior_compare.h)
     kDistillationZ,
     kCrossLikelihoodZ,
@@ -62,11 +62,11 @@ enum class Statistic : uint8_t {
 };
 inline constexpr int kStatisticCount = 17;
 
-std::string_view relation_name(Relation r);        // "identical", ..., "similar-behavior"
-std::string_view confidence_name(Confidence c);    // "none" | "low" | "medium" | "high"
-std::string_view basis_name(Basis b);              // "none", "bytes", "values", "weights", ...
-std::string_view section_kind_name(SectionKind k); // "weights" | "behavior" | ...
-std::string_view statistic_name(Statistic s);      // "distillation_z", "permutation_fisher_p", ...
+std::string_view relation_name(Relation r);         // "identical", ..., "similar-behavior"
+std::string_view confidence_name(Confidence c);     // "none" | "low" | "medium" | "high"
+std::string_view basis_name(Basis b);               // "none", "bytes", "values", "weights", ...
+std::string_view section_kind_name(SectionKind k);  // "weights" | "behavior" | ...
+std::string_view statistic_name(Statistic s);       // "distillation_z", "permutation_fisher_p", ...
 
 Result<Relation> parse_relation(std::string_view name);
 Result<Confidence> parse_confidence(std::string_view name);

@@ -55,8 +55,8 @@ Json verdict_json(const ComparisonResult& r) {
               {"confidence", v.strength},
               {"confidence_level", std::string(confidence_name(v.confidence))},
               {"basis", std::string(basis_name(v.basis))},
-              {"decided_by", v.decided_by ? Json(std::string(section_kind_name(*v.decided_by)))
-                                          : Json(nullptr)},
+              {"decided_by",
+               v.decided_by ? Json(std::string(section_kind_name(*v.decided_by))) : Json(nullptr)},
               {"decisive", decisive_text(v)},
               {"reason", v.reason},
               {"scope", scope_of(r)},
@@ -154,21 +154,21 @@ std::string comparison_document(const ComparisonResult& r, int indent) {
 
 std::string comparison_text_of(const ComparisonResult& r) {
     const CombinedVerdict& v = r.verdict;
-    std::string out = fmt::format("verdict      {}{}  (confidence {:.2f}, {})\n",
-                                  relation_name(v.relation),
-                                  v.subtype.empty() ? "" : " / " + v.subtype, v.strength,
-                                  confidence_name(v.confidence));
+    std::string out = fmt::format(
+        "verdict      {}{}  (confidence {:.2f}, {})\n", relation_name(v.relation),
+        v.subtype.empty() ? "" : " / " + v.subtype, v.strength, confidence_name(v.confidence));
     out += fmt::format("basis        {}{}\n", basis_name(v.basis),
-                       v.decided_by ? fmt::format(" (the {} section)",
-                                                  section_kind_name(*v.decided_by))
-                                    : std::string());
+                       v.decided_by
+                           ? fmt::format(" (the {} section)", section_kind_name(*v.decided_by))
+                           : std::string());
     out += fmt::format("decided by   {}\n", decisive_text(v));
     out += fmt::format("why          {}\n", v.reason);
     for (const std::string& n : v.notes) out += "note         " + n + "\n";
     if (r.store.reused) {
-        out += fmt::format("store        reused stored comparison {} (key {}); --recompute to "
-                           "compute again\n",
-                           r.store.id ? std::to_string(*r.store.id) : "?", r.store.key.substr(0, 16));
+        out += fmt::format(
+            "store        reused stored comparison {} (key {}); --recompute to "
+            "compute again\n",
+            r.store.id ? std::to_string(*r.store.id) : "?", r.store.key.substr(0, 16));
     }
     out += "\n";
     for (const SideInfo* s : {&r.a, &r.b}) {
@@ -188,13 +188,13 @@ std::string comparison_text_of(const ComparisonResult& r) {
 std::string comparison_predicate_of(const ComparisonResult& r) {
     const CombinedVerdict& v = r.verdict;
     Json p;
-    p["verdict"] = {{"label", std::string(relation_name(v.relation))},
-                    {"subtype", v.subtype},
-                    {"confidence", fmt::format("{:.6g} ({})", v.strength,
-                                               confidence_name(v.confidence))},
-                    {"basis", std::string(basis_name(v.basis))},
-                    {"decided_by", decisive_text(v)},
-                    {"summary", v.reason}};
+    p["verdict"] = {
+        {"label", std::string(relation_name(v.relation))},
+        {"subtype", v.subtype},
+        {"confidence", fmt::format("{:.6g} ({})", v.strength, confidence_name(v.confidence))},
+        {"basis", std::string(basis_name(v.basis))},
+        {"decided_by", decisive_text(v)},
+        {"summary", v.reason}};
     Json models = Json::array();
     for (const SideInfo* s : {&r.a, &r.b}) {
         models.push_back({{"role", s == &r.a ? "A" : "B"},
@@ -209,8 +209,9 @@ std::string comparison_predicate_of(const ComparisonResult& r) {
     ReportParts parts;
     ReportTable votes;
     votes.title = "Evidence sections and the verdict precedence";
-    votes.text = v.rule >= 0 ? fmt::format("rule {}: {}", v.rule + 1, precedence_table()[v.rule].rule)
-                             : "no precedence rule fired: unknown";
+    votes.text = v.rule >= 0
+                     ? fmt::format("rule {}: {}", v.rule + 1, precedence_table()[v.rule].rule)
+                     : "no precedence rule fired: unknown";
     for (const std::string& n : v.notes) votes.text += "; " + n;
     votes.columns = {"section", "ran", "vote", "confidence", "decisive statistic", "p-value"};
     for (const auto& s : r.sections) {
@@ -249,8 +250,8 @@ Result<std::string> reused_comparison_document(std::string_view stored, const St
     for (auto it = doc.begin(); it != doc.end(); ++it) {
         if (it.key() != "store") out[it.key()] = it.value();
     }
-    out["store"] = {{"reused", true}, {"key", store.key},
-                    {"id", store.id ? Json(*store.id) : Json(nullptr)}};
+    out["store"] = {
+        {"reused", true}, {"key", store.key}, {"id", store.id ? Json(*store.id) : Json(nullptr)}};
     return out.dump(indent);
 }
 
@@ -270,8 +271,8 @@ Result<std::string> reused_comparison_text(std::string_view stored, const StoreI
         "why          {}\nstore        reused stored comparison {} of {} (key {}): every input "
         "of the question matched; --recompute for the full evidence\n",
         str("relation"), sub.empty() ? "" : " / " + sub, conf, str("confidence_level"),
-        str("basis"), str("decisive"), str("reason"),
-        store.id ? std::to_string(*store.id) : "?", created_at, store.key.substr(0, 16));
+        str("basis"), str("decisive"), str("reason"), store.id ? std::to_string(*store.id) : "?",
+        created_at, store.key.substr(0, 16));
 }
 
 }  // namespace modelprint

@@ -38,10 +38,10 @@ struct ResolvedBehaviorInputs {
 };
 
 struct CompareRequest {
-    std::string a, b;          // model directory/file, or a .jsonl transcript
+    std::string a, b;  // model directory/file, or a .jsonl transcript
     bool weights_only = false;
     bool behavior_only = false;
-    CompareOptions weights;    // compare.h (threads, progress, max_units)
+    CompareOptions weights;       // compare.h (threads, progress, max_units)
     BehaviorRunOptions behavior;  // probes, device, background (behavior_run.h)
     // Set: the behaviour section runs on exactly these; unset: the probes and --background
     // paths of `behavior` (no store).

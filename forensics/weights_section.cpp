@@ -23,30 +23,34 @@ std::string evidence_text(const WeightComparison& r) {
     std::string out;
     auto line = [&](const std::string& s) { out += s + "\n"; };
     line("weights:");
-    line(fmt::format("identity     {} shared roles: {} bit-identical, {} same values, {} exact "
-                     "dtype casts, {} stored under other names; only in A {}, only in B {}",
-                     w.identity.shared_roles, w.identity.equal_bytes, w.identity.equal_values,
-                     w.identity.cast_equal, w.identity.names_differ, w.identity.only_a,
-                     w.identity.only_b));
+    line(fmt::format(
+        "identity     {} shared roles: {} bit-identical, {} same values, {} exact "
+        "dtype casts, {} stored under other names; only in A {}, only in B {}",
+        w.identity.shared_roles, w.identity.equal_bytes, w.identity.equal_values,
+        w.identity.cast_equal, w.identity.names_differ, w.identity.only_a, w.identity.only_b));
     if (!w.quant_a.lattice.empty() || !w.quant_b.lattice.empty()) {
-        line(fmt::format("quantisation A: {}  B: {}", w.quant_a.lattice.empty() ? "-" : w.quant_a.lattice,
+        line(fmt::format("quantisation A: {}  B: {}",
+                         w.quant_a.lattice.empty() ? "-" : w.quant_a.lattice,
                          w.quant_b.lattice.empty() ? "-" : w.quant_b.lattice));
     }
     if (w.hidden_aligned) {
-        line(fmt::format("hidden       {}; held-out |corr| of matched embedding columns {:.3f}, "
-                         "{:.0f}% at the same index, Procrustes held-out cos {:.3f}",
-                         w.vocab_note, w.hidden_cos, 100 * w.hidden_identity, w.procrustes_cos));
+        line(
+            fmt::format("hidden       {}; held-out |corr| of matched embedding columns {:.3f}, "
+                        "{:.0f}% at the same index, Procrustes held-out cos {:.3f}",
+                        w.vocab_note, w.hidden_cos, 100 * w.hidden_identity, w.procrustes_cos));
     }
-    line(fmt::format("profiles     attention-std profile correlation {:.3f} (not evidence on its "
-                     "own: independent models reach ~0.9); HuRef invariant cos {:.3f}",
-                     w.attn_std_corr, w.invariant_cos));
+    line(
+        fmt::format("profiles     attention-std profile correlation {:.3f} (not evidence on its "
+                    "own: independent models reach ~0.9); HuRef invariant cos {:.3f}",
+                    w.attn_std_corr, w.invariant_cos));
     if (!w.layer_comparable) {
         line(fmt::format("layers       not compared: {}", w.structure_note));
         return out;
     }
-    line(fmt::format("test         Fisher-combined p = 1e{:.1f} over {} layers; mean aligned "
-                     "|cos| {:.3f} (min {:.3f})",
-                     w.log_p / kLn10, w.layers.size(), w.mean_similarity, w.min_similarity));
+    line(
+        fmt::format("test         Fisher-combined p = 1e{:.1f} over {} layers; mean aligned "
+                    "|cos| {:.3f} (min {:.3f})",
+                    w.log_p / kLn10, w.layers.size(), w.mean_similarity, w.min_similarity));
     line("");
     // Evidence table.
     std::vector<std::string> roles;
@@ -148,7 +152,8 @@ std::vector<StatisticRow> WeightsSection::statistics() const {
 
 std::optional<NullDistribution> WeightsSection::null_distribution() const {
     auto d = decisive();
-    if (!d || d->statistic == Statistic::kTensorDigests || d->statistic == Statistic::kTensorValues) {
+    if (!d || d->statistic == Statistic::kTensorDigests ||
+        d->statistic == Statistic::kTensorValues) {
         return std::nullopt;
     }
     NullDistribution n;
@@ -174,47 +179,64 @@ std::string weights_evidence_json(const WeightComparison& r, int indent) {
     for (const LayerEvidence& l : w.layers) {
         Json roles = Json::object();
         for (const RoleSimilarity& rs : l.roles) {
-            roles[rs.role] = {{"cosine", rs.cosine}, {"rel_l2", rs.rel_l2}, {"norm_ratio", rs.norm_ratio}};
+            roles[rs.role] = {
+                {"cosine", rs.cosine}, {"rel_l2", rs.rel_l2}, {"norm_ratio", rs.norm_ratio}};
         }
-        layers.push_back({{"layer_a", l.layer_a}, {"layer_b", l.layer_b},
-                          {"similarity", l.similarity}, {"units", l.units},
-                          {"unit_rho", l.unit_rho}, {"log10_p", finite(l.log_p / kLn10)},
-                          {"unit_identity", l.unit_identity}, {"head_identity", l.head_identity},
-                          {"cka_q", l.cka_q}, {"cka_k", l.cka_k},
+        layers.push_back({{"layer_a", l.layer_a},
+                          {"layer_b", l.layer_b},
+                          {"similarity", l.similarity},
+                          {"units", l.units},
+                          {"unit_rho", l.unit_rho},
+                          {"log10_p", finite(l.log_p / kLn10)},
+                          {"unit_identity", l.unit_identity},
+                          {"head_identity", l.head_identity},
+                          {"cka_q", l.cka_q},
+                          {"cka_k", l.cka_k},
                           {"roles", roles}});
     }
     const bool tested = w.layer_comparable && !w.layers.empty();
     Json wj;
     wj["p_value"] = tested ? finite(std::exp(w.log_p)) : Json(nullptr);
     wj["log10_p_value"] = tested ? finite(w.log_p / kLn10) : Json(nullptr);
-    wj["test"] = "Spearman rho between MLP-unit matchings on gate and on up rows per layer "
-                 "(Zhu et al. 2025), one-sided, Fisher-combined over matched layers";
+    wj["test"] =
+        "Spearman rho between MLP-unit matchings on gate and on up rows per layer "
+        "(Zhu et al. 2025), one-sided, Fisher-combined over matched layers";
     wj["layers"] = layers;
     wj["layer_comparable"] = w.layer_comparable;
     wj["structure_note"] = w.structure_note;
-    wj["summary"] = {{"mean_similarity", w.mean_similarity}, {"min_similarity", w.min_similarity},
-                     {"mean_unit_rho", w.mean_unit_rho}, {"mean_rel_l2", w.mean_rel_l2},
-                     {"median_norm_ratio", w.median_norm_ratio},
-                     {"unit_identity", w.unit_identity}, {"head_identity", w.head_identity},
-                     {"attn_std_profile_corr", w.attn_std_corr},
-                     {"huref_invariant_cos", w.invariant_cos}, {"awm_mean_cka", w.mean_cka}};
-    wj["identity"] = {{"shared_roles", w.identity.shared_roles}, {"only_a", w.identity.only_a},
-                      {"only_b", w.identity.only_b}, {"equal_bytes", w.identity.equal_bytes},
+    wj["summary"] = {
+        {"mean_similarity", w.mean_similarity},     {"min_similarity", w.min_similarity},
+        {"mean_unit_rho", w.mean_unit_rho},         {"mean_rel_l2", w.mean_rel_l2},
+        {"median_norm_ratio", w.median_norm_ratio}, {"unit_identity", w.unit_identity},
+        {"head_identity", w.head_identity},         {"attn_std_profile_corr", w.attn_std_corr},
+        {"huref_invariant_cos", w.invariant_cos},   {"awm_mean_cka", w.mean_cka}};
+    wj["identity"] = {{"shared_roles", w.identity.shared_roles},
+                      {"only_a", w.identity.only_a},
+                      {"only_b", w.identity.only_b},
+                      {"equal_bytes", w.identity.equal_bytes},
                       {"equal_values", w.identity.equal_values},
                       {"dtype_cast_equal", w.identity.cast_equal},
                       {"names_differ", w.identity.names_differ},
-                      {"dtype_a", w.identity.dtype_a}, {"dtype_b", w.identity.dtype_b},
-                      {"quantised_a", w.quant_a.lattice}, {"quantised_b", w.quant_b.lattice}};
-    wj["hidden"] = {{"aligned", w.hidden_aligned}, {"vocab", w.vocab_note},
-                    {"shared_tokens", w.shared_tokens}, {"heldout_abs_corr", w.hidden_cos},
-                    {"identity_fraction", w.hidden_identity}, {"split_half_rho", w.hidden_rho},
+                      {"dtype_a", w.identity.dtype_a},
+                      {"dtype_b", w.identity.dtype_b},
+                      {"quantised_a", w.quant_a.lattice},
+                      {"quantised_b", w.quant_b.lattice}};
+    wj["hidden"] = {{"aligned", w.hidden_aligned},
+                    {"vocab", w.vocab_note},
+                    {"shared_tokens", w.shared_tokens},
+                    {"heldout_abs_corr", w.hidden_cos},
+                    {"identity_fraction", w.hidden_identity},
+                    {"split_half_rho", w.hidden_rho},
                     {"log10_p", finite(w.hidden_log_p / kLn10)},
                     {"procrustes_heldout_cos", w.procrustes_cos},
                     {"embedding_abs_corr", w.embedding_cos}};
     Json match = Json::array();
     for (auto [x, y] : w.layer_match) match.push_back({x, y});
-    wj["depth"] = {{"layers_a", w.layers_a}, {"layers_b", w.layers_b}, {"layer_sim", w.layer_sim},
-                   {"match", match}, {"diagonal", w.depth_diagonal}};
+    wj["depth"] = {{"layers_a", w.layers_a},
+                   {"layers_b", w.layers_b},
+                   {"layer_sim", w.layer_sim},
+                   {"match", match},
+                   {"diagonal", w.depth_diagonal}};
     wj["notes"] = w.notes;
     return wj.dump(indent);
 }
@@ -236,12 +258,14 @@ void WeightsSection::report(ReportParts& parts) const {
     ReportTable t;
     t.title = "Weight evidence per layer";
     t.text = w.layer_comparable && !w.layers.empty()
-                 ? fmt::format("permutation-matching test: Fisher-combined p = 1e{:.1f} over {} "
-                               "layers; mean aligned |cos| {:.3f}",
-                               w.log_p / kLn10, w.layers.size(), w.mean_similarity)
+                 ? fmt::format(
+                       "permutation-matching test: Fisher-combined p = 1e{:.1f} over {} "
+                       "layers; mean aligned |cos| {:.3f}",
+                       w.log_p / kLn10, w.layers.size(), w.mean_similarity)
                  : "permutation-matching test: not run (" + w.structure_note + ")";
     if (auto n = null_distribution()) t.text += ". Null: " + n->description;
-    if (!w.layers.empty()) t.columns = {"layer A", "layer B", "aligned |cos|", "unit rho", "log10 p"};
+    if (!w.layers.empty())
+        t.columns = {"layer A", "layer B", "aligned |cos|", "unit rho", "log10 p"};
     for (const LayerEvidence& l : w.layers) {
         t.rows.push_back({std::to_string(l.layer_a), std::to_string(l.layer_b), num(l.similarity),
                           num(l.unit_rho), num(l.log_p / kLn10, "{:.1f}")});

@@ -22,7 +22,7 @@ public:
         vote_.can_judge = can_judge;
         vote_.confidence = Confidence::kHigh;
         vote_.strength = 0.9;
-        vote_.basis = basis == Basis::kNone ? (k == SectionKind::kWeights ? Basis::kWeights
+        vote_.basis = basis == Basis::kNone ? (k == SectionKind::kWeights     ? Basis::kWeights
                                                : k == SectionKind::kWatermark ? Basis::kWatermark
                                                                               : Basis::kBehavior)
                                             : basis;
@@ -112,7 +112,8 @@ TEST(EvidenceNames, ConfidenceLevelsAndValues) {
     EXPECT_EQ(confidence_level(0.7), Confidence::kMedium);
     EXPECT_EQ(confidence_level(0.2), Confidence::kLow);
     EXPECT_EQ(confidence_level(0.0), Confidence::kNone);
-    for (Confidence c : {Confidence::kNone, Confidence::kLow, Confidence::kMedium, Confidence::kHigh}) {
+    for (Confidence c :
+         {Confidence::kNone, Confidence::kLow, Confidence::kMedium, Confidence::kHigh}) {
         EXPECT_EQ(confidence_level(confidence_value(c)), c);
     }
 }
@@ -171,10 +172,9 @@ TEST(Decide, Row4BehaviourDistilledWhereWeightsSayIndependentUnknownOrNothing) {
     FakeSection wi(SectionKind::kWeights, Relation::kIndependent);
     FakeSection wu(SectionKind::kWeights, Relation::kUnknown, true);
     FakeSection wx(SectionKind::kWeights, Relation::kUnknown, false);
-    for (const EvidenceSection* w : {static_cast<const EvidenceSection*>(&wi),
-                                     static_cast<const EvidenceSection*>(&wu),
-                                     static_cast<const EvidenceSection*>(&wx),
-                                     static_cast<const EvidenceSection*>(nullptr)}) {
+    for (const EvidenceSection* w :
+         {static_cast<const EvidenceSection*>(&wi), static_cast<const EvidenceSection*>(&wu),
+          static_cast<const EvidenceSection*>(&wx), static_cast<const EvidenceSection*>(nullptr)}) {
         const CombinedVerdict v = decide_of({w, &b});
         EXPECT_EQ(v.relation, Relation::kDistilled);
         EXPECT_EQ(v.basis, Basis::kBehavior);
