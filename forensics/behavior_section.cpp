@@ -76,10 +76,14 @@ std::optional<NullDistribution> BehaviorSection::null_distribution() const {
 std::string BehaviorSection::text() const {
     // Nothing to judge from (no statistic, too little background): one line, not a table of
     // statistics without a null.
+    // The members left out are part of why: one line each.
     if (!vote().can_judge) {
-        return fmt::format("behavior: {} — {} (background: {} participants, {} null pairs)\n",
-                           relation_name(e_.relation), e_.reason, e_.background.size(),
-                           e_.null_pairs);
+        std::string out =
+            fmt::format("behavior: {} — {} (background: {} participants, {} null pairs)\n",
+                        relation_name(e_.relation), e_.reason, e_.background.size(), e_.null_pairs);
+        for (const auto& d : e_.dropped)
+            out += fmt::format("  dropped: {} — {}\n", d.name, d.reason);
+        return out;
     }
     return behavior_evidence_text(e_);
 }
