@@ -9,14 +9,16 @@
 //     the claim's own samples (randomised ties): u_i ~ U(0, 1) under H0; z = (sum u_i - n/2) /
 //     sqrt(n/12), two-sided normal p-value — needs one endpoint sample per prompt;
 //   logprob (when the server returns log-probabilities): at the endpoint's own tokens, the mean
-//     |log p_endpoint - log p_claim| per prompt (d_i), against the same quantity between the
-//     claim and itself re-encoded at other precisions (c_i(p), the calibration files). The
-//     sign test asks whether d_i > margin * c_i(coarsest) on more than half the prompts
-//     (binomial, one-sided); it is what calls a substitution rather than engine noise.
+//     |log p_endpoint - log p_X| per prompt for X = the claim and X = each re-encoding of it
+//     (the --calibrate files: the local engine against itself at other precisions), and
+//     c_i(p) = mean |log p_claim - log p_p|. X* = the closest on average. Sign test 1: is
+//     e_i(X*) > margin * median_p c_i(p) on more than half the prompts (binomial, one-sided)?
+//     -> not the claim at any calibrated precision. Sign test 2 (X* a re-encoding): is
+//     e_i(X*) < e_i(claim) on more than half the prompts? -> that precision rather than the claim.
 // Verdict (EndpointCheckOptions names every threshold; docs/endpoints.md has the data):
-//   logprob calibrated: sign test p < alpha -> different; else mean d <= same_fraction * the
-//     finest calibrated level -> same (unless a sample test rejects at alpha/2 -> different);
-//     else same-weights-other-precision (the nearest level named).
+//   logprob calibrated: test 1 p < alpha -> different; test 2 p < alpha ->
+//     same-weights-other-precision (X* named); a sample test rejecting at alpha/2 -> different;
+//     else same.
 //   otherwise: min(p_mmd, p_rank) < alpha/2 (Bonferroni) -> different; else same when at least
 //     min_queries_for_same queries were spent, else inconclusive with that number needed.
 // Not here: running the engine or the endpoint (endpoint_check_run.cpp / endpoint_probe.h).
@@ -36,8 +38,7 @@ struct EndpointCheckOptions {
     double alpha = 0.05;
     int permutations = 1000;       // MMD permutation draws
     int hamming_bytes = 64;        // L of the Hamming kernel
-    double same_fraction = 0.5;    // logprob: same precision when mean d <= this x finest level
-    double precision_margin = 2.0; // logprob sign test: d_i > margin x c_i(coarsest)
+    double precision_margin = 3.0; // logprob sign test 1: e_i(X*) > margin x median c_i(p)
     int64_t min_queries_for_same = 1000;  // sample tests only: "same" needs this many queries
     uint64_t seed = 0;             // permutations and randomised ties
 };
@@ -60,6 +61,8 @@ struct EndpointPromptData {
     int64_t lp_tokens = 0;
     double lp_delta = 0.0;
     std::vector<double> lp_calibration;
+    // mean |log p_endpoint - log p_level| for each calibration level (parallel to the names)
+    std::vector<double> lp_to_level;
 };
 
 struct EndpointTest {
@@ -71,8 +74,9 @@ struct EndpointTest {
 };
 
 struct PrecisionLevel {
-    std::string name;   // calibration file (its precision)
-    double mean_delta = 0.0;
+    std::string name;          // calibration file (its precision)
+    double mean_delta = 0.0;   // claim vs this re-encoding
+    double endpoint_delta = 0.0;  // endpoint vs this re-encoding
 };
 
 struct EndpointCheckResult {
@@ -98,9 +102,11 @@ Result<EndpointTest> mmd_hamming_test(const std::vector<EndpointPromptData>& pro
 // The rank test over prompts with has_ll and at least one local sample.
 EndpointTest rank_test(const std::vector<EndpointPromptData>& prompts, uint64_t seed);
 // The logprob sign test (above); ran only with calibration levels and prompts with has_lp.
+// `nearest`: X* when it is a re-encoding ("" for the claim); p_precision: sign test 2.
 EndpointTest logprob_test(const std::vector<EndpointPromptData>& prompts,
                           const std::vector<std::string>& level_names, double margin,
-                          std::vector<PrecisionLevel>* levels);
+                          std::vector<PrecisionLevel>* levels, std::string* nearest,
+                          double* p_precision);
 
 // All tests and the verdict. `queries` = endpoint completions spent.
 Result<EndpointCheckResult> evaluate_endpoint_check(const std::vector<EndpointPromptData>& prompts,

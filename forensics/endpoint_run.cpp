@@ -226,9 +226,13 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
                 std::vector<std::vector<double>> cal_lp;
                 MP_TRY(score_positions(*cal.backend, seqs, first, &cal_lp));
                 for (size_t j = 0; j < seqs.size(); ++j) {
-                    double sum = 0;
-                    for (size_t t = 0; t < server_lp[j].size(); ++t) sum += std::fabs(cal_lp[j][t] - claim_lp[j][t]);
+                    double sum = 0, to = 0;
+                    for (size_t t = 0; t < server_lp[j].size(); ++t) {
+                        sum += std::fabs(cal_lp[j][t] - claim_lp[j][t]);
+                        to += std::fabs(server_lp[j][t] - cal_lp[j][t]);
+                    }
                     data[which[j]].lp_calibration.push_back(sum / static_cast<double>(server_lp[j].size()));
+                    data[which[j]].lp_to_level.push_back(to / static_cast<double>(server_lp[j].size()));
                 }
                 level_names.push_back(path);
             }

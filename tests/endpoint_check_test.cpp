@@ -4,6 +4,7 @@
 // verdict rules and their error paths.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 #include "forensics/endpoint_check.h"
@@ -81,16 +82,29 @@ TEST(EndpointCheckStats, RankTestLevelAndPower) {
     EXPECT_FALSE(rank_test({}, 0).ran);
 }
 
-std::vector<EndpointPromptData> with_lp(double delta, std::vector<double> levels, int n = 30) {
+// Log-probability deltas of a server that runs the claim (match = -1), re-encoding `match`, or
+// other weights (match = -2), with engine noise `noise`; levels = claim vs each re-encoding.
+std::vector<EndpointPromptData> with_lp(std::vector<double> levels, int match, double noise, int n = 30) {
     std::vector<EndpointPromptData> d = synth(5, n, 2, 4, 0.0, 0.0);
     std::mt19937_64 rng(3);
     std::uniform_real_distribution<double> u(0.8, 1.2);
     for (auto& p : d) {
         p.has_lp = true;
         p.lp_tokens = 10;
-        p.lp_delta = delta * u(rng);
         p.lp_calibration.clear();
+        p.lp_to_level.clear();
         for (double l : levels) p.lp_calibration.push_back(l * u(rng));
+        if (match == -2) {
+            p.lp_delta = 0.5 * u(rng);
+            for (size_t l = 0; l < levels.size(); ++l) p.lp_to_level.push_back(0.5 * u(rng));
+        } else {
+            double at = match < 0 ? 0.0 : levels[match];
+            p.lp_delta = at > 0 ? at * u(rng) : noise * u(rng);
+            for (size_t l = 0; l < levels.size(); ++l) {
+                p.lp_to_level.push_back(static_cast<int>(l) == match ? noise * u(rng)
+                                                                     : std::fabs(levels[l] - at) * u(rng) + noise);
+            }
+        }
     }
     return d;
 }
@@ -100,19 +114,19 @@ TEST(EndpointCheckStats, LogprobVerdicts) {
     o.permutations = 99;
     std::vector<std::string> names = {"f16", "q8_0", "q4_0"};
     std::vector<double> levels = {1e-3, 1e-2, 5e-2};
-    auto same = evaluate_endpoint_check(with_lp(1e-5, levels), names, 60, o);
+    auto same = evaluate_endpoint_check(with_lp(levels, -1, 5e-4), names, 60, o);
     ASSERT_TRUE(same.ok());
     EXPECT_EQ(same->verdict, EndpointVerdict::kSame) << same->reason;
-    auto q8 = evaluate_endpoint_check(with_lp(1.1e-2, levels), names, 60, o);
-    EXPECT_EQ(q8->verdict, EndpointVerdict::kSameWeightsOtherPrecision) << q8->reason;
-    EXPECT_EQ(q8->nearest_level, "q8_0");
-    auto diff = evaluate_endpoint_check(with_lp(0.5, levels), names, 60, o);
+    auto q4 = evaluate_endpoint_check(with_lp(levels, 2, 1e-2), names, 60, o);
+    EXPECT_EQ(q4->verdict, EndpointVerdict::kSameWeightsOtherPrecision) << q4->reason;
+    EXPECT_EQ(q4->nearest_level, "q4_0");
+    auto diff = evaluate_endpoint_check(with_lp(levels, -2, 0), names, 60, o);
     EXPECT_EQ(diff->verdict, EndpointVerdict::kDifferent) << diff->reason;
     EXPECT_LT(diff->logprob.p_value, 1e-6);
     ASSERT_EQ(diff->levels.size(), 3u);
     EXPECT_LT(diff->levels[0].mean_delta, diff->levels[2].mean_delta);  // ascending
     // Uncalibrated log-probabilities do not decide.
-    auto unc = evaluate_endpoint_check(with_lp(0.5, {}), {}, 60, o);
+    auto unc = evaluate_endpoint_check(with_lp({}, -2, 0), {}, 60, o);
     EXPECT_FALSE(unc->logprob.ran);
     EXPECT_NE(unc->logprob.note.find("not calibrated"), std::string::npos);
 }
