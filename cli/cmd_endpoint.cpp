@@ -15,8 +15,8 @@
 #include "fingerprint/endpoint/endpoint_probe.h"
 #include "fingerprint/logit_print.h"
 #include "fingerprint/model/model.h"
-#include "fingerprint/tokenizer/tokenizer.h"
 #include "fingerprint/probes/probe_set.h"
+#include "fingerprint/tokenizer/tokenizer.h"
 #include "forensics/endpoint_run.h"
 
 namespace modelprint::cli {
@@ -25,7 +25,7 @@ namespace {
 
 struct EndpointArgs {
     std::string url, model, probes = "default", api_key_env, api_key_file, chat = "auto",
-                dialect = "auto", out, claim, transcript, ca_file;
+                            dialect = "auto", out, claim, transcript, ca_file;
     std::vector<std::string> calibrate;
     int samples = 1, max_tokens = 32, logprobs = -1, concurrency = 1, retries = 4, limit = 0,
         local_samples = 0, threads = 0, permutations = 1000;
@@ -43,15 +43,18 @@ Result<std::string> api_key(const EndpointArgs& a) {
     if (!a.api_key_env.empty()) {
         const char* v = std::getenv(a.api_key_env.c_str());
         if (v == nullptr || *v == '\0') {
-            return invalid_argument("--api-key-env {}: the environment variable is not set", a.api_key_env);
+            return invalid_argument("--api-key-env {}: the environment variable is not set",
+                                    a.api_key_env);
         }
         key = v;
     } else if (!a.api_key_file.empty()) {
         auto text = read_file(a.api_key_file);
-        if (!text.ok()) return not_found("--api-key-file {}: cannot read the key file", a.api_key_file);
+        if (!text.ok())
+            return not_found("--api-key-file {}: cannot read the key file", a.api_key_file);
         key = *text;
     }
-    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' ')) key.pop_back();
+    while (!key.empty() && (key.back() == '\n' || key.back() == '\r' || key.back() == ' '))
+        key.pop_back();
     if (key.find_first_of("\r\n") != std::string::npos) {
         return invalid_argument("the API key holds a line break (one key per file)");
     }
@@ -85,7 +88,8 @@ struct Prepared {
 Result<Prepared> prepare(const EndpointArgs& a, EndpointApi api, int default_logprobs,
                          bool require_logprobs, bool contact) {
     if (a.temperature < 0) return invalid_argument("--temperature {} < 0", a.temperature);
-    if (a.max_tokens < 1 || a.max_tokens > 4096) return invalid_argument("--max-tokens {} outside 1..4096", a.max_tokens);
+    if (a.max_tokens < 1 || a.max_tokens > 4096)
+        return invalid_argument("--max-tokens {} outside 1..4096", a.max_tokens);
     if (a.rps < 0) return invalid_argument("--rps {} < 0", a.rps);
     Prepared p;
     EndpointOptions eo;
@@ -95,7 +99,9 @@ Result<Prepared> prepare(const EndpointArgs& a, EndpointApi api, int default_log
     eo.http.max_retries = a.retries;
     eo.http.verify_tls = !a.insecure;
     eo.http.ca_file = a.ca_file;
-    if (a.insecure) std::fprintf(stderr, "modelprint: warning: --insecure: TLS certificates are not verified\n");
+    if (a.insecure)
+        std::fprintf(stderr,
+                     "modelprint: warning: --insecure: TLS certificates are not verified\n");
     MP_ASSIGN_OR_RETURN(p.client, EndpointClient::create(eo));
     MP_ASSIGN_OR_RETURN(ServerDialect d, parse_dialect(a.dialect));
     if (contact) {
@@ -116,7 +122,8 @@ Result<Prepared> prepare(const EndpointArgs& a, EndpointApi api, int default_log
     s.require_logprobs = require_logprobs;
     s.progress = !global_options().quiet;
     s.endpoint = p.client->shown_url();
-    if (s.sampling.logprobs > 20) return invalid_argument("--logprobs {} outside 0..20", s.sampling.logprobs);
+    if (s.sampling.logprobs > 20)
+        return invalid_argument("--logprobs {} outside 0..20", s.sampling.logprobs);
     return p;
 }
 
@@ -132,7 +139,8 @@ Status run_probe(const EndpointArgs& a) {
     MP_ASSIGN_OR_RETURN(auto prompts, load_prompts(a));
     MP_ASSIGN_OR_RETURN(auto app, TranscriptAppender::open(a.out));
     if (app->cut_torn_line()) {
-        std::fprintf(stderr, "modelprint: warning: %s: cut a torn last line left by an interrupted run\n",
+        std::fprintf(stderr,
+                     "modelprint: warning: %s: cut a torn last line left by an interrupted run\n",
                      a.out.c_str());
     }
     size_t todo = 0;
@@ -182,16 +190,22 @@ void common_options(CLI::App* s, EndpointArgs* a) {
     s->add_option("URL", a->url, "Endpoint base URL (http(s)://host:port[/v1])")->required();
     s->add_option("--model", a->model, "Model name sent to the server")->required();
     s->add_option("--probes", a->probes, "Probe set: default or a JSONL file");
-    s->add_option("--limit", a->limit, "Use only the first N probes (0: all)")->check(CLI::NonNegativeNumber);
-    s->add_option("--samples", a->samples, "Completions per prompt (default 1)")->check(CLI::PositiveNumber);
+    s->add_option("--limit", a->limit, "Use only the first N probes (0: all)")
+        ->check(CLI::NonNegativeNumber);
+    s->add_option("--samples", a->samples, "Completions per prompt (default 1)")
+        ->check(CLI::PositiveNumber);
     s->add_option("--temperature", a->temperature, "Sampling temperature (default 1)");
     s->add_option("--max-tokens", a->max_tokens, "New tokens per completion (default 32)");
-    s->add_option("--logprobs", a->logprobs, "Top log-probabilities per token (probe default 0, check 5)");
-    s->add_option("--chat", a->chat, "auto (chat API; check: when the claim has a chat template) or none");
-    s->add_option("--dialect", a->dialect, "auto (from /v1/models), openai, vllm, sglang, llamacpp");
+    s->add_option("--logprobs", a->logprobs,
+                  "Top log-probabilities per token (probe default 0, check 5)");
+    s->add_option("--chat", a->chat,
+                  "auto (chat API; check: when the claim has a chat template) or none");
+    s->add_option("--dialect", a->dialect,
+                  "auto (from /v1/models), openai, vllm, sglang, llamacpp");
     s->add_option("--api-key-env", a->api_key_env, "Environment variable holding the API key");
     s->add_option("--api-key-file", a->api_key_file, "File holding the API key");
-    s->add_option("--concurrency", a->concurrency, "Requests in flight (default 1)")->check(CLI::PositiveNumber);
+    s->add_option("--concurrency", a->concurrency, "Requests in flight (default 1)")
+        ->check(CLI::PositiveNumber);
     s->add_option("--rps", a->rps, "Requests per second at most (default: no limit)");
     s->add_option("--timeout", a->timeout, "Seconds per request (default 300)");
     s->add_option("--retries", a->retries, "Retries on 429/5xx/connection errors (default 4)");
@@ -200,32 +214,39 @@ void common_options(CLI::App* s, EndpointArgs* a) {
     s->add_option("--ca-file", a->ca_file, "Extra CA bundle for TLS");
 }
 
-CommandRegistrar reg({"endpoint", "Probe an OpenAI-compatible endpoint, or check which weights it serves", 75,
-                      [](CLI::App& sub) -> CommandAction {
-                          auto a = std::make_shared<EndpointArgs>();
-                          sub.require_subcommand(1);
-                          CLI::App* probe = sub.add_subcommand("probe", "Write a resumable transcript of the endpoint's answers");
-                          common_options(probe, a.get());
-                          probe->add_option("--out", a->out, "Transcript file (.jsonl), appended")->required();
-                          CLI::App* check = sub.add_subcommand("check", "Is the endpoint serving the claimed local model?");
-                          common_options(check, a.get());
-                          check->add_option("--claim", a->claim, "The local model it claims to serve")->required();
-                          check->add_option("--calibrate", a->calibrate,
-                                            "The claim re-encoded at other precisions (F16, Q8_0, ... GGUF)");
-                          check->add_option("--local-samples", a->local_samples, "Claim samples per prompt (default: --samples, at least 2)");
-                          check->add_option("--local-seed", a->local_seed, "Seed of the local samples (default 1)");
-                          check->add_option("--transcript", a->transcript, "Keep / resume the endpoint's samples in this file");
-                          check->add_option("--alpha", a->alpha, "Significance level (default 0.05)");
-                          check->add_option("--permutations", a->permutations, "MMD permutations (default 1000)");
-                          check->add_option("--min-queries", a->min_queries, "Queries needed to call 'same' without log-probabilities (default 1000)");
-                          check->add_option("--threads", a->threads, "CPU threads of the local engine");
-                          check->add_flag("--json", a->json, "Print one JSON object");
-                          return [a, probe, check]() -> Status {
-                              if (probe->parsed()) return run_probe(*a);
-                              if (check->parsed()) return run_check(*a);
-                              return invalid_argument("endpoint: give probe or check");
-                          };
-                      }});
+CommandRegistrar reg(
+    {"endpoint", "Probe an OpenAI-compatible endpoint, or check which weights it serves", 75,
+     [](CLI::App& sub) -> CommandAction {
+         auto a = std::make_shared<EndpointArgs>();
+         sub.require_subcommand(1);
+         CLI::App* probe =
+             sub.add_subcommand("probe", "Write a resumable transcript of the endpoint's answers");
+         common_options(probe, a.get());
+         probe->add_option("--out", a->out, "Transcript file (.jsonl), appended")->required();
+         CLI::App* check =
+             sub.add_subcommand("check", "Is the endpoint serving the claimed local model?");
+         common_options(check, a.get());
+         check->add_option("--claim", a->claim, "The local model it claims to serve")->required();
+         check->add_option("--calibrate", a->calibrate,
+                           "The claim re-encoded at other precisions (F16, Q8_0, ... GGUF)");
+         check->add_option("--local-samples", a->local_samples,
+                           "Claim samples per prompt (default: --samples, at least 2)");
+         check->add_option("--local-seed", a->local_seed, "Seed of the local samples (default 1)");
+         check->add_option("--transcript", a->transcript,
+                           "Keep / resume the endpoint's samples in this file");
+         check->add_option("--alpha", a->alpha, "Significance level (default 0.05)");
+         check->add_option("--permutations", a->permutations, "MMD permutations (default 1000)");
+         check->add_option(
+             "--min-queries", a->min_queries,
+             "Queries needed to call 'same' without log-probabilities (default 1000)");
+         check->add_option("--threads", a->threads, "CPU threads of the local engine");
+         check->add_flag("--json", a->json, "Print one JSON object");
+         return [a, probe, check]() -> Status {
+             if (probe->parsed()) return run_probe(*a);
+             if (check->parsed()) return run_check(*a);
+             return invalid_argument("endpoint: give probe or check");
+         };
+     }});
 
 }  // namespace
 }  // namespace modelprint::cli

@@ -34,8 +34,10 @@ double two_sided_critical_z(double p) {
     double lo = 0, hi = 40;
     for (int i = 0; i < 200; ++i) {
         double mid = 0.5 * (lo + hi);
-        if (two_sided_normal_p(mid) > p) lo = mid;
-        else hi = mid;
+        if (two_sided_normal_p(mid) > p)
+            lo = mid;
+        else
+            hi = mid;
     }
     return 0.5 * (lo + hi);
 }
@@ -44,23 +46,28 @@ double two_sided_critical_z(double p) {
 double binomial_upper_half(int64_t k, int64_t n) {
     if (k <= 0) return 1.0;
     if (k > n) return 0.0;
-    return std::min(1.0, std::exp(log_beta_inc(static_cast<double>(k), static_cast<double>(n - k + 1), 0.5)));
+    return std::min(
+        1.0, std::exp(log_beta_inc(static_cast<double>(k), static_cast<double>(n - k + 1), 0.5)));
 }
 
 }  // namespace
 
 std::string_view endpoint_verdict_name(EndpointVerdict v) {
     switch (v) {
-        case EndpointVerdict::kSame: return "same";
-        case EndpointVerdict::kSameWeightsOtherPrecision: return "same-weights-other-precision";
-        case EndpointVerdict::kDifferent: return "different";
-        case EndpointVerdict::kInconclusive: return "inconclusive";
+        case EndpointVerdict::kSame:
+            return "same";
+        case EndpointVerdict::kSameWeightsOtherPrecision:
+            return "same-weights-other-precision";
+        case EndpointVerdict::kDifferent:
+            return "different";
+        case EndpointVerdict::kInconclusive:
+            return "inconclusive";
     }
     return "inconclusive";
 }
 
-Result<EndpointTest> mmd_hamming_test(const std::vector<EndpointPromptData>& prompts,
-                                      int L, int permutations, uint64_t seed) {
+Result<EndpointTest> mmd_hamming_test(const std::vector<EndpointPromptData>& prompts, int L,
+                                      int permutations, uint64_t seed) {
     if (L < 1 || L > 1 << 16) return invalid_argument("Hamming length {} outside 1..65536", L);
     if (permutations < 1) return invalid_argument("permutations {} < 1", permutations);
     struct Block {
@@ -90,8 +97,8 @@ Result<EndpointTest> mmd_hamming_test(const std::vector<EndpointPromptData>& pro
         blocks.push_back(std::move(b));
     }
     if (NX < 2 || NY < 2) {
-        return invalid_argument("MMD needs at least 2 endpoint and 2 local samples (have {} and {})",
-                                NX, NY);
+        return invalid_argument(
+            "MMD needs at least 2 endpoint and 2 local samples (have {} and {})", NX, NY);
     }
     // label[i] = true for "endpoint" within each block.
     auto stat = [&](const std::vector<std::vector<char>>& labels) {
@@ -102,9 +109,12 @@ Result<EndpointTest> mmd_hamming_test(const std::vector<EndpointPromptData>& pro
             for (int i = 0; i < b.n; ++i) {
                 for (int j = i + 1; j < b.n; ++j) {
                     double k = b.K[static_cast<size_t>(i) * b.n + j];
-                    if (lab[i] && lab[j]) sxx += 2 * k;
-                    else if (!lab[i] && !lab[j]) syy += 2 * k;
-                    else sxy += k;
+                    if (lab[i] && lab[j])
+                        sxx += 2 * k;
+                    else if (!lab[i] && !lab[j])
+                        syy += 2 * k;
+                    else
+                        sxy += k;
                 }
             }
         }
@@ -143,8 +153,10 @@ EndpointTest rank_test(const std::vector<EndpointPromptData>& prompts, uint64_t 
         if (!p.has_ll || p.local_ll.empty()) continue;
         int64_t below = 0, ties = 0;
         for (double l : p.local_ll) {
-            if (l < p.endpoint_ll) ++below;
-            else if (l == p.endpoint_ll) ++ties;
+            if (l < p.endpoint_ll)
+                ++below;
+            else if (l == p.endpoint_ll)
+                ++ties;
         }
         double u = (static_cast<double>(below) + unif(rng) * static_cast<double>(ties + 1)) /
                    static_cast<double>(p.local_ll.size() + 1);
@@ -159,8 +171,10 @@ EndpointTest rank_test(const std::vector<EndpointPromptData>& prompts, uint64_t 
     t.n = n;
     t.statistic = (sum - 0.5 * n) / std::sqrt(n / 12.0);
     t.p_value = two_sided_normal_p(t.statistic);
-    t.note = fmt::format("mean rank {:.3f} (0.5 under H0; lower: the claim finds the endpoint's "
-                         "text less likely than its own)", sum / n);
+    t.note = fmt::format(
+        "mean rank {:.3f} (0.5 under H0; lower: the claim finds the endpoint's "
+        "text less likely than its own)",
+        sum / n);
     return t;
 }
 
@@ -190,7 +204,8 @@ EndpointTest logprob_test(const std::vector<EndpointPromptData>& prompts,
     t.statistic = mean_d;
     t.n = static_cast<int64_t>(use.size());
     if (names.empty()) {
-        t.note = fmt::format("mean |delta log p| {:.3g}; not calibrated (no --calibrate files)", mean_d);
+        t.note =
+            fmt::format("mean |delta log p| {:.3g}; not calibrated (no --calibrate files)", mean_d);
         return t;
     }
     // p*: the claim (-1) or the re-encoding the endpoint is closest to, on average.
@@ -205,7 +220,9 @@ EndpointTest logprob_test(const std::vector<EndpointPromptData>& prompts,
         levels->push_back({names[l], m / n, e / n});
         if (e / n < best_e) best_e = e / n, best = static_cast<int>(l);
     }
-    auto e_of = [&](const EndpointPromptData* p) { return best < 0 ? p->lp_delta : p->lp_to_level[best]; };
+    auto e_of = [&](const EndpointPromptData* p) {
+        return best < 0 ? p->lp_delta : p->lp_to_level[best];
+    };
     // Noise allowance per prompt: the median calibrated precision change (engines that run
     // quantised weights also quantise activations, which moves them about one precision step).
     int64_t k = 0, closer = 0;
@@ -222,11 +239,14 @@ EndpointTest logprob_test(const std::vector<EndpointPromptData>& prompts,
         *nearest = names[best];
         *p_precision = binomial_upper_half(closer, t.n);
     }
-    t.note = fmt::format("mean |delta log p| {:.3g} to the claim; nearest: {} ({:.3g}); {} of {} "
-                         "prompts beyond {} x the median calibrated precision change",
-                         mean_d, best < 0 ? std::string("the claim") : names[best], best_e, k, t.n, margin);
+    t.note = fmt::format(
+        "mean |delta log p| {:.3g} to the claim; nearest: {} ({:.3g}); {} of {} "
+        "prompts beyond {} x the median calibrated precision change",
+        mean_d, best < 0 ? std::string("the claim") : names[best], best_e, k, t.n, margin);
     std::stable_sort(levels->begin(), levels->end(),
-                     [](const PrecisionLevel& a, const PrecisionLevel& b) { return a.mean_delta < b.mean_delta; });
+                     [](const PrecisionLevel& a, const PrecisionLevel& b) {
+                         return a.mean_delta < b.mean_delta;
+                     });
     return t;
 }
 
@@ -240,12 +260,15 @@ Result<EndpointCheckResult> evaluate_endpoint_check(const std::vector<EndpointPr
     r.queries = queries;
     r.prompts = static_cast<int64_t>(prompts.size());
     auto mmd = mmd_hamming_test(prompts, o.hamming_bytes, o.permutations, o.seed);
-    if (mmd.ok()) r.mmd = *mmd;
-    else r.mmd.note = mmd.status().message();
+    if (mmd.ok())
+        r.mmd = *mmd;
+    else
+        r.mmd.note = mmd.status().message();
     r.rank = rank_test(prompts, o.seed);
     std::string nearest;
     double p_precision = 1.0;
-    r.logprob = logprob_test(prompts, level_names, o.precision_margin, &r.levels, &nearest, &p_precision);
+    r.logprob =
+        logprob_test(prompts, level_names, o.precision_margin, &r.levels, &nearest, &p_precision);
     double p_samples = 1.0;
     if (r.mmd.ran) p_samples = std::min(p_samples, r.mmd.p_value);
     if (r.rank.ran) p_samples = std::min(p_samples, r.rank.p_value);
@@ -253,24 +276,30 @@ Result<EndpointCheckResult> evaluate_endpoint_check(const std::vector<EndpointPr
     if (r.logprob.ran) {
         if (r.logprob.p_value < o.alpha) {
             r.verdict = EndpointVerdict::kDifferent;
-            r.reason = fmt::format("log-probabilities are farther from the claim and from every "
-                                   "re-encoding of it than {} x the median precision change "
-                                   "(sign test p = {:.3g})", o.precision_margin, r.logprob.p_value);
+            r.reason = fmt::format(
+                "log-probabilities are farther from the claim and from every "
+                "re-encoding of it than {} x the median precision change "
+                "(sign test p = {:.3g})",
+                o.precision_margin, r.logprob.p_value);
         } else if (!nearest.empty() && p_precision < o.alpha) {
             r.verdict = EndpointVerdict::kSameWeightsOtherPrecision;
             r.nearest_level = nearest;
-            r.reason = fmt::format("log-probabilities match the re-encoding {} better than the claim "
-                                   "on most prompts (sign test p = {:.3g})", nearest, p_precision);
+            r.reason = fmt::format(
+                "log-probabilities match the re-encoding {} better than the claim "
+                "on most prompts (sign test p = {:.3g})",
+                nearest, p_precision);
         } else if (sample_reject) {
             r.verdict = EndpointVerdict::kDifferent;
-            r.reason = fmt::format("log-probabilities match the claim, but the sampled completions "
-                                   "differ (p = {:.3g} < {:.3g}): the sampling is not the claimed one",
-                                   p_samples, o.alpha / 2);
+            r.reason = fmt::format(
+                "log-probabilities match the claim, but the sampled completions "
+                "differ (p = {:.3g} < {:.3g}): the sampling is not the claimed one",
+                p_samples, o.alpha / 2);
         } else {
             r.verdict = EndpointVerdict::kSame;
-            r.reason = fmt::format("log-probabilities match the claim within engine noise (mean "
-                                   "|delta| {:.3g}; no re-encoding matches better) and the samples agree",
-                                   r.logprob.statistic);
+            r.reason = fmt::format(
+                "log-probabilities match the claim within engine noise (mean "
+                "|delta| {:.3g}; no re-encoding matches better) and the samples agree",
+                r.logprob.statistic);
         }
         return r;
     }
@@ -282,25 +311,31 @@ Result<EndpointCheckResult> evaluate_endpoint_check(const std::vector<EndpointPr
     }
     if (sample_reject) {
         r.verdict = EndpointVerdict::kDifferent;
-        r.reason = fmt::format("the sampled completions differ from the claim's (min p = {:.3g} < "
-                               "alpha/2 = {:.3g})", p_samples, o.alpha / 2);
+        r.reason = fmt::format(
+            "the sampled completions differ from the claim's (min p = {:.3g} < "
+            "alpha/2 = {:.3g})",
+            p_samples, o.alpha / 2);
     } else if (queries >= o.min_queries_for_same) {
         r.verdict = EndpointVerdict::kSame;
-        r.reason = fmt::format("no test rejects at alpha/2 = {:.3g} after {} queries", o.alpha / 2, queries);
+        r.reason = fmt::format("no test rejects at alpha/2 = {:.3g} after {} queries", o.alpha / 2,
+                               queries);
     } else {
         r.verdict = EndpointVerdict::kInconclusive;
         r.queries_needed = o.min_queries_for_same;
         if (r.rank.ran && std::fabs(r.rank.statistic) > 1.0) {
             // The observed rank effect extrapolated to significance at alpha/2 (z ~ sqrt(n)).
             double zc = two_sided_critical_z(o.alpha / 2);
-            double need = std::ceil(static_cast<double>(r.rank.n) * std::pow(zc / std::fabs(r.rank.statistic), 2));
+            double need = std::ceil(static_cast<double>(r.rank.n) *
+                                    std::pow(zc / std::fabs(r.rank.statistic), 2));
             int64_t per_prompt = r.prompts > 0 ? std::max<int64_t>(1, queries / r.prompts) : 1;
-            r.queries_needed = std::min<int64_t>(r.queries_needed, static_cast<int64_t>(need) * per_prompt);
+            r.queries_needed =
+                std::min<int64_t>(r.queries_needed, static_cast<int64_t>(need) * per_prompt);
             r.queries_needed = std::max<int64_t>(r.queries_needed, queries + 1);
         }
-        r.reason = fmt::format("no test rejects, but {} queries are fewer than the {} that "
-                               "detected a fine-tune with >= 90% power (docs/endpoints.md)",
-                               queries, o.min_queries_for_same);
+        r.reason = fmt::format(
+            "no test rejects, but {} queries are fewer than the {} that "
+            "detected a fine-tune with >= 90% power (docs/endpoints.md)",
+            queries, o.min_queries_for_same);
     }
     return r;
 }
@@ -329,21 +364,24 @@ std::string endpoint_check_json(const EndpointCheckResult& r) {
     j["prompts"] = r.prompts;
     j["queries"] = r.queries;
     if (r.verdict == EndpointVerdict::kInconclusive) j["queries_needed"] = r.queries_needed;
-    j["sampling"] = {{"temperature", r.temperature}, {"top_p", 1.0}, {"top_k", 0},
-                     {"max_tokens", r.max_tokens}, {"samples", r.samples},
-                     {"local_samples", r.local_samples}};
+    j["sampling"] = {
+        {"temperature", r.temperature}, {"top_p", 1.0},         {"top_k", 0},
+        {"max_tokens", r.max_tokens},   {"samples", r.samples}, {"local_samples", r.local_samples}};
     OrderedJson tests;
     tests["mmd_hamming"] = test_json(r.mmd);
     tests["rank"] = test_json(r.rank);
     Json lp = test_json(r.logprob);
     Json levels = Json::array();
     for (const auto& l : r.levels) {
-        levels.push_back({{"file", l.name}, {"claim_delta", l.mean_delta}, {"endpoint_delta", l.endpoint_delta}});
+        levels.push_back({{"file", l.name},
+                          {"claim_delta", l.mean_delta},
+                          {"endpoint_delta", l.endpoint_delta}});
     }
     lp["calibration"] = levels;
     tests["logprob"] = lp;
     j["tests"] = tests;
-    j["options"] = {{"alpha", r.options.alpha}, {"permutations", r.options.permutations},
+    j["options"] = {{"alpha", r.options.alpha},
+                    {"permutations", r.options.permutations},
                     {"hamming_bytes", r.options.hamming_bytes},
                     {"precision_margin", r.options.precision_margin},
                     {"min_queries_for_same", r.options.min_queries_for_same},
@@ -353,21 +391,23 @@ std::string endpoint_check_json(const EndpointCheckResult& r) {
 
 std::string endpoint_check_text(const EndpointCheckResult& r) {
     std::string s;
-    s += fmt::format("endpoint   {} (model \"{}\", served as \"{}\")\n", r.endpoint, r.model, r.served_model);
+    s += fmt::format("endpoint   {} (model \"{}\", served as \"{}\")\n", r.endpoint, r.model,
+                     r.served_model);
     s += fmt::format("claim      {}\n", r.claim);
     s += fmt::format("verdict    {}", endpoint_verdict_name(r.verdict));
     if (!r.nearest_level.empty()) s += fmt::format(" (nearest: {})", r.nearest_level);
     s += fmt::format("\nreason     {}\n", r.reason);
-    s += fmt::format("queries    {} on {} prompts ({} samples each, {} local; temperature {}, "
-                     "max {} tokens)\n", r.queries, r.prompts, r.samples, r.local_samples,
-                     r.temperature, r.max_tokens);
+    s += fmt::format(
+        "queries    {} on {} prompts ({} samples each, {} local; temperature {}, "
+        "max {} tokens)\n",
+        r.queries, r.prompts, r.samples, r.local_samples, r.temperature, r.max_tokens);
     if (r.verdict == EndpointVerdict::kInconclusive) {
         s += fmt::format("needed     about {} queries for a decisive answer\n", r.queries_needed);
     }
     auto line = [&](const char* name, const EndpointTest& t) {
         if (t.ran) {
-            s += fmt::format("  {:<8} statistic {:>10.4g}  p {:>9.3g}  n {:>4}  {}\n", name, t.statistic,
-                             t.p_value, t.n, t.note);
+            s += fmt::format("  {:<8} statistic {:>10.4g}  p {:>9.3g}  n {:>4}  {}\n", name,
+                             t.statistic, t.p_value, t.n, t.note);
         } else {
             s += fmt::format("  {:<8} not run: {}\n", name, t.note);
         }
@@ -377,8 +417,8 @@ std::string endpoint_check_text(const EndpointCheckResult& r) {
     line("rank", r.rank);
     line("logprob", r.logprob);
     for (const auto& l : r.levels) {
-        s += fmt::format("    calibration {:<40} |claim - it| {:.3g}  |endpoint - it| {:.3g}\n", l.name,
-                         l.mean_delta, l.endpoint_delta);
+        s += fmt::format("    calibration {:<40} |claim - it| {:.3g}  |endpoint - it| {:.3g}\n",
+                         l.name, l.mean_delta, l.endpoint_delta);
     }
     return s;
 }

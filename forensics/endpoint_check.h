@@ -36,14 +36,19 @@ namespace modelprint {
 
 struct EndpointCheckOptions {
     double alpha = 0.05;
-    int permutations = 1000;       // MMD permutation draws
-    int hamming_bytes = 64;        // L of the Hamming kernel
-    double precision_margin = 3.0; // logprob sign test 1: e_i(X*) > margin x median c_i(p)
+    int permutations = 1000;              // MMD permutation draws
+    int hamming_bytes = 64;               // L of the Hamming kernel
+    double precision_margin = 3.0;        // logprob sign test 1: e_i(X*) > margin x median c_i(p)
     int64_t min_queries_for_same = 1000;  // sample tests only: "same" needs this many queries
-    uint64_t seed = 0;             // permutations and randomised ties
+    uint64_t seed = 0;                    // permutations and randomised ties
 };
 
-enum class EndpointVerdict : uint8_t { kSame, kSameWeightsOtherPrecision, kDifferent, kInconclusive };
+enum class EndpointVerdict : uint8_t {
+    kSame,
+    kSameWeightsOtherPrecision,
+    kDifferent,
+    kInconclusive
+};
 std::string_view endpoint_verdict_name(EndpointVerdict v);
 
 // Everything the tests need about one prompt.
@@ -69,13 +74,13 @@ struct EndpointTest {
     bool ran = false;
     double statistic = 0.0;
     double p_value = 1.0;
-    int64_t n = 0;      // prompts used
-    std::string note;   // why it did not run, or what it saw
+    int64_t n = 0;     // prompts used
+    std::string note;  // why it did not run, or what it saw
 };
 
 struct PrecisionLevel {
-    std::string name;          // calibration file (its precision)
-    double mean_delta = 0.0;   // claim vs this re-encoding
+    std::string name;             // calibration file (its precision)
+    double mean_delta = 0.0;      // claim vs this re-encoding
     double endpoint_delta = 0.0;  // endpoint vs this re-encoding
 };
 
@@ -86,8 +91,8 @@ struct EndpointCheckResult {
     std::vector<PrecisionLevel> levels;  // logprob calibration, ascending by mean_delta
     std::string nearest_level;           // for same-weights-other-precision
     int64_t prompts = 0;
-    int64_t queries = 0;                 // endpoint completions requested
-    int64_t queries_needed = 0;          // for inconclusive: queries a decisive answer needs
+    int64_t queries = 0;         // endpoint completions requested
+    int64_t queries_needed = 0;  // for inconclusive: queries a decisive answer needs
     // Context (for rendering).
     std::string endpoint, model, served_model, claim, system_fingerprint;
     double temperature = 0.0;

@@ -45,7 +45,8 @@ Result<LocalModel> open_local(const std::string& path, std::string_view chat, in
     BackendOptions bo;
     bo.threads = threads;
     MP_ASSIGN_OR_RETURN(m.backend, make_backend(*m.model, DeviceKind::kCpu, bo));
-    MP_ASSIGN_OR_RETURN(m.runner, ProbeRunner::create(*m.backend, *m.tok, m.model->config().vocab_size, chat));
+    MP_ASSIGN_OR_RETURN(
+        m.runner, ProbeRunner::create(*m.backend, *m.tok, m.model->config().vocab_size, chat));
     return m;
 }
 
@@ -53,16 +54,17 @@ Result<LocalModel> open_local(const std::string& path, std::string_view chat, in
 Status score_positions(Backend& backend, const std::vector<std::vector<int32_t>>& seqs,
                        const std::vector<size_t>& first, std::vector<std::vector<double>>* out) {
     out->assign(seqs.size(), {});
-    return prefill_all_logits(backend, seqs.size(), kPrefillBatch,
-                              [&](size_t i) -> const std::vector<int32_t>& { return seqs[i]; },
-                              [&](size_t i, const float* logits, int64_t V) {
-                                  auto& o = (*out)[i];
-                                  for (size_t t = std::max<size_t>(first[i], 1); t < seqs[i].size(); ++t) {
-                                      const int32_t id = seqs[i][t];
-                                      o.push_back(id >= 0 && id < V ? log_softmax_at(logits + (t - 1) * V, V, id)
-                                                                    : -1e30);
-                                  }
-                              });
+    return prefill_all_logits(
+        backend, seqs.size(), kPrefillBatch,
+        [&](size_t i) -> const std::vector<int32_t>& { return seqs[i]; },
+        [&](size_t i, const float* logits, int64_t V) {
+            auto& o = (*out)[i];
+            for (size_t t = std::max<size_t>(first[i], 1); t < seqs[i].size(); ++t) {
+                const int32_t id = seqs[i][t];
+                o.push_back(id >= 0 && id < V ? log_softmax_at(logits + (t - 1) * V, V, id)
+                                              : -1e30);
+            }
+        });
 }
 
 }  // namespace
@@ -85,8 +87,10 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
     for (const auto& p : req.prompts) missing = missing || !by_id.count(p.id);
     int64_t queries = 0;
     if (missing) {
-        if (client == nullptr) return invalid_argument("prompts missing from the transcript and no endpoint to probe");
-        MP_ASSIGN_OR_RETURN(auto fresh, run_endpoint_probe(*client, req.prompts, req.probe, app.get()));
+        if (client == nullptr)
+            return invalid_argument("prompts missing from the transcript and no endpoint to probe");
+        MP_ASSIGN_OR_RETURN(auto fresh,
+                            run_endpoint_probe(*client, req.prompts, req.probe, app.get()));
         for (auto& r : fresh) {
             if (!r.id.empty()) by_id[r.id] = std::move(r);
         }
@@ -98,8 +102,10 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
         if (it == by_id.end()) return internal_error("prompt {} has no endpoint record", p.id);
         const EndpointRecord& r = it->second;
         if (r.prompt != p.prompt) {
-            return invalid_argument("{}: prompt \"{}\" differs from the probe set's (another probe "
-                                    "set?)", req.transcript, p.id);
+            return invalid_argument(
+                "{}: prompt \"{}\" differs from the probe set's (another probe "
+                "set?)",
+                req.transcript, p.id);
         }
         if (static_cast<int>(r.samples.size()) < req.probe.samples) {
             return invalid_argument("{}: prompt \"{}\" has {} samples, fewer than --samples {}",
@@ -134,7 +140,8 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
                 g.top_k = 0;
                 g.seed = sample_seed(req.local_seed ^ 0x6c6f63616cull, req.prompts[i].id, k);
                 MP_ASSIGN_OR_RETURN(GenerateResult res, claim.backend->generate(g));
-                MP_ASSIGN_OR_RETURN(std::string text, continuation_text(*claim.tok, g.prompt, res.tokens));
+                MP_ASSIGN_OR_RETURN(std::string text,
+                                    continuation_text(*claim.tok, g.prompt, res.tokens));
                 data[i].local.push_back(std::move(text));
             }
             progress.advance(1);
@@ -149,7 +156,8 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
         for (size_t i = 0; i < data.size(); ++i) {
             for (int k = -1; k < static_cast<int>(data[i].local.size()); ++k) {
                 const std::string& text = k < 0 ? data[i].endpoint[0] : data[i].local[k];
-                MP_ASSIGN_OR_RETURN(auto seq, claim.runner->response_sequence(data[i].id, req.prompts[i].prompt, text));
+                MP_ASSIGN_OR_RETURN(auto seq, claim.runner->response_sequence(
+                                                  data[i].id, req.prompts[i].prompt, text));
                 if (seq) {
                     seqs.push_back(std::move(seq->ids));
                     first.push_back(seq->first);
@@ -166,8 +174,10 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
             double s = 0;
             for (double v : lps[j]) s += v;
             auto [i, k] = owner[j];
-            if (k < 0) data[i].endpoint_ll = s;
-            else data[i].local_ll.push_back(s);
+            if (k < 0)
+                data[i].endpoint_ll = s;
+            else
+                data[i].local_ll.push_back(s);
             data[i].has_ll = true;
         }
     }
@@ -190,7 +200,9 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
             std::vector<double> slp;
             for (const auto& t : s0.logprobs) {
                 std::optional<int32_t> id;
-                if (t.id && *t.id < claim.tok->vocab_size() && claim.tok->token_bytes(*t.id) == t.token) id = t.id;
+                if (t.id && *t.id < claim.tok->vocab_size() &&
+                    claim.tok->token_bytes(*t.id) == t.token)
+                    id = t.id;
                 if (!id) {
                     auto it = by_bytes.find(t.token);
                     if (it != by_bytes.end()) id = it->second;
@@ -211,7 +223,8 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
             for (size_t j = 0; j < seqs.size(); ++j) {
                 auto& d = data[which[j]];
                 double sum = 0;
-                for (size_t t = 0; t < server_lp[j].size(); ++t) sum += std::fabs(server_lp[j][t] - claim_lp[j][t]);
+                for (size_t t = 0; t < server_lp[j].size(); ++t)
+                    sum += std::fabs(server_lp[j][t] - claim_lp[j][t]);
                 d.has_lp = true;
                 d.lp_tokens = static_cast<int64_t>(server_lp[j].size());
                 d.lp_delta = sum / static_cast<double>(d.lp_tokens);
@@ -219,9 +232,10 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
             for (const auto& path : req.calibrate) {
                 MP_ASSIGN_OR_RETURN(LocalModel cal, open_local(path, chat, req.threads));
                 if (cal.model->config().vocab_size != claim.model->config().vocab_size) {
-                    return invalid_argument("--calibrate {}: vocabulary {} differs from the claim's {} "
-                                            "(not a re-encoding of it)", path,
-                                            cal.model->config().vocab_size, claim.model->config().vocab_size);
+                    return invalid_argument(
+                        "--calibrate {}: vocabulary {} differs from the claim's {} "
+                        "(not a re-encoding of it)",
+                        path, cal.model->config().vocab_size, claim.model->config().vocab_size);
                 }
                 std::vector<std::vector<double>> cal_lp;
                 MP_TRY(score_positions(*cal.backend, seqs, first, &cal_lp));
@@ -231,15 +245,18 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
                         sum += std::fabs(cal_lp[j][t] - claim_lp[j][t]);
                         to += std::fabs(server_lp[j][t] - cal_lp[j][t]);
                     }
-                    data[which[j]].lp_calibration.push_back(sum / static_cast<double>(server_lp[j].size()));
-                    data[which[j]].lp_to_level.push_back(to / static_cast<double>(server_lp[j].size()));
+                    data[which[j]].lp_calibration.push_back(
+                        sum / static_cast<double>(server_lp[j].size()));
+                    data[which[j]].lp_to_level.push_back(to /
+                                                         static_cast<double>(server_lp[j].size()));
                 }
                 level_names.push_back(path);
             }
         }
     }
 
-    MP_ASSIGN_OR_RETURN(EndpointCheckResult r, evaluate_endpoint_check(data, level_names, queries, req.options));
+    MP_ASSIGN_OR_RETURN(EndpointCheckResult r,
+                        evaluate_endpoint_check(data, level_names, queries, req.options));
     r.endpoint = req.probe.endpoint;
     r.model = req.probe.model;
     r.served_model = meta.served_model;
@@ -249,9 +266,11 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
     r.samples = req.probe.samples;
     r.local_samples = req.local_samples;
     r.max_tokens = req.probe.sampling.max_tokens;
-    if (!r.logprob.ran && req.probe.sampling.logprobs > 0 && r.logprob.note.rfind("no log", 0) == 0) {
-        r.logprob.note = "the server returned no log-probabilities (it ignores \"logprobs\"); the "
-                         "sample tests decide";
+    if (!r.logprob.ran && req.probe.sampling.logprobs > 0 &&
+        r.logprob.note.rfind("no log", 0) == 0) {
+        r.logprob.note =
+            "the server returned no log-probabilities (it ignores \"logprobs\"); the "
+            "sample tests decide";
     }
     return r;
 }

@@ -15,14 +15,14 @@
 namespace modelprint {
 
 struct EndpointCheckRequest {
-    std::string claim;                       // local model path
-    std::vector<std::string> calibrate;      // the claim re-encoded (F16, Q8_0, ...)
+    std::string claim;                   // local model path
+    std::vector<std::string> calibrate;  // the claim re-encoded (F16, Q8_0, ...)
     std::vector<EndpointPrompt> prompts;
-    EndpointProbeSettings probe;             // endpoint sampling; sampling.seed = base seed
+    EndpointProbeSettings probe;  // endpoint sampling; sampling.seed = base seed
     int local_samples = 10;
     uint64_t local_seed = 1;
-    std::string transcript;                  // resumable store of endpoint samples ("" = none)
-    int threads = 0;                         // CPU threads of the local engine
+    std::string transcript;  // resumable store of endpoint samples ("" = none)
+    int threads = 0;         // CPU threads of the local engine
     EndpointCheckOptions options;
 };
 

@@ -2,12 +2,13 @@
 // and the rank test hold their level under H0 (same distribution) and reject a shifted one;
 // the logprob sign test separates engine noise, a precision change and other weights; the
 // verdict rules and their error paths.
+#include "forensics/endpoint_check.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-#include "forensics/endpoint_check.h"
 #include "tests/util/test_util.h"
 
 namespace modelprint {
@@ -19,8 +20,10 @@ std::string draw(std::mt19937_64& rng, int n, double shift) {
     std::uniform_real_distribution<double> u(0, 1);
     for (int i = 0; i < n; ++i) {
         double x = u(rng);
-        if (x < shift) s.push_back('z');
-        else s.push_back(static_cast<char>('a' + static_cast<int>(x * 4)));
+        if (x < shift)
+            s.push_back('z');
+        else
+            s.push_back(static_cast<char>('a' + static_cast<int>(x * 4)));
     }
     return s;
 }
@@ -63,8 +66,10 @@ TEST(EndpointCheckStats, MmdErrors) {
     std::vector<EndpointPromptData> one(1);
     one[0].endpoint = {"a"};
     one[0].local = {"a", "b"};
-    EXPECT_THAT(mmd_hamming_test(one, 8, 10, 0).status(), StatusIs(StatusCode::kInvalidArgument, "at least 2"));
-    EXPECT_THAT(mmd_hamming_test(one, 0, 10, 0).status(), StatusIs(StatusCode::kInvalidArgument, "Hamming"));
+    EXPECT_THAT(mmd_hamming_test(one, 8, 10, 0).status(),
+                StatusIs(StatusCode::kInvalidArgument, "at least 2"));
+    EXPECT_THAT(mmd_hamming_test(one, 0, 10, 0).status(),
+                StatusIs(StatusCode::kInvalidArgument, "Hamming"));
 }
 
 TEST(EndpointCheckStats, RankTestLevelAndPower) {
@@ -84,7 +89,8 @@ TEST(EndpointCheckStats, RankTestLevelAndPower) {
 
 // Log-probability deltas of a server that runs the claim (match = -1), re-encoding `match`, or
 // other weights (match = -2), with engine noise `noise`; levels = claim vs each re-encoding.
-std::vector<EndpointPromptData> with_lp(std::vector<double> levels, int match, double noise, int n = 30) {
+std::vector<EndpointPromptData> with_lp(std::vector<double> levels, int match, double noise,
+                                        int n = 30) {
     std::vector<EndpointPromptData> d = synth(5, n, 2, 4, 0.0, 0.0);
     std::mt19937_64 rng(3);
     std::uniform_real_distribution<double> u(0.8, 1.2);
@@ -101,8 +107,9 @@ std::vector<EndpointPromptData> with_lp(std::vector<double> levels, int match, d
             double at = match < 0 ? 0.0 : levels[match];
             p.lp_delta = at > 0 ? at * u(rng) : noise * u(rng);
             for (size_t l = 0; l < levels.size(); ++l) {
-                p.lp_to_level.push_back(static_cast<int>(l) == match ? noise * u(rng)
-                                                                     : std::fabs(levels[l] - at) * u(rng) + noise);
+                p.lp_to_level.push_back(static_cast<int>(l) == match
+                                            ? noise * u(rng)
+                                            : std::fabs(levels[l] - at) * u(rng) + noise);
             }
         }
     }
@@ -148,7 +155,8 @@ TEST(EndpointCheckStats, SampleOnlyVerdicts) {
     EXPECT_NE(json.find("\"mmd_hamming\""), std::string::npos);
     EXPECT_NE(endpoint_check_text(*few).find("needed"), std::string::npos);
     o.alpha = 0;
-    EXPECT_THAT(evaluate_endpoint_check({}, {}, 0, o).status(), StatusIs(StatusCode::kInvalidArgument, "alpha"));
+    EXPECT_THAT(evaluate_endpoint_check({}, {}, 0, o).status(),
+                StatusIs(StatusCode::kInvalidArgument, "alpha"));
 }
 
 }  // namespace

@@ -12,8 +12,8 @@
 namespace modelprint {
 namespace {
 
-using testing::TempDir;
 using ::testing::HasSubstr;
+using testing::TempDir;
 
 // OpenAI /v1/completions (legacy layout), as recorded from the API reference.
 const char* kOpenAiLegacy =
@@ -100,7 +100,8 @@ TEST(EndpointParse, LlamaCppContentWithIds) {
 }
 
 TEST(EndpointParse, ByteTokensKeepInvalidUtf8) {
-    std::string body = R"({"choices":[{"text":"x","logprobs":{"content":[{"token":"\ufffd","bytes":[240,159],"logprob":-1}]}}]})";
+    std::string body =
+        R"({"choices":[{"text":"x","logprobs":{"content":[{"token":"\ufffd","bytes":[240,159],"logprob":-1}]}}]})";
     auto r = parse_completion_response(body, EndpointApi::kCompletions, "rec");
     ASSERT_TRUE(r.ok()) << r.status().to_string();
     EXPECT_EQ(r->choices[0].logprobs[0].token, std::string("\xF0\x9F"));
@@ -141,12 +142,15 @@ TEST(EndpointParse, MalformedBodies) {
         auto r = parse_completion_response(c.body, EndpointApi::kCompletions, "rec");
         EXPECT_THAT(r.status(), StatusIs(c.code, c.substr)) << c.body;
     }
-    auto chat = parse_completion_response(R"({"choices":[{"text":"a"}]})", EndpointApi::kChat, "rec");
+    auto chat =
+        parse_completion_response(R"({"choices":[{"text":"a"}]})", EndpointApi::kChat, "rec");
     EXPECT_THAT(chat.status(), StatusIs(StatusCode::kCorruptData, "no \"message\""));
 }
 
 TEST(EndpointParse, ModelList) {
-    auto m = parse_model_list(R"({"object":"list","data":[{"id":"stories260K","owned_by":"llamacpp","aliases":["s"]}]})", "models");
+    auto m = parse_model_list(
+        R"({"object":"list","data":[{"id":"stories260K","owned_by":"llamacpp","aliases":["s"]}]})",
+        "models");
     ASSERT_TRUE(m.ok());
     EXPECT_EQ(m->owned_by, "llamacpp");
     EXPECT_EQ(m->ids, (std::vector<std::string>{"stories260K", "s"}));
@@ -178,13 +182,16 @@ TEST(EndpointRequest, SamplingSentExplicitlyPerDialect) {
     EXPECT_NE(lc.find("\"repeat_penalty\":1.0"), std::string::npos);
     q.api = EndpointApi::kChat;
     std::string chat = completion_request_body(q, ServerDialect::kOpenAI);
-    EXPECT_NE(chat.find("\"messages\":[{\"role\":\"user\",\"content\":\"Once\"}]"), std::string::npos) << chat;
+    EXPECT_NE(chat.find("\"messages\":[{\"role\":\"user\",\"content\":\"Once\"}]"),
+              std::string::npos)
+        << chat;
     EXPECT_NE(chat.find("\"logprobs\":true"), std::string::npos);
     EXPECT_NE(chat.find("\"top_logprobs\":3"), std::string::npos);
 }
 
 TEST(EndpointSecrets, UrlAndErrorBodyRedaction) {
-    EXPECT_EQ(redact_url("https://user:sk-secret@api.example.com/v1"), "https://***@api.example.com/v1");
+    EXPECT_EQ(redact_url("https://user:sk-secret@api.example.com/v1"),
+              "https://***@api.example.com/v1");
     EXPECT_EQ(redact_url("http://127.0.0.1:8080/v1"), "http://127.0.0.1:8080/v1");
     std::string body = R"({"error":{"message":"Incorrect API key provided: sk-TOPSECRET-123"}})";
     std::string s = error_summary(body, "sk-TOPSECRET-123");
@@ -198,10 +205,12 @@ TEST(EndpointSecrets, UrlAndErrorBodyRedaction) {
 TEST(EndpointClient, BadUrlsAndUnreachable) {
     EndpointOptions o;
     o.base_url = "ftp://x";
-    EXPECT_THAT(EndpointClient::create(o).status(), StatusIs(StatusCode::kInvalidArgument, "http://"));
+    EXPECT_THAT(EndpointClient::create(o).status(),
+                StatusIs(StatusCode::kInvalidArgument, "http://"));
     o.base_url = "http://127.0.0.1:9";
     o.api_key = "a\nb";
-    EXPECT_THAT(EndpointClient::create(o).status(), StatusIs(StatusCode::kInvalidArgument, "line break"));
+    EXPECT_THAT(EndpointClient::create(o).status(),
+                StatusIs(StatusCode::kInvalidArgument, "line break"));
     o.api_key = "sk-never-shown";
     o.http.max_retries = 1;
     o.http.backoff_initial_s = 0.01;
@@ -255,8 +264,9 @@ TEST(EndpointTranscript, LineRoundTripAndSeeds) {
     EXPECT_NE(sample_seed(1, "p1", 0), sample_seed(1, "p1", 1));
     EXPECT_NE(sample_seed(1, "p1", 0), sample_seed(2, "p1", 0));
     EXPECT_LE(sample_seed(9, "x", 3), 0x7fffffffull);
-    EXPECT_THAT(parse_endpoint_transcript(R"({"id":"a","prompt":"b","response":"c"})", "t").status(),
-                StatusIs(StatusCode::kCorruptData, "samples"));
+    EXPECT_THAT(
+        parse_endpoint_transcript(R"({"id":"a","prompt":"b","response":"c"})", "t").status(),
+        StatusIs(StatusCode::kCorruptData, "samples"));
 }
 
 TEST(EndpointTranscript, AppenderCutsTornLineAndResumes) {
@@ -283,8 +293,12 @@ TEST(EndpointTranscript, AppenderCutsTornLineAndResumes) {
     EXPECT_FALSE((*a)->cut_torn_line());
     EXPECT_EQ((*a)->done().size(), 2u);
     // A corrupt whole line is an error, not silently skipped.
-    { std::ofstream f(path, std::ios::app); f << "{not json}\n"; }
-    EXPECT_THAT(TranscriptAppender::open(path).status(), StatusIs(StatusCode::kCorruptData, "line 3"));
+    {
+        std::ofstream f(path, std::ios::app);
+        f << "{not json}\n";
+    }
+    EXPECT_THAT(TranscriptAppender::open(path).status(),
+                StatusIs(StatusCode::kCorruptData, "line 3"));
 }
 
 }  // namespace

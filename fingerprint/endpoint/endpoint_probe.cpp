@@ -93,11 +93,14 @@ std::string endpoint_record_line(const EndpointRecord& r, const EndpointProbeSet
         if (smp.has_logprobs) {
             Json lps = Json::array();
             for (const auto& t : smp.logprobs) {
-                Json e = {{"token", t.token}, {"bytes", bytes_json(t.token)}, {"logprob", t.logprob}};
+                Json e = {
+                    {"token", t.token}, {"bytes", bytes_json(t.token)}, {"logprob", t.logprob}};
                 if (t.id) e["id"] = *t.id;
                 Json top = Json::array();
                 for (const auto& c : t.top) {
-                    top.push_back({{"token", c.token}, {"bytes", bytes_json(c.token)}, {"logprob", c.logprob}});
+                    top.push_back({{"token", c.token},
+                                   {"bytes", bytes_json(c.token)},
+                                   {"logprob", c.logprob}});
                 }
                 e["top_logprobs"] = std::move(top);
                 lps.push_back(std::move(e));
@@ -107,9 +110,13 @@ std::string endpoint_record_line(const EndpointRecord& r, const EndpointProbeSet
         samples.push_back(std::move(o));
     }
     j["samples"] = std::move(samples);
-    j["sampling"] = {{"temperature", s.sampling.temperature}, {"top_p", 1.0}, {"top_k", 0},
-                     {"repetition_penalty", 1.0}, {"max_tokens", s.sampling.max_tokens},
-                     {"logprobs", s.sampling.logprobs}, {"base_seed", s.sampling.seed},
+    j["sampling"] = {{"temperature", s.sampling.temperature},
+                     {"top_p", 1.0},
+                     {"top_k", 0},
+                     {"repetition_penalty", 1.0},
+                     {"max_tokens", s.sampling.max_tokens},
+                     {"logprobs", s.sampling.logprobs},
+                     {"base_seed", s.sampling.seed},
                      {"samples", s.samples}};
     j["endpoint"] = s.endpoint;
     j["api"] = std::string(endpoint_api_name(s.api));
@@ -124,7 +131,8 @@ std::string endpoint_record_line(const EndpointRecord& r, const EndpointProbeSet
     return j.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
-Result<EndpointTranscript> parse_endpoint_transcript(std::string_view jsonl, std::string_view what) {
+Result<EndpointTranscript> parse_endpoint_transcript(std::string_view jsonl,
+                                                     std::string_view what) {
     EndpointTranscript t;
     std::set<std::string> ids;
     MP_TRY(for_each_jsonl_object(jsonl, what, [&](const Json& j, size_t line) -> Status {
@@ -132,19 +140,23 @@ Result<EndpointTranscript> parse_endpoint_transcript(std::string_view jsonl, std
         EndpointRecord r;
         auto str = [&](const char* k) -> Result<std::string> {
             auto it = j.find(k);
-            if (it == j.end() || !it->is_string()) return corrupt_data("{}: needs a string \"{}\"", where, k);
+            if (it == j.end() || !it->is_string())
+                return corrupt_data("{}: needs a string \"{}\"", where, k);
             return it->get<std::string>();
         };
         MP_ASSIGN_OR_RETURN(r.id, str("id"));
         MP_ASSIGN_OR_RETURN(r.prompt, str("prompt"));
         if (!ids.insert(r.id).second) return corrupt_data("{}: duplicate id \"{}\"", where, r.id);
-        if (auto it = j.find("served_model"); it != j.end() && it->is_string()) r.served_model = *it;
-        if (auto it = j.find("system_fingerprint"); it != j.end() && it->is_string()) r.system_fingerprint = *it;
+        if (auto it = j.find("served_model"); it != j.end() && it->is_string())
+            r.served_model = *it;
+        if (auto it = j.find("system_fingerprint"); it != j.end() && it->is_string())
+            r.system_fingerprint = *it;
         if (auto it = j.find("started_at"); it != j.end() && it->is_string()) r.started_at = *it;
         if (auto it = j.find("finished_at"); it != j.end() && it->is_string()) r.finished_at = *it;
         auto samples = j.find("samples");
         if (samples == j.end() || !samples->is_array() || samples->empty()) {
-            return corrupt_data("{}: needs a non-empty \"samples\" array (an endpoint transcript)", where);
+            return corrupt_data("{}: needs a non-empty \"samples\" array (an endpoint transcript)",
+                                where);
         }
         for (const auto& s : *samples) {
             if (!s.is_object() || !s.contains("text") || !s["text"].is_string()) {
@@ -152,19 +164,23 @@ Result<EndpointTranscript> parse_endpoint_transcript(std::string_view jsonl, std
             }
             EndpointSample smp;
             smp.text = s["text"].get<std::string>();
-            if (s.contains("finish_reason") && s["finish_reason"].is_string()) smp.finish_reason = s["finish_reason"];
-            if (s.contains("seed") && s["seed"].is_number_unsigned()) smp.seed = s["seed"].get<uint64_t>();
+            if (s.contains("finish_reason") && s["finish_reason"].is_string())
+                smp.finish_reason = s["finish_reason"];
+            if (s.contains("seed") && s["seed"].is_number_unsigned())
+                smp.seed = s["seed"].get<uint64_t>();
             if (auto lp = s.find("logprobs"); lp != s.end() && lp->is_array()) {
                 smp.has_logprobs = true;
                 for (const auto& e : *lp) {
                     if (!e.is_object() || !e.contains("bytes") || !e.contains("logprob") ||
                         !e["logprob"].is_number()) {
-                        return corrupt_data("{}: a logprobs entry needs \"bytes\" and \"logprob\"", where);
+                        return corrupt_data("{}: a logprobs entry needs \"bytes\" and \"logprob\"",
+                                            where);
                     }
                     TokenLogprob tl;
                     MP_ASSIGN_OR_RETURN(tl.token, bytes_from(e["bytes"], where));
                     tl.logprob = e["logprob"].get<double>();
-                    if (e.contains("id") && e["id"].is_number_integer()) tl.id = e["id"].get<int32_t>();
+                    if (e.contains("id") && e["id"].is_number_integer())
+                        tl.id = e["id"].get<int32_t>();
                     smp.logprobs.push_back(std::move(tl));
                 }
             }
@@ -192,7 +208,7 @@ TranscriptAppender::~TranscriptAppender() {
 Result<std::unique_ptr<TranscriptAppender>> TranscriptAppender::open(const std::string& path) {
     auto a = std::unique_ptr<TranscriptAppender>(new TranscriptAppender());
     a->path_ = path;
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) == 0 && st.st_size > 0) {
         MP_ASSIGN_OR_RETURN(std::string text, read_file(path));
         size_t keep = text.rfind('\n');
@@ -200,7 +216,8 @@ Result<std::unique_ptr<TranscriptAppender>> TranscriptAppender::open(const std::
         if (keep < text.size()) {
             // A torn last line (the process was killed inside a write): cut it off.
             if (::truncate(path.c_str(), static_cast<off_t>(keep)) != 0) {
-                return io_error("{}: cannot cut the torn last line: {}", path, std::strerror(errno));
+                return io_error("{}: cannot cut the torn last line: {}", path,
+                                std::strerror(errno));
             }
             a->cut_ = true;
             text.resize(keep);
@@ -212,7 +229,8 @@ Result<std::unique_ptr<TranscriptAppender>> TranscriptAppender::open(const std::
         }
     }
     a->fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-    if (a->fd_ < 0) return io_error("{}: cannot open for appending: {}", path, std::strerror(errno));
+    if (a->fd_ < 0)
+        return io_error("{}: cannot open for appending: {}", path, std::strerror(errno));
     return a;
 }
 
@@ -222,9 +240,11 @@ Status TranscriptAppender::append(const std::string& line) {
     // the call, as a torn tail that open() cuts).
     ssize_t n = ::write(fd_, buf.data(), buf.size());
     if (n != static_cast<ssize_t>(buf.size())) {
-        return io_error("{}: write failed: {}", path_, n < 0 ? std::strerror(errno) : "short write");
+        return io_error("{}: write failed: {}", path_,
+                        n < 0 ? std::strerror(errno) : "short write");
     }
-    if (::fdatasync(fd_) != 0) return io_error("{}: fdatasync failed: {}", path_, std::strerror(errno));
+    if (::fdatasync(fd_) != 0)
+        return io_error("{}: fdatasync failed: {}", path_, std::strerror(errno));
     return Status();
 }
 
@@ -239,7 +259,8 @@ Result<ServerDialect> check_served_model(const EndpointClient& client, const std
         for (const auto& id : list->ids) found = found || id == model;
         if (!found) {
             std::string names;
-            for (size_t i = 0; i < list->ids.size() && i < 10; ++i) names += (i ? ", " : "") + list->ids[i];
+            for (size_t i = 0; i < list->ids.size() && i < 10; ++i)
+                names += (i ? ", " : "") + list->ids[i];
             return not_found("{}: the server does not serve model \"{}\" (it lists: {})",
                              client.shown_url(), model, names);
         }
@@ -251,7 +272,8 @@ Result<std::vector<EndpointRecord>> run_endpoint_probe(const EndpointClient& cli
                                                        const std::vector<EndpointPrompt>& prompts,
                                                        const EndpointProbeSettings& s,
                                                        TranscriptAppender* appender) {
-    if (s.samples < 1 || s.samples > 10000) return invalid_argument("--samples {} outside 1..10000", s.samples);
+    if (s.samples < 1 || s.samples > 10000)
+        return invalid_argument("--samples {} outside 1..10000", s.samples);
     if (s.concurrency < 1 || s.concurrency > 256) {
         return invalid_argument("--concurrency {} outside 1..256", s.concurrency);
     }
@@ -288,14 +310,16 @@ Result<std::vector<EndpointRecord>> run_endpoint_probe(const EndpointClient& cli
                 limiter.wait();
                 auto resp = client.complete(req, s.dialect);
                 if (!resp.ok()) {
-                    err = resp.status().with_context(fmt::format("prompt \"{}\" sample {}", p.id, j));
+                    err =
+                        resp.status().with_context(fmt::format("prompt \"{}\" sample {}", p.id, j));
                     break;
                 }
                 const CompletionChoice& c = resp->choices[0];
                 if (s.sampling.logprobs > 0 && !c.has_logprobs && s.require_logprobs) {
-                    err = unsupported("prompt \"{}\": the server returned no log-probabilities although "
-                                      "{} were asked (it ignores \"logprobs\"); rerun with --logprobs 0",
-                                      p.id, s.sampling.logprobs);
+                    err = unsupported(
+                        "prompt \"{}\": the server returned no log-probabilities although "
+                        "{} were asked (it ignores \"logprobs\"); rerun with --logprobs 0",
+                        p.id, s.sampling.logprobs);
                     break;
                 }
                 if (r.served_model.empty()) r.served_model = resp->model;

@@ -6,7 +6,8 @@
 // Resumable: a line is written with one append once all its samples are in, so an interrupted
 // run leaves only whole lines (a torn last line from a killed process is cut off when the file
 // is reopened), and a rerun skips the ids already present. API keys never reach this file.
-// Not here: HTTP and response shapes (http.h, openai.h); the statistics (forensics/endpoint_check.h).
+// Not here: HTTP and response shapes (http.h, openai.h); the statistics
+// (forensics/endpoint_check.h).
 #pragma once
 
 #include <cstdint>
@@ -46,16 +47,16 @@ struct EndpointRecord {
 };
 
 struct EndpointProbeSettings {
-    std::string model;           // name sent to the server
+    std::string model;  // name sent to the server
     EndpointApi api = EndpointApi::kCompletions;
     ServerDialect dialect = ServerDialect::kUnknown;
-    SamplingParams sampling;     // seed: the base seed of sample_seed()
-    int samples = 1;             // per prompt
-    int concurrency = 1;         // requests in flight
-    double rps = 0.0;            // requests per second at most (0: no limit)
+    SamplingParams sampling;        // seed: the base seed of sample_seed()
+    int samples = 1;                // per prompt
+    int concurrency = 1;            // requests in flight
+    double rps = 0.0;               // requests per second at most (0: no limit)
     bool require_logprobs = false;  // a server ignoring "logprobs" is an error (else noted)
     bool progress = true;
-    std::string endpoint;        // shown URL (no user-info)
+    std::string endpoint;  // shown URL (no user-info)
 };
 
 // The seed of sample k of a prompt: a hash of (base, id, k), the same on every rerun.

@@ -85,7 +85,8 @@ std::string redact_url(std::string_view url) {
     size_t scheme = url.find("://");
     size_t start = scheme == std::string_view::npos ? 0 : scheme + 3;
     size_t end = url.find_first_of("/?#", start);
-    std::string_view authority = url.substr(start, end == std::string_view::npos ? url.npos : end - start);
+    std::string_view authority =
+        url.substr(start, end == std::string_view::npos ? url.npos : end - start);
     size_t at = authority.rfind('@');
     if (at == std::string_view::npos) return std::string(url);
     std::string out(url.substr(0, start));
@@ -158,7 +159,8 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
         curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_s * 1000));
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, options_.verify_tls ? 1L : 0L);
         curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, options_.verify_tls ? 2L : 0L);
-        if (!options_.ca_file.empty()) curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+        if (!options_.ca_file.empty())
+            curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
         curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
         curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "");
@@ -180,9 +182,10 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
             // errbuf names the host and the condition (never a header value).
             last_error = fmt::format("{} ({})", curl_easy_strerror(rc), errbuf);
             if (is_tls_error(rc)) {
-                return verification_failed("{}: TLS failure: {} (certificates are verified with "
-                                           "the system CAs; --ca-file adds a bundle)",
-                                           shown, last_error);
+                return verification_failed(
+                    "{}: TLS failure: {} (certificates are verified with "
+                    "the system CAs; --ca-file adds a bundle)",
+                    shown, last_error);
             }
             if (rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST ||
                 rc == CURLE_OPERATION_TIMEDOUT || is_transient(rc)) {
@@ -209,12 +212,13 @@ Result<HttpResponse> HttpClient::request(std::string_view method, const std::str
         }
         if (next == Attempt::kDone) return last;
         if (next == Attempt::kFail || attempt == options_.max_retries) break;
-        std::this_thread::sleep_for(std::chrono::duration<double>(std::min(wait, options_.backoff_max_s)));
+        std::this_thread::sleep_for(
+            std::chrono::duration<double>(std::min(wait, options_.backoff_max_s)));
         backoff = std::min(backoff * 2.0, options_.backoff_max_s);
     }
     if (last.status != 0) return last;  // 429/5xx after the retries: the caller names it
     return io_error("{}: endpoint unreachable after {} attempt(s): {}", shown,
-                       options_.max_retries + 1, last_error);
+                    options_.max_retries + 1, last_error);
 }
 
 }  // namespace modelprint

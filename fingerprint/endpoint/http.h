@@ -20,13 +20,13 @@ namespace modelprint {
 
 struct HttpOptions {
     double connect_timeout_s = 10.0;
-    double timeout_s = 300.0;             // whole request
-    int max_retries = 4;                  // on 429 / 5xx / connection reset
-    double backoff_initial_s = 0.5;       // doubled per retry
-    double backoff_max_s = 30.0;          // also the longest Retry-After honoured
+    double timeout_s = 300.0;        // whole request
+    int max_retries = 4;             // on 429 / 5xx / connection reset
+    double backoff_initial_s = 0.5;  // doubled per retry
+    double backoff_max_s = 30.0;     // also the longest Retry-After honoured
     uint64_t max_response_bytes = 32ull << 20;
     bool verify_tls = true;
-    std::string ca_file;                  // extra CA bundle ("" = system CAs)
+    std::string ca_file;  // extra CA bundle ("" = system CAs)
 };
 
 struct HttpResponse {

@@ -38,7 +38,8 @@ Result<double> logprob_of(const Json& e, std::string_view what) {
         return corrupt_data("{}: a log-probability entry has no numeric \"logprob\"", what);
     }
     double v = l->get<double>();
-    if (std::isnan(v) || v > 1e-6) return corrupt_data("{}: log-probability {} is not <= 0", what, v);
+    if (std::isnan(v) || v > 1e-6)
+        return corrupt_data("{}: log-probability {} is not <= 0", what, v);
     return v;
 }
 
@@ -51,7 +52,8 @@ Result<std::vector<TokenLogprob>> parse_content_layout(const Json& content, std:
                             kMaxTokensPerChoice);
     }
     for (const auto& e : content) {
-        if (!e.is_object()) return corrupt_data("{}: a logprobs.content entry is not an object", what);
+        if (!e.is_object())
+            return corrupt_data("{}: a logprobs.content entry is not an object", what);
         TokenLogprob t;
         MP_ASSIGN_OR_RETURN(t.token, token_bytes_of(e, what));
         MP_ASSIGN_OR_RETURN(t.logprob, logprob_of(e, what));
@@ -61,7 +63,8 @@ Result<std::vector<TokenLogprob>> parse_content_layout(const Json& content, std:
         }
         if (auto top = e.find("top_logprobs"); top != e.end() && top->is_array()) {
             for (const auto& c : *top) {
-                if (!c.is_object()) return corrupt_data("{}: a top_logprobs entry is not an object", what);
+                if (!c.is_object())
+                    return corrupt_data("{}: a top_logprobs entry is not an object", what);
                 TopLogprob tl;
                 MP_ASSIGN_OR_RETURN(tl.token, token_bytes_of(c, what));
                 MP_ASSIGN_OR_RETURN(tl.logprob, logprob_of(c, what));
@@ -79,8 +82,8 @@ Result<std::vector<TokenLogprob>> parse_legacy_layout(const Json& lp, std::strin
     auto lps = lp.find("token_logprobs");
     if (toks == lp.end() || lps == lp.end() || !toks->is_array() || !lps->is_array() ||
         toks->size() != lps->size()) {
-        return corrupt_data("{}: logprobs needs arrays \"tokens\" and \"token_logprobs\" of one length",
-                            what);
+        return corrupt_data(
+            "{}: logprobs needs arrays \"tokens\" and \"token_logprobs\" of one length", what);
     }
     if (toks->size() > kMaxTokensPerChoice) {
         return corrupt_data("{}: {} log-probability entries (limit {})", what, toks->size(),
@@ -98,7 +101,8 @@ Result<std::vector<TokenLogprob>> parse_legacy_layout(const Json& lp, std::strin
     for (size_t i = 0; i < toks->size(); ++i) {
         const Json& tk = (*toks)[i];
         const Json& l = (*lps)[i];
-        if (!tk.is_string()) return corrupt_data("{}: logprobs.tokens[{}] is not a string", what, i);
+        if (!tk.is_string())
+            return corrupt_data("{}: logprobs.tokens[{}] is not a string", what, i);
         TokenLogprob t;
         t.token = tk.get<std::string>();
         if (l.is_null()) continue;  // vLLM: the echoed first prompt token has none
@@ -109,11 +113,13 @@ Result<std::vector<TokenLogprob>> parse_legacy_layout(const Json& lp, std::strin
         }
         if (tops != nullptr && (*tops)[i].is_object()) {
             for (const auto& [k, v] : (*tops)[i].items()) {
-                if (!v.is_number()) return corrupt_data("{}: top_logprobs[{}] value is not a number", what, i);
+                if (!v.is_number())
+                    return corrupt_data("{}: top_logprobs[{}] value is not a number", what, i);
                 t.top.push_back({k, v.get<double>()});
             }
-            std::stable_sort(t.top.begin(), t.top.end(),
-                             [](const TopLogprob& a, const TopLogprob& b) { return a.logprob > b.logprob; });
+            std::stable_sort(
+                t.top.begin(), t.top.end(),
+                [](const TopLogprob& a, const TopLogprob& b) { return a.logprob > b.logprob; });
         }
         out.push_back(std::move(t));
     }
@@ -125,7 +131,8 @@ Result<CompletionChoice> parse_choice(const Json& c, EndpointApi api, std::strin
     CompletionChoice ch;
     if (api == EndpointApi::kChat) {
         auto m = c.find("message");
-        if (m == c.end() || !m->is_object()) return corrupt_data("{}: a chat choice has no \"message\"", what);
+        if (m == c.end() || !m->is_object())
+            return corrupt_data("{}: a chat choice has no \"message\"", what);
         auto content = m->find("content");
         if (content == m->end() || !(content->is_string() || content->is_null())) {
             return corrupt_data("{}: message.content is missing or not a string", what);
@@ -133,10 +140,12 @@ Result<CompletionChoice> parse_choice(const Json& c, EndpointApi api, std::strin
         if (content->is_string()) ch.text = content->get<std::string>();
     } else {
         auto t = c.find("text");
-        if (t == c.end() || !t->is_string()) return corrupt_data("{}: a choice has no string \"text\"", what);
+        if (t == c.end() || !t->is_string())
+            return corrupt_data("{}: a choice has no string \"text\"", what);
         ch.text = t->get<std::string>();
     }
-    if (auto f = c.find("finish_reason"); f != c.end() && f->is_string()) ch.finish_reason = f->get<std::string>();
+    if (auto f = c.find("finish_reason"); f != c.end() && f->is_string())
+        ch.finish_reason = f->get<std::string>();
     auto lp = c.find("logprobs");
     if (lp != c.end() && lp->is_object()) {
         if (auto content = lp->find("content"); content != lp->end() && !content->is_null()) {
@@ -163,11 +172,16 @@ std::string_view endpoint_api_name(EndpointApi a) {
 
 std::string_view server_dialect_name(ServerDialect d) {
     switch (d) {
-        case ServerDialect::kOpenAI: return "openai";
-        case ServerDialect::kVllm: return "vllm";
-        case ServerDialect::kSglang: return "sglang";
-        case ServerDialect::kLlamaCpp: return "llama.cpp";
-        case ServerDialect::kUnknown: return "unknown";
+        case ServerDialect::kOpenAI:
+            return "openai";
+        case ServerDialect::kVllm:
+            return "vllm";
+        case ServerDialect::kSglang:
+            return "sglang";
+        case ServerDialect::kLlamaCpp:
+            return "llama.cpp";
+        case ServerDialect::kUnknown:
+            return "unknown";
     }
     return "unknown";
 }
@@ -184,7 +198,8 @@ std::string completion_request_body(const CompletionRequest& req, ServerDialect 
     OrderedJson j;
     j["model"] = req.model;
     if (req.api == EndpointApi::kChat) {
-        j["messages"] = OrderedJson::array({OrderedJson{{"role", "user"}, {"content", req.prompt}}});
+        j["messages"] =
+            OrderedJson::array({OrderedJson{{"role", "user"}, {"content", req.prompt}}});
     } else {
         j["prompt"] = req.prompt;
     }
@@ -222,7 +237,8 @@ std::string completion_request_body(const CompletionRequest& req, ServerDialect 
             j["n_probs"] = req.sampling.logprobs;
             break;
         case ServerDialect::kOpenAI:
-        case ServerDialect::kUnknown: break;
+        case ServerDialect::kUnknown:
+            break;
     }
     return j.dump(-1, ' ', false, OrderedJson::error_handler_t::replace);
 }
@@ -288,14 +304,17 @@ std::string error_summary(std::string_view body, std::string_view secret) {
     if (parsed.ok() && parsed->is_object()) {
         const Json& j = *parsed;
         auto e = j.find("error");
-        if (e != j.end() && e->is_object()) msg = string_field(*e, "message");
-        else if (e != j.end() && e->is_string()) msg = e->get<std::string>();
+        if (e != j.end() && e->is_object())
+            msg = string_field(*e, "message");
+        else if (e != j.end() && e->is_string())
+            msg = e->get<std::string>();
         if (msg.empty()) msg = string_field(j, "message");
         if (msg.empty()) msg = string_field(j, "detail");
     }
     if (msg.empty()) msg = std::string(body.substr(0, 300));
     if (!secret.empty()) {
-        for (size_t p; (p = msg.find(secret)) != std::string::npos;) msg.replace(p, secret.size(), "***");
+        for (size_t p; (p = msg.find(secret)) != std::string::npos;)
+            msg.replace(p, secret.size(), "***");
     }
     if (msg.size() > 300) msg = msg.substr(0, 300) + "...";
     for (char& c : msg) {
@@ -308,7 +327,8 @@ Result<std::unique_ptr<EndpointClient>> EndpointClient::create(const EndpointOpt
     std::string url = options.base_url;
     while (!url.empty() && url.back() == '/') url.pop_back();
     if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0) {
-        return invalid_argument("endpoint URL {} must start with http:// or https://", redact_url(url));
+        return invalid_argument("endpoint URL {} must start with http:// or https://",
+                                redact_url(url));
     }
     if (url.size() < 3 || url.substr(url.size() - 3) != "/v1") url += "/v1";
     if (options.api_key.find_first_of("\r\n") != std::string::npos) {
@@ -335,17 +355,20 @@ Status status_error(const HttpResponse& r, const std::string& where, std::string
                     double max_wait) {
     if (r.status == 401 || r.status == 403) {
         // The body is not shown: some servers echo part of the key back.
-        return failed_precondition("{}: HTTP {}: the endpoint refused the credentials (check the "
-                                 "API key given by --api-key-env / --api-key-file)",
-                                 where, r.status);
+        return failed_precondition(
+            "{}: HTTP {}: the endpoint refused the credentials (check the "
+            "API key given by --api-key-env / --api-key-file)",
+            where, r.status);
     }
     std::string msg = error_summary(r.body, secret);
     if (r.status == 404) return not_found("{}: HTTP 404: {}", where, msg);
     if (r.status == 429 || r.status >= 500) {
         double ra = parse_retry_after(r.retry_after);
         if (ra > max_wait) {
-            return io_error("{}: HTTP {}: the server asks to retry after {} s (more than the "
-                               "{} s waited at most): {}", where, r.status, ra, max_wait, msg);
+            return io_error(
+                "{}: HTTP {}: the server asks to retry after {} s (more than the "
+                "{} s waited at most): {}",
+                where, r.status, ra, max_wait, msg);
         }
         return io_error("{}: HTTP {} after {} attempt(s): {}", where, r.status, r.attempts, msg);
     }
@@ -357,7 +380,8 @@ Status status_error(const HttpResponse& r, const std::string& where, std::string
 Result<ModelList> EndpointClient::models() const {
     MP_ASSIGN_OR_RETURN(HttpResponse r, call("GET", "/models", ""));
     std::string where = shown_url() + "/models";
-    if (r.status < 200 || r.status >= 300) return status_error(r, where, api_key_, http_->options().backoff_max_s);
+    if (r.status < 200 || r.status >= 300)
+        return status_error(r, where, api_key_, http_->options().backoff_max_s);
     return parse_model_list(r.body, where);
 }
 
@@ -366,7 +390,8 @@ Result<CompletionResponse> EndpointClient::complete(const CompletionRequest& req
     std::string path = req.api == EndpointApi::kChat ? "/chat/completions" : "/completions";
     MP_ASSIGN_OR_RETURN(HttpResponse r, call("POST", path, completion_request_body(req, dialect)));
     std::string where = shown_url() + path;
-    if (r.status < 200 || r.status >= 300) return status_error(r, where, api_key_, http_->options().backoff_max_s);
+    if (r.status < 200 || r.status >= 300)
+        return status_error(r, where, api_key_, http_->options().backoff_max_s);
     return parse_completion_response(r.body, req.api, where);
 }
 

@@ -37,7 +37,7 @@ ServerDialect dialect_from_owner(std::string_view owned_by);
 struct SamplingParams {
     double temperature = 1.0;
     int max_tokens = 32;
-    int logprobs = 0;       // top log-probabilities per token (0: none asked)
+    int logprobs = 0;  // top log-probabilities per token (0: none asked)
     uint64_t seed = 0;
 };
 
@@ -54,8 +54,8 @@ struct TopLogprob {
 };
 
 struct TokenLogprob {
-    std::string token;            // bytes of the token (as above)
-    std::optional<int32_t> id;    // llama.cpp gives the token id
+    std::string token;          // bytes of the token (as above)
+    std::optional<int32_t> id;  // llama.cpp gives the token id
     double logprob = 0.0;
     std::vector<TopLogprob> top;  // descending as the server sent them
 };
