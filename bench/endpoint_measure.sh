@@ -27,6 +27,9 @@ for _ in $(seq 600); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 B="http://127.0.0.1:$(cat "$tmp/port")"
 declare -A v
 mmd=0; rank=0; lp=0
+# The thresholds the verdict uses (forensics/endpoint_check.h): with log-probabilities the
+# logprob test at alpha/2 and each sample test at alpha/4, without them each at alpha/2.
+if [ "$LOGPROBS" -gt 0 ]; then TS=0.0125; TL=0.025; else TS=0.025; TL=0.025; fi
 for s in $(seq 1 "$SEEDS"); do
     MODELPRINT_QUIET=1 "$MP" endpoint check "$B" --model stories260K --claim "$STORIES" --chat none \
         --probes "$ROOT/testdata/endpoint/stories_prompts.jsonl" --limit "$PROMPTS" --samples "$SAMPLES" \
@@ -37,9 +40,9 @@ for s in $(seq 1 "$SEEDS"); do
 import json; r=json.load(open('$tmp/r.json')); t=r['tests']
 print(r['verdict'], t['mmd_hamming'].get('p_value',1), t['rank'].get('p_value',1), t['logprob'].get('p_value',1))")
     v[$verdict]=$(( ${v[$verdict]:-0} + 1 ))
-    awk "BEGIN{exit !($pm < 0.025)}" && mmd=$((mmd + 1))
-    awk "BEGIN{exit !($pr < 0.025)}" && rank=$((rank + 1))
-    awk "BEGIN{exit !($pl < 0.05)}" && lp=$((lp + 1))
+    awk "BEGIN{exit !($pm < $TS)}" && mmd=$((mmd + 1))
+    awk "BEGIN{exit !($pr < $TS)}" && rank=$((rank + 1))
+    awk "BEGIN{exit !($pl < $TL)}" && lp=$((lp + 1))
     [ "$s" -eq 1 ] && cp "$tmp/r.json" "/tmp/endpoint_measure_${CASE}_${PROMPTS}x${SAMPLES}_lp${LOGPROBS}.json"
 done
 verdicts=""

@@ -272,9 +272,12 @@ Result<EndpointCheckResult> evaluate_endpoint_check(const std::vector<EndpointPr
     double p_samples = 1.0;
     if (r.mmd.ran) p_samples = std::min(p_samples, r.mmd.p_value);
     if (r.rank.ran) p_samples = std::min(p_samples, r.rank.p_value);
-    bool sample_reject = p_samples < o.alpha / 2;
+    // Family-wise level alpha: with the logprob test, alpha/2 for it and alpha/4 for each sample
+    // test; without it, alpha/2 for each sample test (Bonferroni).
+    const double sample_alpha = r.logprob.ran ? o.alpha / 4 : o.alpha / 2;
+    bool sample_reject = p_samples < sample_alpha;
     if (r.logprob.ran) {
-        if (r.logprob.p_value < o.alpha) {
+        if (r.logprob.p_value < o.alpha / 2) {
             r.verdict = EndpointVerdict::kDifferent;
             r.reason = fmt::format(
                 "log-probabilities are farther from the claim and from every "
@@ -293,7 +296,7 @@ Result<EndpointCheckResult> evaluate_endpoint_check(const std::vector<EndpointPr
             r.reason = fmt::format(
                 "log-probabilities match the claim, but the sampled completions "
                 "differ (p = {:.3g} < {:.3g}): the sampling is not the claimed one",
-                p_samples, o.alpha / 2);
+                p_samples, sample_alpha);
         } else {
             r.verdict = EndpointVerdict::kSame;
             r.reason = fmt::format(

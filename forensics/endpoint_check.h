@@ -16,9 +16,9 @@
 //     -> not the claim at any calibrated precision. Sign test 2 (X* a re-encoding): is
 //     e_i(X*) < e_i(claim) on more than half the prompts? -> that precision rather than the claim.
 // Verdict (EndpointCheckOptions names every threshold; docs/endpoints.md has the data):
-//   logprob calibrated: test 1 p < alpha -> different; test 2 p < alpha ->
-//     same-weights-other-precision (X* named); a sample test rejecting at alpha/2 -> different;
-//     else same.
+//   logprob calibrated: test 1 p < alpha/2 -> different; test 2 p < alpha ->
+//     same-weights-other-precision (X* named); a sample test rejecting at alpha/4 -> different;
+//     else same (family-wise false-accusation rate <= alpha by Bonferroni).
 //   otherwise: min(p_mmd, p_rank) < alpha/2 (Bonferroni) -> different; else same when at least
 //     min_queries_for_same queries were spent, else inconclusive with that number needed.
 // Not here: running the engine or the endpoint (endpoint_check_run.cpp / endpoint_probe.h).
