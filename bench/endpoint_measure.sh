@@ -9,7 +9,7 @@
 set -u
 BUILD=$(realpath "$1"); CASE=$2; SEEDS=$3; PROMPTS=$4; SAMPLES=$5; LOGPROBS=${6:-5}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-MP="$BUILD/modelprint"; FIX="$BUILD/endpoint_fixtures"
+MP="${MODELPRINT_BIN:-$BUILD/modelprint}"; FIX="$BUILD/endpoint_fixtures"
 STORIES="$ROOT/../shared/models/stories260K/stories260K.gguf"
 [ -f "$FIX/fixtures.json" ] || python3 "$ROOT/testdata/gen/make_endpoint_fixtures.py" "$FIX" > /dev/null
 case $CASE in
