@@ -40,7 +40,7 @@ check "rerun: nothing probed again" "[ $rc -eq 0 ] && grep -q '0 prompts probed 
 
 # The API key: sent to the server, absent from every output.
 export MP_TEST_KEY="sk-test-SECRET-4242"
-probe ok "$tmp/key.jsonl" --api-key-env MP_TEST_KEY; rc=$?
+probe ok "$tmp/key.jsonl" --api-key-env MP_TEST_KEY --concurrency 3 --rps 50 --samples 2; rc=$?
 check "key: exit 0" "[ $rc -eq 0 ]"
 check "key: sent as a bearer token" "grep -q 'auth=Bearer sk-test-SECRET-4242' $tmp/port.log"
 check "key: not in the transcript or outputs" "! grep -q SECRET $tmp/key.jsonl $tmp/out $tmp/err"
