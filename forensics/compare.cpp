@@ -6,6 +6,7 @@
 #include "fingerprint/base/json.h"
 #include "fingerprint/model/hash.h"
 #include "fingerprint/model/model.h"
+#include "forensics/identity_render.h"
 
 namespace modelprint {
 
@@ -127,6 +128,8 @@ std::string comparison_json(const ComparisonResult& r, int indent) {
                           {"unit_rho", l.unit_rho}, {"log10_p", finite(l.log_p / kLn10)},
                           {"unit_identity", l.unit_identity}, {"head_identity", l.head_identity},
                           {"cka_q", l.cka_q}, {"cka_k", l.cka_k},
+                          {"scale_spread", l.scale_spread},
+                          {"scale_compensation", l.scale_compensation},
                           {"roles", roles}});
     }
     const bool tested = w.layer_comparable && !w.layers.empty();
@@ -143,14 +146,10 @@ std::string comparison_json(const ComparisonResult& r, int indent) {
                      {"median_norm_ratio", w.median_norm_ratio},
                      {"unit_identity", w.unit_identity}, {"head_identity", w.head_identity},
                      {"attn_std_profile_corr", w.attn_std_corr},
-                     {"huref_invariant_cos", w.invariant_cos}, {"awm_mean_cka", w.mean_cka}};
-    wj["identity"] = {{"shared_roles", w.identity.shared_roles}, {"only_a", w.identity.only_a},
-                      {"only_b", w.identity.only_b}, {"equal_bytes", w.identity.equal_bytes},
-                      {"equal_values", w.identity.equal_values},
-                      {"dtype_cast_equal", w.identity.cast_equal},
-                      {"names_differ", w.identity.names_differ},
-                      {"dtype_a", w.identity.dtype_a}, {"dtype_b", w.identity.dtype_b},
-                      {"quantised_a", w.quant_a.lattice}, {"quantised_b", w.quant_b.lattice}};
+                     {"huref_invariant_cos", w.invariant_cos}, {"awm_mean_cka", w.mean_cka},
+                     {"scale_spread", w.scale_spread},
+                     {"scale_compensation", w.scale_compensation}};
+    wj["identity"] = identity_json(w);
     wj["hidden"] = {{"aligned", w.hidden_aligned}, {"vocab", w.vocab_note},
                     {"shared_tokens", w.shared_tokens}, {"heldout_abs_corr", w.hidden_cos},
                     {"identity_fraction", w.hidden_identity}, {"split_half_rho", w.hidden_rho},
@@ -181,11 +180,7 @@ std::string comparison_text(const ComparisonResult& r) {
     line(fmt::format("B  {}  {}  {} params  {}  root {}", r.b.path, r.b.arch, r.b.parameters,
                      r.b.dtype, r.b.root_digest.substr(0, 16)));
     line("");
-    line(fmt::format("identity     {} shared roles: {} bit-identical, {} same values, {} exact "
-                     "dtype casts, {} stored under other names; only in A {}, only in B {}",
-                     w.identity.shared_roles, w.identity.equal_bytes, w.identity.equal_values,
-                     w.identity.cast_equal, w.identity.names_differ, w.identity.only_a,
-                     w.identity.only_b));
+    for (const std::string& l : identity_text(w)) line(l);
     if (!w.quant_a.lattice.empty() || !w.quant_b.lattice.empty()) {
         line(fmt::format("quantisation A: {}  B: {}", w.quant_a.lattice.empty() ? "-" : w.quant_a.lattice,
                          w.quant_b.lattice.empty() ? "-" : w.quant_b.lattice));
@@ -321,6 +316,12 @@ Result<std::string> comparison_predicate(std::string_view comparison_document) {
         Json id_rows = Json::array();
         const Json identity = w->value("identity", Json::object());
         for (const auto& [k, x] : identity.items()) {
+            if (x.is_array()) {  // without_role_a/b: the names, not the JSON
+                std::vector<std::string> names;
+                for (const Json& e : x) names.push_back(e.value("name", std::string("?")));
+                id_rows.push_back({k, names.empty() ? std::string("none") : unroled_summary(names)});
+                continue;
+            }
             id_rows.push_back({k, dec(x)});
         }
         sections.push_back({{"title", "Tensor identity"}, {"columns", {"quantity", "value"}},

@@ -24,6 +24,14 @@ struct VerdictThresholds {
     double independent_log10_p = -6.0;   // independent: p above 1e-6 ...
     double independent_similarity = 0.30;  // ... and similarity below this
     double embedding_derived = 0.90;     // widths/architectures differ: held-out embedding |corr|
+    // Subtype evidence (docs/methods.md "Subtypes"): `renamed` when more than this fraction of
+    // the shared roles are stored under other names that are not their format's own ...
+    double renamed_fraction = 0.5;
+    // ... `rescaled` when the MLP units' up-row scale factors spread (median over layers of
+    // std of log ratio) above rescale_spread AND the down columns undo them (compensation
+    // 1 - std(x + y) / std(x) above rescale_compensation).
+    double rescale_spread = 0.05;
+    double rescale_compensation = 0.8;
 };
 
 struct Verdict {
@@ -36,5 +44,8 @@ struct Verdict {
 };
 
 Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t = {});
+// The subtype of a derived pair whose layers compared (dtype-cast, quantised, pruned, permuted,
+// renamed, rescaled, renamed/rescaled, merged, fine-tuned).
+std::string derived_subtype(const WeightEvidence& ev, const VerdictThresholds& t = {});
 
 }  // namespace modelprint

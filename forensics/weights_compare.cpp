@@ -12,6 +12,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "fingerprint/base/progress.h"
 #include "fingerprint/model/hash.h"
@@ -89,6 +90,12 @@ struct SharedRole {
     int layer = -1;
 };
 
+std::string shape_string_of(const std::vector<int64_t>& shape) {
+    std::string k;
+    for (int64_t d : shape) k += fmt::format("{},", d);
+    return k;
+}
+
 size_t tensor_index(const Model& m, const TensorInfo* t) {
     return static_cast<size_t>(t - m.tensors().data());
 }
@@ -127,6 +134,8 @@ public:
 private:
     void metadata();
     Status identity(size_t k);
+    Status tensor_digest(bool side_b, size_t i);
+    void every_tensor();
     Status hidden();
     Status layer(int l);
     Status depth_and_summary();
@@ -139,6 +148,11 @@ private:
     WeightEvidence ev_;
     std::vector<SharedRole> shared_;  // canonical-name order
     std::vector<RoleIdentity> ids_;
+    // Every tensor (identity over all of them): digests of the tensors that need one (all when
+    // the (dtype, shape) multisets agree, else those without a role), and f32-value digests of
+    // the tensors without a role when their shape multisets agree.
+    bool all_digests_ = false, unroled_values_ = false;
+    std::vector<std::string> dig_a_, dig_b_, val_a_, val_b_;
     bool head_tied_pair_ = false, tied_equal_ = false, embeddings_ = false;
     HiddenMap hmap_;
     // Fingerprint terms (compute_weight_fingerprint's, computed per layer as layers are read).
@@ -181,6 +195,8 @@ void WeightPass::metadata() {
         const TensorInfo& tb = b_.tensors()[it->second];
         ++ev_.identity.shared_roles;
         ev_.identity.names_differ += ta.name != tb.name;
+        ev_.identity.names_nonstandard +=
+            ta.name != tb.name && (!a_.name_is_standard(i) || !b_.name_is_standard(it->second));
         shared_.push_back(SharedRole{i, it->second, a_.roles()[i].layer});
         if (ta.dtype == tb.dtype && ta.nbytes == tb.nbytes && ta.shape == tb.shape) {
             sa_.want(i, true);  // digests from the hashing read
@@ -224,6 +240,33 @@ void WeightPass::metadata() {
             ev_.quant_b.lattice = "gguf:" + std::string(dtype_name(t));
         }
     ids_.resize(shared_.size());
+    // ---- every tensor, with or without a role
+    auto shape_key = [](const TensorInfo& t, bool with_dtype) {
+        std::string k = with_dtype ? std::string(dtype_name(t.dtype)) : std::string();
+        for (int64_t d : t.shape) k += fmt::format(",{}", d);
+        return k;
+    };
+    std::multiset<std::string> sig_a, sig_b, usig_a, usig_b;
+    for (size_t i = 0; i < a_.tensors().size(); ++i) {
+        sig_a.insert(shape_key(a_.tensors()[i], true));
+        if (a_.roles()[i].role == Role::kUnknown) usig_a.insert(shape_key(a_.tensors()[i], false));
+    }
+    for (size_t i = 0; i < b_.tensors().size(); ++i) {
+        sig_b.insert(shape_key(b_.tensors()[i], true));
+        if (b_.roles()[i].role == Role::kUnknown) usig_b.insert(shape_key(b_.tensors()[i], false));
+    }
+    all_digests_ = sig_a == sig_b;
+    unroled_values_ = usig_a == usig_b;
+    dig_a_.assign(a_.tensors().size(), {});
+    dig_b_.assign(b_.tensors().size(), {});
+    val_a_.assign(a_.tensors().size(), {});
+    val_b_.assign(b_.tensors().size(), {});
+    for (size_t i = 0; i < a_.tensors().size(); ++i) {
+        if (all_digests_ || a_.roles()[i].role == Role::kUnknown) sa_.want(i, true);
+    }
+    for (size_t i = 0; i < b_.tensors().size(); ++i) {
+        if (all_digests_ || b_.roles()[i].role == Role::kUnknown) sb_.want(i, true);
+    }
     embeddings_ = a_.find_role(Role::kTokenEmbd) != nullptr && b_.find_role(Role::kTokenEmbd) != nullptr;
     La_ = static_cast<int>(ca_.n_layers);
     Lb_ = static_cast<int>(cb_.n_layers);
@@ -259,6 +302,85 @@ Status WeightPass::identity(size_t k) {
     }
     return Status();
 }
+// One tensor's digest (and, without a role, its f32-value digest) into its own slot.
+Status WeightPass::tensor_digest(bool side_b, size_t i) {
+    const Model& m = side_b ? b_ : a_;
+    const ModelHashStream& s = side_b ? sb_ : sa_;
+    (side_b ? dig_b_ : dig_a_)[i] = digest_of(m, s, i);
+    if (unroled_values_ && m.roles()[i].role == Role::kUnknown) {
+        MP_ASSIGN_OR_RETURN(std::vector<float> v, m.read_f32(m.tensors()[i]));
+        (side_b ? val_b_ : val_a_)[i] = sha256_hex(std::span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)));
+    }
+    return Status();
+}
+
+// Identity over every tensor (TensorIdentity's comment): counts, the tensors without a role
+// and whether each has its bytes in the other model, and the digest multisets.
+void WeightPass::every_tensor() {
+    TensorIdentity& id = ev_.identity;
+    id.tensors_a = static_cast<int64_t>(a_.tensors().size());
+    id.tensors_b = static_cast<int64_t>(b_.tensors().size());
+    auto key = [](const TensorInfo& t, const std::string& digest) {
+        std::string k = std::string(dtype_name(t.dtype));
+        for (int64_t d : t.shape) k += fmt::format(",{}", d);
+        return k + ":" + digest;
+    };
+    std::multiset<std::string> all_a, all_b, ub_bytes, ua_vals, ub_vals;
+    std::map<std::string, size_t> ub_by_name;
+    for (size_t j = 0; j < b_.tensors().size(); ++j) {
+        const TensorInfo& t = b_.tensors()[j];
+        if (all_digests_) all_b.insert(key(t, dig_b_[j]));
+        if (b_.roles()[j].role != Role::kUnknown) {
+            ++id.roled_b;
+            id.inferred_b += b_.role_inferred(j);
+            continue;
+        }
+        ub_bytes.insert(key(t, dig_b_[j]));
+        ub_by_name[t.name] = j;
+        if (unroled_values_) ub_vals.insert(shape_string_of(t.shape) + ":" + val_b_[j]);
+        id.unroled_b.push_back({t.name, std::string(dtype_name(t.dtype)), t.shape, dig_b_[j]});
+    }
+    std::set<std::string> ua_names;
+    bool name_pairs_bytes = true, name_pairs_values = true;
+    for (size_t i = 0; i < a_.tensors().size(); ++i) {
+        const TensorInfo& t = a_.tensors()[i];
+        if (all_digests_) all_a.insert(key(t, dig_a_[i]));
+        if (a_.roles()[i].role != Role::kUnknown) {
+            ++id.roled_a;
+            id.inferred_a += a_.role_inferred(i);
+            continue;
+        }
+        ua_names.insert(t.name);
+        UnroledTensor u{t.name, std::string(dtype_name(t.dtype)), t.shape, dig_a_[i]};
+        if (auto it = ub_by_name.find(t.name); it != ub_by_name.end()) {
+            const TensorInfo& tb = b_.tensors()[it->second];
+            u.in_other = key(t, dig_a_[i]) == key(tb, dig_b_[it->second]);
+            name_pairs_bytes &= u.in_other;
+            name_pairs_values &= !unroled_values_ || (t.shape == tb.shape &&
+                                                      val_a_[i] == val_b_[it->second]);
+        } else {
+            u.in_other = ub_bytes.count(key(t, dig_a_[i])) > 0;
+        }
+        if (unroled_values_) ua_vals.insert(shape_string_of(t.shape) + ":" + val_a_[i]);
+        id.unroled_equal += u.in_other;
+        id.unroled_a.push_back(std::move(u));
+    }
+    std::multiset<std::string> ua_bytes;
+    for (const UnroledTensor& u : id.unroled_a) ua_bytes.insert(u.dtype + "|" + u.sha256);
+    for (UnroledTensor& u : id.unroled_b) {
+        if (ua_names.count(u.name)) {
+            u.in_other = std::find_if(id.unroled_a.begin(), id.unroled_a.end(), [&](const auto& x) {
+                             return x.name == u.name;
+                         })->in_other;
+        } else {
+            u.in_other = ua_bytes.count(u.dtype + "|" + u.sha256) > 0;
+        }
+    }
+    id.digests_equal = all_digests_ && all_a == all_b && name_pairs_bytes;
+    id.values_equal_unroled = unroled_values_ && ua_vals == ub_vals && name_pairs_values;
+}
+
 // The embeddings of both: hidden alignment, the invariant tokens, and whether layers compare.
 Status WeightPass::hidden() {
     MP_ASSIGN_OR_RETURN(Mat ea, load(a_, Role::kTokenEmbd, -1));
@@ -500,7 +622,7 @@ Status WeightPass::depth_and_summary() {
         MP_ASSIGN_OR_RETURN(LayerEvidence le, analyse_layer(x, y, i, j, hs_a_, hs_b_, opt_));
         done_.emplace(std::make_pair(i, j), std::move(le));
     }
-    std::vector<double> lps, ratios;
+    std::vector<double> lps, ratios, spreads, comps;
     double sim = 0, rho = 0, l2 = 0, uid = 0, hid = 0, cka_sum = 0;
     double min_sim = 1.0;
     int64_t nroles = 0;
@@ -514,6 +636,10 @@ Status WeightPass::depth_and_summary() {
         uid += le.unit_identity;
         hid += le.head_identity;
         cka_sum += 0.5 * (le.cka_q + le.cka_k);
+        if (le.scale_units >= 2) {
+            spreads.push_back(le.scale_spread);
+            comps.push_back(le.scale_compensation);
+        }
         for (const RoleSimilarity& r : le.roles) {
             l2 += r.rel_l2;
             ratios.push_back(r.norm_ratio);
@@ -533,6 +659,13 @@ Status WeightPass::depth_and_summary() {
         std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
         ev_.median_norm_ratio = ratios[ratios.size() / 2];
     }
+    auto median = [](std::vector<double> v) {
+        if (v.empty()) return 0.0;
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        return v[v.size() / 2];
+    };
+    ev_.scale_spread = median(spreads);
+    ev_.scale_compensation = median(comps);
     if (La_ != Lb_) {
         ev_.notes.push_back(fmt::format("depth differs ({} vs {} layers): {} layer pairs matched "
                                        "monotonically", La_, Lb_, path.size()));
@@ -570,6 +703,17 @@ Result<WeightEvidence> WeightPass::run() {
         if (shared_[k].layer >= 0) continue;
         plan.add({shared_[k].ia}, {shared_[k].ib}, [this, k] { return identity(k); });
     }
+    // Every tensor's own digest task (identity over all tensors, with or without a role).
+    for (size_t i = 0; i < a_.tensors().size(); ++i) {
+        if (all_digests_ || a_.roles()[i].role == Role::kUnknown) {
+            plan.add({i}, {}, [this, i] { return tensor_digest(false, i); });
+        }
+    }
+    for (size_t j = 0; j < b_.tensors().size(); ++j) {
+        if (all_digests_ || b_.roles()[j].role == Role::kUnknown) {
+            plan.add({}, {j}, [this, j] { return tensor_digest(true, j); });
+        }
+    }
     if (head_tied_pair_) {
         auto head = [](const Model& m) {
             const TensorInfo* t = m.find_role(Role::kOutput);
@@ -599,16 +743,18 @@ Result<WeightEvidence> WeightPass::run() {
         lat_b.on8 += id.lat_b.on8;
         lat_b.n += id.lat_b.n;
     }
-    ev_.identical_bytes = ev_.identity.only_a == 0 && ev_.identity.only_b == 0 &&
-                          ev_.identity.shared_roles > 0 &&
-                          ev_.identity.equal_bytes == ev_.identity.shared_roles;
+    every_tensor();
+    const TensorIdentity& tid = ev_.identity;
+    const bool roles_match = tid.only_a == 0 && tid.only_b == 0 && tid.tensors_a > 0;
+    ev_.identical_bytes = roles_match && tid.digests_equal &&
+                          tid.equal_bytes == tid.shared_roles;
     equal_values += tied_equal_;
     lat_a.finish(&ev_.quant_a);
     lat_b.finish(&ev_.quant_b);
     ev_.identity.equal_values = equal_values;
     ev_.identity.cast_equal = cast_equal;
-    ev_.identical_values = ev_.identity.only_a == 0 && ev_.identity.only_b == 0 &&
-                           ev_.identity.shared_roles > 0 && equal_values == ev_.identity.shared_roles;
+    ev_.identical_values = roles_match && tid.values_equal_unroled &&
+                           equal_values == tid.shared_roles;
     if (!embeddings_) {
         ev_.structure_note = "a model has no token embedding: no shared coordinates to align";
         return ev_;
