@@ -53,6 +53,7 @@ Json identity_json(const WeightEvidence& w) {
             {"equal_values", id.equal_values},
             {"dtype_cast_equal", id.cast_equal},
             {"names_differ", id.names_differ},
+            {"names_nonstandard", id.names_nonstandard},
             {"dtype_a", id.dtype_a},
             {"dtype_b", id.dtype_b},
             {"quantised_a", w.quant_a.lattice},
