@@ -9,7 +9,9 @@ namespace {
 Json unroled_json(const std::vector<UnroledTensor>& v) {
     Json out = Json::array();
     for (const UnroledTensor& u : v) {
-        out.push_back({{"name", u.name}, {"dtype", u.dtype}, {"shape", u.shape},
+        out.push_back({{"name", u.name},
+                       {"dtype", u.dtype},
+                       {"shape", u.shape},
                        {"sha256", u.sha256.empty() ? Json(nullptr) : Json(u.sha256)},
                        {"in_other", u.in_other}});
     }
@@ -25,8 +27,8 @@ std::vector<std::string> names_of(const std::vector<UnroledTensor>& v) {
 
 std::string unroled_summary(const std::vector<std::string>& names, size_t max_names) {
     if (names.empty()) return {};
-    std::string out = fmt::format("{} tensor{} without a role: ", names.size(),
-                                  names.size() == 1 ? "" : "s");
+    std::string out =
+        fmt::format("{} tensor{} without a role: ", names.size(), names.size() == 1 ? "" : "s");
     for (size_t i = 0; i < names.size() && i < max_names; ++i) {
         out += (i ? ", " : "") + names[i];
     }
@@ -69,11 +71,12 @@ std::vector<std::string> identity_text(const WeightEvidence& w, size_t max_names
         id.tensors_a, id.roled_a, id.inferred_a ? fmt::format(", {} inferred", id.inferred_a) : "",
         id.tensors_b, id.roled_b, id.inferred_b ? fmt::format(", {} inferred", id.inferred_b) : "",
         id.digests_equal ? "equal" : "differ"));
-    out.push_back(fmt::format("             {} shared roles: {} bit-identical, {} same values, {} "
-                              "exact dtype casts, {} stored under other names; only in A {}, "
-                              "only in B {}",
-                              id.shared_roles, id.equal_bytes, id.equal_values, id.cast_equal,
-                              id.names_differ, id.only_a, id.only_b));
+    out.push_back(
+        fmt::format("             {} shared roles: {} bit-identical, {} same values, {} "
+                    "exact dtype casts, {} stored under other names; only in A {}, "
+                    "only in B {}",
+                    id.shared_roles, id.equal_bytes, id.equal_values, id.cast_equal,
+                    id.names_differ, id.only_a, id.only_b));
     auto side = [&](const char* who, const char* other, const std::vector<UnroledTensor>& v) {
         if (v.empty()) return;
         size_t same = 0;

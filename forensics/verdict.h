@@ -36,8 +36,9 @@ struct VerdictThresholds {
 
 struct Verdict {
     std::string relation;   // identical | derived | independent | unknown
-    std::string subtype;    // derived: dtype-cast | quantised | fine-tuned | pruned | permuted |
-                            // renamed/rescaled | merged; identical: bytes | values
+    std::string subtype;    // derived: dtype-cast | quantised | pruned | permuted | rescaled |
+                            // renamed/rescaled | merged | renamed | fine-tuned (each with its
+                            // own evidence: derived_subtype); identical: bytes | values
     double confidence = 0;  // 0..1 (docs/methods.md "Confidence")
     std::string decisive;   // the statistic that decided, with its value
     std::string reason;     // one sentence for people

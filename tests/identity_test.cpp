@@ -9,9 +9,9 @@
 //   - hostile names and shapes give notes, never a crash.
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 
 #include "fingerprint/base/json.h"
@@ -203,19 +203,32 @@ void write_renamed(const fs::path& dir, const std::function<std::string(const Te
 std::string neox_name(const TensorRole& r) {
     const std::string p = "gpt_neox.layers." + std::to_string(r.layer) + ".";
     switch (r.role) {
-        case Role::kTokenEmbd: return "gpt_neox.embed_in.weight";
-        case Role::kOutput: return "embed_out.weight";
-        case Role::kOutputNorm: return "gpt_neox.final_layer_norm.weight";
-        case Role::kAttnNorm: return p + "input_layernorm.weight";
-        case Role::kFfnNorm: return p + "post_attention_layernorm.weight";
-        case Role::kAttnQ: return p + "attention.query.weight";
-        case Role::kAttnK: return p + "attention.key.weight";
-        case Role::kAttnV: return p + "attention.value.weight";
-        case Role::kAttnOut: return p + "attention.dense.weight";
-        case Role::kFfnGate: return p + "mlp.dense_h_to_4h_gate.weight";
-        case Role::kFfnUp: return p + "mlp.dense_h_to_4h.weight";
-        case Role::kFfnDown: return p + "mlp.dense_4h_to_h.weight";
-        default: return "unexpected." + canonical_name(r);
+        case Role::kTokenEmbd:
+            return "gpt_neox.embed_in.weight";
+        case Role::kOutput:
+            return "embed_out.weight";
+        case Role::kOutputNorm:
+            return "gpt_neox.final_layer_norm.weight";
+        case Role::kAttnNorm:
+            return p + "input_layernorm.weight";
+        case Role::kFfnNorm:
+            return p + "post_attention_layernorm.weight";
+        case Role::kAttnQ:
+            return p + "attention.query.weight";
+        case Role::kAttnK:
+            return p + "attention.key.weight";
+        case Role::kAttnV:
+            return p + "attention.value.weight";
+        case Role::kAttnOut:
+            return p + "attention.dense.weight";
+        case Role::kFfnGate:
+            return p + "mlp.dense_h_to_4h_gate.weight";
+        case Role::kFfnUp:
+            return p + "mlp.dense_h_to_4h.weight";
+        case Role::kFfnDown:
+            return p + "mlp.dense_4h_to_h.weight";
+        default:
+            return "unexpected." + canonical_name(r);
     }
 }
 
@@ -271,7 +284,8 @@ TEST(Identity, RenamedReorderedCopiesGetTheOriginalsVerdictAndEvidence) {
                 << (*m)->tensors()[i].name << " inferred as " << canonical_name(r);
         }
         bool noted = false;
-        for (const std::string& n : (*m)->config().notes) noted |= n.find("inferred") != std::string::npos;
+        for (const std::string& n : (*m)->config().notes)
+            noted |= n.find("inferred") != std::string::npos;
         EXPECT_TRUE(noted);
         // The same verdict and evidence as the original pair.
         const PairResult rn = compare_paths(base, dir / copy);
@@ -294,8 +308,8 @@ TEST(Identity, RenamedReorderedCopiesGetTheOriginalsVerdictAndEvidence) {
 // Names with no layer index at all, and hostile shapes: notes, no crash, never identical.
 TEST(Identity, UninferableNamesAndHostileShapesGiveNotes) {
     TempDir dir;
-    write_renamed(dir / "random", [](const TensorRole& r) { return sha256_hex(canonical_name(r)); },
-                  9);
+    write_renamed(
+        dir / "random", [](const TensorRole& r) { return sha256_hex(canonical_name(r)); }, 9);
     auto m = Model::open((dir / "random").string());
     MP_ASSERT_OK(m);
     bool noted = false;

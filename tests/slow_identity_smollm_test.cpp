@@ -124,12 +124,13 @@ Outcome compare(const Model& a, const Model& b, const char* what) {
     EXPECT_TRUE(ev.ok()) << ev.status().to_string();
     if (!ev.ok()) return {};
     Outcome o{*ev, decide_weights(*ev)};
-    std::printf("[ %s ] %s / %s; log10 p %.1f, similarity %.3f, rel L2 %.3f, scale spread %.4f, "
-                "compensation %.3f, names differ %lld (non-standard %lld)\n",
-                what, o.v.relation.c_str(), o.v.subtype.c_str(), o.ev.log_p / std::log(10.0),
-                o.ev.mean_similarity, o.ev.mean_rel_l2, o.ev.scale_spread,
-                o.ev.scale_compensation, static_cast<long long>(o.ev.identity.names_differ),
-                static_cast<long long>(o.ev.identity.names_nonstandard));
+    std::printf(
+        "[ %s ] %s / %s; log10 p %.1f, similarity %.3f, rel L2 %.3f, scale spread %.4f, "
+        "compensation %.3f, names differ %lld (non-standard %lld)\n",
+        what, o.v.relation.c_str(), o.v.subtype.c_str(), o.ev.log_p / std::log(10.0),
+        o.ev.mean_similarity, o.ev.mean_rel_l2, o.ev.scale_spread, o.ev.scale_compensation,
+        static_cast<long long>(o.ev.identity.names_differ),
+        static_cast<long long>(o.ev.identity.names_nonstandard));
     return o;
 }
 

@@ -204,6 +204,18 @@ public:
         m_->inferred_.assign(m_->tensors_.size(), 0);
         // Names are attacker-controlled: when they leave the layout incomplete or contradict
         // config.json, roles come from shapes and structure instead (role_infer.h).
+        if (spec != nullptr && m_->format_ != ModelFormat::kGguf &&
+            roles_need_inference(m_->tensors_, m_->roles_, c)) {
+            // GGUF-style names inside a safetensors file: the other known convention.
+            std::vector<TensorRole> gguf_roles;
+            for (const TensorInfo& t : m_->tensors_) gguf_roles.push_back(parse_canonical_name(t.name));
+            if (!roles_need_inference(m_->tensors_, gguf_roles, c)) {
+                m_->roles_ = std::move(gguf_roles);
+                for (uint8_t& st : m_->standard_) st = 0;
+                c.notes.push_back("tensor names are GGUF-style, not the architecture's Hugging Face "
+                                  "names: roles read from the GGUF names");
+            }
+        }
         if (spec != nullptr && spec->gated_mlp && !spec->conv1d_weights &&
             c.source == "config.json" && roles_need_inference(m_->tensors_, m_->roles_, c)) {
             const Model* model = m_;

@@ -161,8 +161,10 @@ Status Inferrer::layer_index(std::vector<int>* layer) {
             return Status();
         }
     }
-    return failed_precondition("no dot-separated number in the tensor names splits them into "
-                               "{} layers of equal shapes", L);
+    return failed_precondition(
+        "no dot-separated number in the tensor names splits them into "
+        "{} layers of equal shapes",
+        L);
 }
 
 // Step 2: embedding, head and output norm among the tensors outside the layers.
@@ -179,12 +181,16 @@ Status Inferrer::globals(const std::vector<int>& layer, RoleInference* out) {
         }
     }
     if (vc.empty() || vc.size() > 2) {
-        return failed_precondition("{} matrices outside the layers have the embedding's shape "
-                                   "[{}, {}] (need 1 or 2)", vc.size(), c_.vocab_size, C);
+        return failed_precondition(
+            "{} matrices outside the layers have the embedding's shape "
+            "[{}, {}] (need 1 or 2)",
+            vc.size(), c_.vocab_size, C);
     }
     if (norm.size() > 1) {
-        return failed_precondition("{} vectors of size {} outside the layers (need 1: the output "
-                                   "norm)", norm.size(), C);
+        return failed_precondition(
+            "{} vectors of size {} outside the layers (need 1: the output "
+            "norm)",
+            norm.size(), C);
     }
     size_t emb = vc[0];
     if (vc.size() == 2) {
@@ -230,13 +236,17 @@ Status Inferrer::one_layer(int l, const std::vector<size_t>& idx, RoleInference*
         std::vector<int64_t> shape;
     };
     const std::vector<Want> want = {
-        {Role::kAttnNorm, {C}},        {Role::kFfnNorm, {C}},       {Role::kAttnQ, {NH * HS, C}},
-        {Role::kAttnK, {NKV * HS, C}}, {Role::kAttnV, {NKV * HS, C}}, {Role::kAttnOut, {C, NH * HS}},
-        {Role::kFfnGate, {FF, C}},     {Role::kFfnUp, {FF, C}},     {Role::kFfnDown, {C, FF}},
+        {Role::kAttnNorm, {C}},        {Role::kFfnNorm, {C}},
+        {Role::kAttnQ, {NH * HS, C}},  {Role::kAttnK, {NKV * HS, C}},
+        {Role::kAttnV, {NKV * HS, C}}, {Role::kAttnOut, {C, NH * HS}},
+        {Role::kFfnGate, {FF, C}},     {Role::kFfnUp, {FF, C}},
+        {Role::kFfnDown, {C, FF}},
     };
     if (idx.size() != want.size()) {
-        return failed_precondition("layer {} has {} tensors; a Llama-family layer has {} (2 norms, "
-                                   "q, k, v, o, gate, up, down)", l, idx.size(), want.size());
+        return failed_precondition(
+            "layer {} has {} tensors; a Llama-family layer has {} (2 norms, "
+            "q, k, v, o, gate, up, down)",
+            l, idx.size(), want.size());
     }
     // Candidates per role: the tensors of its shape.
     std::map<Role, std::vector<size_t>> cand;
@@ -268,15 +278,15 @@ Status Inferrer::one_layer(int l, const std::vector<size_t>& idx, RoleInference*
         MP_ASSIGN_OR_RETURN(Norms an, norms(a.at(Role::kAttnNorm)));
         MP_ASSIGN_OR_RETURN(Norms fn, norms(a.at(Role::kFfnNorm)));
         double s = 0;
-        s += pearson_of(u.rows, d.cols);                                      // up ~ down
-        s += pearson_of(group_mean(o.cols, NH, NKV, HS), v.rows);             // v ~ o
-        s += pearson_of(group_mean(q.rows, NH, NKV, HS), k.rows);             // q ~ k
+        s += pearson_of(u.rows, d.cols);                           // up ~ down
+        s += pearson_of(group_mean(o.cols, NH, NKV, HS), v.rows);  // v ~ o
+        s += pearson_of(group_mean(q.rows, NH, NKV, HS), k.rows);  // q ~ k
         std::vector<double> qkv(static_cast<size_t>(C), 0.0), gu(static_cast<size_t>(C), 0.0);
         for (int64_t c = 0; c < C; ++c) {
             qkv[c] = q.cols[c] + k.cols[c] + v.cols[c];
             gu[c] = g.cols[c] + u.cols[c];
         }
-        s += pearson_of(an.rows, qkv) + pearson_of(fn.rows, gu);              // norm ~ inputs
+        s += pearson_of(an.rows, qkv) + pearson_of(fn.rows, gu);  // norm ~ inputs
         return s;
     };
     std::function<Status(size_t)> rec = [&](size_t r) -> Status {
@@ -310,9 +320,10 @@ Result<RoleInference> Inferrer::run() {
     const int64_t C = c_.hidden_size, L = c_.n_layers;
     if (C <= 0 || L <= 0 || L > 100000 || c_.n_heads <= 0 || c_.n_kv_heads <= 0 ||
         c_.head_dim <= 0 || c_.intermediate_size <= 0) {
-        return failed_precondition("the config does not give the dimensions (hidden, layers, "
-                                   "heads, kv heads, head dim, intermediate size) that roles are "
-                                   "inferred from");
+        return failed_precondition(
+            "the config does not give the dimensions (hidden, layers, "
+            "heads, kv heads, head dim, intermediate size) that roles are "
+            "inferred from");
     }
     RoleInference out;
     out.roles.assign(t_.size(), TensorRole{});
@@ -325,9 +336,10 @@ Result<RoleInference> Inferrer::run() {
     for (int64_t l = 0; l < L; ++l) MP_TRY(one_layer(static_cast<int>(l), by_layer[l], &out));
     size_t n = 0;
     for (const TensorRole& r : out.roles) n += r.role != Role::kUnknown;
-    out.note = fmt::format("roles of {} of {} tensors inferred from shapes and structure (layer "
-                           "index from the names, ties resolved by which matrices compose)",
-                           n, t_.size());
+    out.note = fmt::format(
+        "roles of {} of {} tensors inferred from shapes and structure (layer "
+        "index from the names, ties resolved by which matrices compose)",
+        n, t_.size());
     return out;
 }
 
