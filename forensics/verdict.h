@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "forensics/evidence_types.h"
 #include "forensics/weights_compare.h"
 
 namespace modelprint {
@@ -35,7 +36,7 @@ struct VerdictThresholds {
 };
 
 struct Verdict {
-    std::string relation;   // identical | derived | independent | unknown
+    Relation relation = Relation::kUnknown;  // identical | derived | independent | unknown
     std::string subtype;    // derived: dtype-cast | quantised | pruned | permuted | rescaled |
                             // renamed/rescaled | merged | renamed | fine-tuned (each with its
                             // own evidence: derived_subtype); identical: bytes | values
