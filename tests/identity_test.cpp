@@ -135,7 +135,7 @@ TEST(Identity, ExpertModifiedMoeCopyIsNotIdentical) {
     EXPECT_FALSE(ev->identical_bytes);
     EXPECT_FALSE(ev->identical_values);
     const Verdict v = decide_weights(*ev);
-    EXPECT_NE(v.relation, "identical") << v.reason;
+    EXPECT_NE(v.relation, Relation::kIdentical) << v.reason;
     // The text names the tensors without a role and how many are the same.
     std::string text;
     for (const std::string& l : identity_text(*ev)) text += l + "\n";
@@ -152,7 +152,7 @@ TEST(Identity, ExpertModifiedMoeCopyIsNotIdentical) {
     EXPECT_TRUE(same->identity.digests_equal);
     EXPECT_TRUE(same->identical_bytes);
     const Verdict vs = decide_weights(*same);
-    EXPECT_EQ(vs.relation, "identical");
+    EXPECT_EQ(vs.relation, Relation::kIdentical);
     EXPECT_THAT(vs.decisive, HasSubstr("multisets of all"));
 
     // Two experts' names swapped (same bytes, a different model: the router rows no longer
@@ -173,7 +173,7 @@ TEST(Identity, ExpertModifiedMoeCopyIsNotIdentical) {
     auto sw = compare_weights(**a, **d, opt);
     MP_ASSERT_OK(sw);
     EXPECT_FALSE(sw->identical_bytes);
-    EXPECT_NE(decide_weights(*sw).relation, "identical");
+    EXPECT_NE(decide_weights(*sw).relation, Relation::kIdentical);
 }
 
 // ---- item 4: renamed and reordered copies
@@ -261,7 +261,7 @@ TEST(Identity, RenamedReorderedCopiesGetTheOriginalsVerdictAndEvidence) {
     const fs::path base = testdata_dir() / "lineage" / "base";
     const fs::path finetune = testdata_dir() / "lineage" / "finetune";
     const PairResult orig = compare_paths(base, finetune);
-    ASSERT_EQ(orig.v.relation, "derived");
+    ASSERT_EQ(orig.v.relation, Relation::kDerived);
     TempDir dir;
     write_renamed(dir / "neox", neox_name, 7);
     write_renamed(dir / "obf", obfuscated_name, 8);
@@ -300,7 +300,7 @@ TEST(Identity, RenamedReorderedCopiesGetTheOriginalsVerdictAndEvidence) {
         EXPECT_EQ(rn.ev.identity.equal_bytes, orig.ev.identity.equal_bytes);
         // The renamed copy of the original itself is identical by bytes.
         const PairResult self = compare_paths(finetune, dir / copy);
-        EXPECT_EQ(self.v.relation, "identical");
+        EXPECT_EQ(self.v.relation, Relation::kIdentical);
         EXPECT_EQ(self.v.subtype, "bytes");
     }
 }
@@ -319,7 +319,7 @@ TEST(Identity, UninferableNamesAndHostileShapesGiveNotes) {
     EXPECT_TRUE(noted);
     EXPECT_EQ((*m)->unroled_tensors().size(), (*m)->tensors().size());
     const PairResult r = compare_paths(testdata_dir() / "lineage" / "finetune", dir / "random");
-    EXPECT_NE(r.v.relation, "identical");
+    EXPECT_NE(r.v.relation, Relation::kIdentical);
     EXPECT_EQ(r.ev.identity.unroled_b.size(), (*m)->tensors().size());
     EXPECT_TRUE(r.ev.identity.digests_equal);  // the same bytes, under names that say nothing
 

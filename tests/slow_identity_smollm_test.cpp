@@ -127,7 +127,7 @@ Outcome compare(const Model& a, const Model& b, const char* what) {
     std::printf(
         "[ %s ] %s / %s; log10 p %.1f, similarity %.3f, rel L2 %.3f, scale spread %.4f, "
         "compensation %.3f, names differ %lld (non-standard %lld)\n",
-        what, o.v.relation.c_str(), o.v.subtype.c_str(), o.ev.log_p / std::log(10.0),
+        what, std::string(relation_name(o.v.relation)).c_str(), o.v.subtype.c_str(), o.ev.log_p / std::log(10.0),
         o.ev.mean_similarity, o.ev.mean_rel_l2, o.ev.scale_spread, o.ev.scale_compensation,
         static_cast<long long>(o.ev.identity.names_differ),
         static_cast<long long>(o.ev.identity.names_nonstandard));
@@ -151,7 +151,7 @@ TEST(SlowIdentity, NoisySmolLM2CopyIsFineTunedNotRenamedOrRescaled) {
     MP_ASSERT_OK(noisy);
     // The pair: the (dequantised) original against its noisy copy.
     const Outcome o = compare(**orig, **noisy, "SmolLM2 f32 vs + 0.2 std noise");
-    EXPECT_EQ(o.v.relation, "derived") << o.v.reason;
+    EXPECT_EQ(o.v.relation, Relation::kDerived) << o.v.reason;
     EXPECT_EQ(o.v.subtype, "fine-tuned");
     // The old rule's trigger is present (it fired renamed/rescaled here) ...
     EXPECT_GT(o.ev.mean_similarity, 0.97);
@@ -162,7 +162,7 @@ TEST(SlowIdentity, NoisySmolLM2CopyIsFineTunedNotRenamedOrRescaled) {
     // Against the Q4_1 GGUF itself: quantised (a lattice on one side), and GGUF names against
     // Hugging Face names are each format's own, not a rename.
     const Outcome q = compare(**gguf, **noisy, "SmolLM2 Q4_1 GGUF vs + 0.2 std noise");
-    EXPECT_EQ(q.v.relation, "derived") << q.v.reason;
+    EXPECT_EQ(q.v.relation, Relation::kDerived) << q.v.reason;
     EXPECT_EQ(q.v.subtype, "quantised");
     EXPECT_GT(q.ev.identity.names_differ, 0);
     EXPECT_EQ(q.ev.identity.names_nonstandard, 0);
