@@ -1,10 +1,14 @@
 // `modelprint inspect MODEL [--json]`: format, architecture, dimensions, parameter count, bytes
-// per dtype, tied embeddings, and the tensor table (name, canonical role, dtype, shape).
+// per dtype, tied embeddings, and the tensor table (name, canonical role, dtype, shape). Every
+// tensor is listed: roles inferred from shapes and structure are marked `inferred`
+// (fingerprint/model/role_infer.h), and the tensors without a role are counted and named
+// ("12 tensors without a role: ...").
 #include <cstdio>
 #include <map>
 
 #include "cli/command.h"
 #include "cli/model_json.h"
+#include "forensics/identity_render.h"
 
 namespace modelprint::cli {
 namespace {
@@ -23,6 +27,9 @@ Status run_inspect(const InspectArgs& a) {
         e.first += t.nbytes;
         e.second += 1;
     }
+    const std::vector<size_t> unroled = model->unroled_tensors();
+    size_t inferred = 0;
+    for (size_t i = 0; i < model->tensors().size(); ++i) inferred += model->role_inferred(i);
     if (a.json) {
         Json j;
         j["path"] = model->path();
@@ -43,12 +50,18 @@ Status run_inspect(const InspectArgs& a) {
             std::string role = canonical_name(model->roles()[i]);
             j["tensors"].push_back({{"name", t.name},
                                     {"role", role.empty() ? Json(nullptr) : Json(role)},
+                                    {"role_source", role.empty() ? Json(nullptr)
+                                                    : Json(model->role_inferred(i) ? "inferred"
+                                                                                   : "name")},
                                     {"dtype", std::string(dtype_name(t.dtype))},
                                     {"shape", t.shape},
                                     {"file", model->files()[t.file_index].rel_name},
                                     {"offset", t.offset},
                                     {"nbytes", t.nbytes}});
         }
+        j["without_role"] = Json::array();
+        for (size_t i : unroled) j["without_role"].push_back(model->tensors()[i].name);
+        j["inferred_roles"] = inferred;
         print_json(j);
         return Status();
     }
@@ -68,10 +81,20 @@ Status run_inspect(const InspectArgs& a) {
                     group_digits(e.first).c_str(), (unsigned long long)e.second);
     }
     for (const auto& n : c.notes) std::printf("note          %s\n", n.c_str());
+    std::printf("roles         %zu of %zu tensors%s\n", model->tensors().size() - unroled.size(),
+                model->tensors().size(),
+                inferred ? fmt::format(" ({} inferred from shapes and structure)", inferred).c_str()
+                         : "");
+    if (!unroled.empty()) {
+        std::vector<std::string> names;
+        for (size_t i : unroled) names.push_back(model->tensors()[i].name);
+        std::printf("without role  %s\n", unroled_summary(names, 12).c_str());
+    }
     std::printf("\n%-52s %-28s %-8s %s\n", "tensor", "role", "dtype", "shape");
     for (size_t i = 0; i < model->tensors().size(); ++i) {
         const auto& t = model->tensors()[i];
         std::string role = canonical_name(model->roles()[i]);
+        if (!role.empty() && model->role_inferred(i)) role += " (inferred)";
         std::printf("%-52s %-28s %-8s %s\n", t.name.c_str(), role.empty() ? "-" : role.c_str(),
                     std::string(dtype_name(t.dtype)).c_str(), shape_string(t.shape).c_str());
     }

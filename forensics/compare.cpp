@@ -5,6 +5,7 @@
 
 #include "fingerprint/model/hash.h"
 #include "fingerprint/model/model.h"
+#include "forensics/identity_render.h"
 
 namespace modelprint {
 

@@ -11,7 +11,9 @@ namespace modelprint {
 namespace {
 constexpr double kLn10 = 2.302585092994046;
 
-std::string subtype_of(const WeightEvidence& ev) {
+}  // namespace
+
+std::string derived_subtype(const WeightEvidence& ev, const VerdictThresholds& t) {
     const TensorIdentity& id = ev.identity;
     const double shared = std::max<double>(1.0, double(id.shared_roles));
     if (ev.layers_a == ev.layers_b && double(id.cast_equal) >= 0.95 * shared) return "dtype-cast";
@@ -21,10 +23,14 @@ std::string subtype_of(const WeightEvidence& ev) {
     if (ev.unit_identity < 0.5 || ev.head_identity < 0.5 || ev.hidden_identity < 0.5) {
         return "permuted";
     }
-    if (double(id.names_differ) > 0.5 * shared ||
-        (ev.mean_similarity > 0.97 && ev.mean_rel_l2 > 0.1)) {
-        return "renamed/rescaled";
-    }
+    // Each claim needs its own evidence: names that are not their format's own, and measured
+    // function-preserving scale factors (a heavy fine-tune also moves norms, but not in
+    // compensating pairs).
+    const bool renamed = double(id.names_nonstandard) > t.renamed_fraction * shared;
+    const bool rescaled = ev.scale_spread > t.rescale_spread &&
+                          ev.scale_compensation > t.rescale_compensation;
+    if (renamed && rescaled) return "renamed/rescaled";
+    if (rescaled) return "rescaled";
     // A merge B = w A + (1 - w) X with an unrelated X: the regression coefficient of one side on
     // the other, cos * |B| / |A|, drops to ~w (0.5 for 50/50) while a fine-tune keeps ~1, and the
     // embeddings are merged too (held-out column |corr| well below 1), which fine-tunes and
@@ -32,9 +38,8 @@ std::string subtype_of(const WeightEvidence& ev) {
     const double nr = std::max(1e-12, ev.median_norm_ratio);
     const double beta = std::min(ev.mean_similarity * nr, ev.mean_similarity / nr);
     if (beta < 0.65 && ev.hidden_cos < 0.9) return "merged";
-    return "fine-tuned";
+    return renamed ? "renamed" : "fine-tuned";
 }
-}  // namespace
 
 Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
     Verdict v;
@@ -42,17 +47,21 @@ Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
         v.relation = Relation::kIdentical;
         v.subtype = "bytes";
         v.confidence = 1.0;
-        v.decisive = fmt::format("tensor SHA-256: {} of {} roles equal", ev.identity.equal_bytes,
-                                 ev.identity.shared_roles);
-        v.reason = "every tensor is bit-for-bit the same";
+        v.decisive = fmt::format("tensor SHA-256: the multisets of all {} tensor digests are "
+                                 "equal ({} roles equal, {} tensors without a role)",
+                                 ev.identity.tensors_a, ev.identity.equal_bytes,
+                                 ev.identity.unroled_a.size());
+        v.reason = "every tensor is bit-for-bit the same (the same multiset of tensor digests)";
         return v;
     }
     if (ev.identical_values) {
         v.relation = Relation::kIdentical;
         v.subtype = "values";
         v.confidence = 1.0;
-        v.decisive = fmt::format("f32 values: {} of {} roles equal", ev.identity.equal_values,
-                                 ev.identity.shared_roles);
+        v.decisive = fmt::format("f32 values: {} of {} roles equal, and the {} tensors without "
+                                 "a role have the same multiset of values",
+                                 ev.identity.equal_values, ev.identity.shared_roles,
+                                 ev.identity.unroled_a.size());
         v.reason = "the same values stored in another dtype, layout, order or name";
         return v;
     }
@@ -90,7 +99,7 @@ Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
     v.decisive = stat;
     if (p_derived && s_derived) {
         v.relation = Relation::kDerived;
-        v.subtype = subtype_of(ev);
+        v.subtype = derived_subtype(ev, t);
         v.confidence = std::min(1.0, 1.0 - std::pow(10.0, log10p));
         v.reason = "MLP units match one to one between the models far beyond chance, and the "
                    "aligned weights are closer than in any independent pair measured";

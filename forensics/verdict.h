@@ -25,17 +25,29 @@ struct VerdictThresholds {
     double independent_log10_p = -6.0;   // independent: p above 1e-6 ...
     double independent_similarity = 0.30;  // ... and similarity below this
     double embedding_derived = 0.90;     // widths/architectures differ: held-out embedding |corr|
+    // Subtype evidence (docs/methods.md "Subtypes"): `renamed` when more than this fraction of
+    // the shared roles are stored under other names that are not their format's own ...
+    double renamed_fraction = 0.5;
+    // ... `rescaled` when the MLP units' up-row scale factors spread (median over layers of
+    // std of log ratio) above rescale_spread AND the down columns undo them (compensation
+    // 1 - std(x + y) / std(x) above rescale_compensation).
+    double rescale_spread = 0.05;
+    double rescale_compensation = 0.8;
 };
 
 struct Verdict {
     Relation relation = Relation::kUnknown;  // identical | derived | independent | unknown
-    std::string subtype;    // derived: dtype-cast | quantised | fine-tuned | pruned | permuted |
-                            // renamed/rescaled | merged; identical: bytes | values
+    std::string subtype;    // derived: dtype-cast | quantised | pruned | permuted | rescaled |
+                            // renamed/rescaled | merged | renamed | fine-tuned (each with its
+                            // own evidence: derived_subtype); identical: bytes | values
     double confidence = 0;  // 0..1 (docs/methods.md "Confidence")
     std::string decisive;   // the statistic that decided, with its value
     std::string reason;     // one sentence for people
 };
 
 Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t = {});
+// The subtype of a derived pair whose layers compared (dtype-cast, quantised, pruned, permuted,
+// renamed, rescaled, renamed/rescaled, merged, fine-tuned).
+std::string derived_subtype(const WeightEvidence& ev, const VerdictThresholds& t = {});
 
 }  // namespace modelprint

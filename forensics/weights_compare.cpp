@@ -12,6 +12,7 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "fingerprint/base/progress.h"
 #include "fingerprint/model/hash.h"
@@ -20,6 +21,7 @@
 #include "fingerprint/weight_print.h"
 #include "forensics/assignment.h"
 #include "forensics/stats.h"
+#include "forensics/weights_identity.h"
 #include "forensics/weights_layer.h"
 #include "forensics/weights_matrix.h"
 #include "forensics/weights_schedule.h"
@@ -127,6 +129,8 @@ public:
 private:
     void metadata();
     Status identity(size_t k);
+    Status tensor_digest(bool side_b, size_t i);
+    void every_tensor();
     Status hidden();
     Status layer(int l);
     Status depth_and_summary();
@@ -139,6 +143,11 @@ private:
     WeightEvidence ev_;
     std::vector<SharedRole> shared_;  // canonical-name order
     std::vector<RoleIdentity> ids_;
+    // Every tensor (identity over all of them): digests of the tensors that need one (all when
+    // the (dtype, shape) multisets agree, else those without a role), and f32-value digests of
+    // the tensors without a role when their shape multisets agree.
+    bool all_digests_ = false, unroled_values_ = false;
+    std::vector<std::string> dig_a_, dig_b_, val_a_, val_b_;
     bool head_tied_pair_ = false, tied_equal_ = false, embeddings_ = false;
     HiddenMap hmap_;
     // Fingerprint terms (compute_weight_fingerprint's, computed per layer as layers are read).
@@ -181,6 +190,8 @@ void WeightPass::metadata() {
         const TensorInfo& tb = b_.tensors()[it->second];
         ++ev_.identity.shared_roles;
         ev_.identity.names_differ += ta.name != tb.name;
+        ev_.identity.names_nonstandard +=
+            ta.name != tb.name && (!a_.name_is_standard(i) || !b_.name_is_standard(it->second));
         shared_.push_back(SharedRole{i, it->second, a_.roles()[i].layer});
         if (ta.dtype == tb.dtype && ta.nbytes == tb.nbytes && ta.shape == tb.shape) {
             sa_.want(i, true);  // digests from the hashing read
@@ -224,6 +235,33 @@ void WeightPass::metadata() {
             ev_.quant_b.lattice = "gguf:" + std::string(dtype_name(t));
         }
     ids_.resize(shared_.size());
+    // ---- every tensor, with or without a role
+    auto shape_key = [](const TensorInfo& t, bool with_dtype) {
+        std::string k = with_dtype ? std::string(dtype_name(t.dtype)) : std::string();
+        for (int64_t d : t.shape) k += fmt::format(",{}", d);
+        return k;
+    };
+    std::multiset<std::string> sig_a, sig_b, usig_a, usig_b;
+    for (size_t i = 0; i < a_.tensors().size(); ++i) {
+        sig_a.insert(shape_key(a_.tensors()[i], true));
+        if (a_.roles()[i].role == Role::kUnknown) usig_a.insert(shape_key(a_.tensors()[i], false));
+    }
+    for (size_t i = 0; i < b_.tensors().size(); ++i) {
+        sig_b.insert(shape_key(b_.tensors()[i], true));
+        if (b_.roles()[i].role == Role::kUnknown) usig_b.insert(shape_key(b_.tensors()[i], false));
+    }
+    all_digests_ = sig_a == sig_b;
+    unroled_values_ = usig_a == usig_b;
+    dig_a_.assign(a_.tensors().size(), {});
+    dig_b_.assign(b_.tensors().size(), {});
+    val_a_.assign(a_.tensors().size(), {});
+    val_b_.assign(b_.tensors().size(), {});
+    for (size_t i = 0; i < a_.tensors().size(); ++i) {
+        if (all_digests_ || a_.roles()[i].role == Role::kUnknown) sa_.want(i, true);
+    }
+    for (size_t i = 0; i < b_.tensors().size(); ++i) {
+        if (all_digests_ || b_.roles()[i].role == Role::kUnknown) sb_.want(i, true);
+    }
     embeddings_ = a_.find_role(Role::kTokenEmbd) != nullptr && b_.find_role(Role::kTokenEmbd) != nullptr;
     La_ = static_cast<int>(ca_.n_layers);
     Lb_ = static_cast<int>(cb_.n_layers);
@@ -259,6 +297,25 @@ Status WeightPass::identity(size_t k) {
     }
     return Status();
 }
+// One tensor's digest (and, without a role, its f32-value digest) into its own slot.
+Status WeightPass::tensor_digest(bool side_b, size_t i) {
+    const Model& m = side_b ? b_ : a_;
+    const ModelHashStream& s = side_b ? sb_ : sa_;
+    (side_b ? dig_b_ : dig_a_)[i] = digest_of(m, s, i);
+    if (unroled_values_ && m.roles()[i].role == Role::kUnknown) {
+        MP_ASSIGN_OR_RETURN(std::vector<float> v, m.read_f32(m.tensors()[i]));
+        (side_b ? val_b_ : val_a_)[i] = sha256_hex(std::span<const uint8_t>(
+            reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)));
+    }
+    return Status();
+}
+
+void WeightPass::every_tensor() {
+    identity_over_every_tensor(a_, b_, {all_digests_, unroled_values_, &dig_a_, &dig_b_, &val_a_,
+                                        &val_b_},
+                               &ev_.identity);
+}
+
 // The embeddings of both: hidden alignment, the invariant tokens, and whether layers compare.
 Status WeightPass::hidden() {
     MP_ASSIGN_OR_RETURN(Mat ea, load(a_, Role::kTokenEmbd, -1));
@@ -500,7 +557,7 @@ Status WeightPass::depth_and_summary() {
         MP_ASSIGN_OR_RETURN(LayerEvidence le, analyse_layer(x, y, i, j, hs_a_, hs_b_, opt_));
         done_.emplace(std::make_pair(i, j), std::move(le));
     }
-    std::vector<double> lps, ratios;
+    std::vector<double> lps, ratios, spreads, comps;
     double sim = 0, rho = 0, l2 = 0, uid = 0, hid = 0, cka_sum = 0;
     double min_sim = 1.0;
     int64_t nroles = 0;
@@ -514,6 +571,10 @@ Status WeightPass::depth_and_summary() {
         uid += le.unit_identity;
         hid += le.head_identity;
         cka_sum += 0.5 * (le.cka_q + le.cka_k);
+        if (le.scale_units >= 2) {
+            spreads.push_back(le.scale_spread);
+            comps.push_back(le.scale_compensation);
+        }
         for (const RoleSimilarity& r : le.roles) {
             l2 += r.rel_l2;
             ratios.push_back(r.norm_ratio);
@@ -533,6 +594,13 @@ Status WeightPass::depth_and_summary() {
         std::nth_element(ratios.begin(), ratios.begin() + ratios.size() / 2, ratios.end());
         ev_.median_norm_ratio = ratios[ratios.size() / 2];
     }
+    auto median = [](std::vector<double> v) {
+        if (v.empty()) return 0.0;
+        std::nth_element(v.begin(), v.begin() + v.size() / 2, v.end());
+        return v[v.size() / 2];
+    };
+    ev_.scale_spread = median(spreads);
+    ev_.scale_compensation = median(comps);
     if (La_ != Lb_) {
         ev_.notes.push_back(fmt::format("depth differs ({} vs {} layers): {} layer pairs matched "
                                        "monotonically", La_, Lb_, path.size()));
@@ -570,6 +638,17 @@ Result<WeightEvidence> WeightPass::run() {
         if (shared_[k].layer >= 0) continue;
         plan.add({shared_[k].ia}, {shared_[k].ib}, [this, k] { return identity(k); });
     }
+    // Every tensor's own digest task (identity over all tensors, with or without a role).
+    for (size_t i = 0; i < a_.tensors().size(); ++i) {
+        if (all_digests_ || a_.roles()[i].role == Role::kUnknown) {
+            plan.add({i}, {}, [this, i] { return tensor_digest(false, i); });
+        }
+    }
+    for (size_t j = 0; j < b_.tensors().size(); ++j) {
+        if (all_digests_ || b_.roles()[j].role == Role::kUnknown) {
+            plan.add({}, {j}, [this, j] { return tensor_digest(true, j); });
+        }
+    }
     if (head_tied_pair_) {
         auto head = [](const Model& m) {
             const TensorInfo* t = m.find_role(Role::kOutput);
@@ -599,16 +678,18 @@ Result<WeightEvidence> WeightPass::run() {
         lat_b.on8 += id.lat_b.on8;
         lat_b.n += id.lat_b.n;
     }
-    ev_.identical_bytes = ev_.identity.only_a == 0 && ev_.identity.only_b == 0 &&
-                          ev_.identity.shared_roles > 0 &&
-                          ev_.identity.equal_bytes == ev_.identity.shared_roles;
+    every_tensor();
+    const TensorIdentity& tid = ev_.identity;
+    const bool roles_match = tid.only_a == 0 && tid.only_b == 0 && tid.tensors_a > 0;
+    ev_.identical_bytes = roles_match && tid.digests_equal &&
+                          tid.equal_bytes == tid.shared_roles;
     equal_values += tied_equal_;
     lat_a.finish(&ev_.quant_a);
     lat_b.finish(&ev_.quant_b);
     ev_.identity.equal_values = equal_values;
     ev_.identity.cast_equal = cast_equal;
-    ev_.identical_values = ev_.identity.only_a == 0 && ev_.identity.only_b == 0 &&
-                           ev_.identity.shared_roles > 0 && equal_values == ev_.identity.shared_roles;
+    ev_.identical_values = roles_match && tid.values_equal_unroled &&
+                           equal_values == tid.shared_roles;
     if (!embeddings_) {
         ev_.structure_note = "a model has no token embedding: no shared coordinates to align";
         return ev_;

@@ -72,16 +72,48 @@ struct LayerEvidence {
     // AWM (Zeng et al. 2026): unbiased CKA of Wq and of Wk with the aligned hidden dims as
     // samples (up to 512, by stride) — invariant to any orthogonal map of the output side.
     double cka_q = 0, cka_k = 0;
+    // Function-preserving MLP rescaling (weights_layer.cpp scale_factors): std over matched
+    // units of log(|up_B row| / |up_A row|), and how much of it the down columns undo.
+    int64_t scale_units = 0;
+    double scale_spread = 0, scale_compensation = 0;
     std::vector<RoleSimilarity> roles;
 };
 
+// A tensor its architecture gives no canonical role (MoE experts and routers until they get
+// roles, extra heads, tensors under names no rule knows): counted and compared by name and
+// digest like every other tensor, never ignored.
+struct UnroledTensor {
+    std::string name;
+    std::string dtype;
+    std::vector<int64_t> shape;
+    std::string sha256;     // of the stored bytes
+    bool in_other = false;  // the other model has a tensor without a role with these bytes
+                            // (the same name when it has that name, else any name)
+};
+
+// Identity over every tensor. `identical` (verdict.h) needs digests_equal: the multisets of
+// (dtype, shape, SHA-256) over all tensors of A and of B are equal, every shared role is
+// bit-identical, no role is on one side only, and tensors without a role that both models name
+// alike have the same bytes.
 struct TensorIdentity {
+    int64_t tensors_a = 0, tensors_b = 0;  // every tensor of each model
+    int64_t roled_a = 0, roled_b = 0;      // of them, with a canonical role
+    int64_t inferred_a = 0, inferred_b = 0;  // roles inferred from shapes/structure (model.h)
+    std::vector<UnroledTensor> unroled_a, unroled_b;  // file order
+    int64_t unroled_equal = 0;   // tensors of A without a role with a bit-identical one in B
+    bool digests_equal = false;  // multisets of (dtype, shape, SHA-256) of all tensors equal
+    bool values_equal_unroled = false;  // tensors without a role: multisets of (shape, f32
+                                        // values) equal, and name-paired ones equal
     int64_t shared_roles = 0;        // canonical roles present in both
     int64_t only_a = 0, only_b = 0;  // roles present on one side
     int64_t equal_bytes = 0;         // same dtype and same bytes (SHA-256)
     int64_t equal_values = 0;        // same f32 values (any dtype, layout normalised)
     int64_t cast_equal = 0;          // one side == the other rounded to its (lower) dtype
     int64_t names_differ = 0;        // shared roles stored under different names
+    // ... of which at least one name is not its format's own name for the role (the HF name
+    // of the architecture in safetensors, the GGUF name in GGUF; inferred roles never are):
+    // a GGUF conversion keeps its format's names and is not a rename.
+    int64_t names_nonstandard = 0;
     std::string dtype_a, dtype_b;    // dominant dtypes of the matrices
 };
 
@@ -126,6 +158,8 @@ struct WeightEvidence {
     double unit_identity = 0;  // mean over layers
     double head_identity = 0;
     double mean_cka = 0;       // mean over layers of (cka_q + cka_k) / 2
+    double scale_spread = 0;        // median over layers of LayerEvidence::scale_spread
+    double scale_compensation = 0;  // median over layers of LayerEvidence::scale_compensation
     // Public-dispute statistic: Pearson of the per-layer attention-std profiles.
     double attn_std_corr = 0;
     double invariant_cos = 0;  // HuRef-style invariant cosine (weight_print.h)

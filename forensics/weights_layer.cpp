@@ -53,6 +53,47 @@ RoleSimilarity role_rows(const char* name, const Mat& a, const Mat& b,
     return rs;
 }
 
+// Function-preserving rescaling of the MLP (up row of unit u times s_u, down column u times
+// 1/s_u: the output is unchanged; HuRef's attack family): per matched unit, x_u = log of the up
+// row's norm ratio B/A and y_u = log of the down column's. Rescaled units spread x widely and
+// compensate it in y (x + y ~ 0); a fine-tune moves both by small, unrelated amounts.
+//   scale_spread       = std(x)
+//   scale_compensation = 1 - std(x + y) / std(x)   (1: exact compensation; < 0: none)
+// Rows: unit u of A (up_a, down_a_t rows), pi[u] its match in B.
+void scale_factors(const Mat& up_a, const Mat& up_b, const Mat& down_a_t, const Mat& down_b_t,
+                   const std::vector<int32_t>& pi, LayerEvidence* ev) {
+    auto norm = [](const Mat& m, int64_t r) {
+        double s = 0;
+        for (int64_t j = 0; j < m.cols; ++j) s += double(m.row(r)[j]) * m.row(r)[j];
+        return std::sqrt(s);
+    };
+    std::vector<double> x, sum;
+    for (size_t u = 0; u < pi.size(); ++u) {
+        const int64_t ra = static_cast<int64_t>(u), rb = pi[u];
+        if (rb < 0 || ra >= up_a.rows || rb >= up_b.rows || ra >= down_a_t.rows ||
+            rb >= down_b_t.rows) {
+            continue;
+        }
+        const double ua = norm(up_a, ra), ub = norm(up_b, rb);
+        const double da = norm(down_a_t, ra), db = norm(down_b_t, rb);
+        if (!(ua > 0 && ub > 0 && da > 0 && db > 0)) continue;
+        const double xu = std::log(ub / ua), yu = std::log(db / da);
+        x.push_back(xu);
+        sum.push_back(xu + yu);
+    }
+    auto stdev = [](const std::vector<double>& v) {
+        if (v.size() < 2) return 0.0;
+        double m = 0, q = 0;
+        for (double e : v) m += e;
+        m /= double(v.size());
+        for (double e : v) q += (e - m) * (e - m);
+        return std::sqrt(q / double(v.size() - 1));
+    };
+    ev->scale_units = static_cast<int64_t>(x.size());
+    ev->scale_spread = stdev(x);
+    ev->scale_compensation = ev->scale_spread > 0 ? 1.0 - stdev(sum) / ev->scale_spread : 0.0;
+}
+
 // Head similarity: mean over the HS rows of |cos| between head h of a and head g of b.
 std::vector<double> head_sim(const Mat& a, const Mat& b, int64_t hs) {
     const int64_t na = a.rows / hs, nb = b.rows / hs;
@@ -187,6 +228,7 @@ Result<LayerEvidence> analyse_layer(const LayerMats& a, const LayerMats& b, int 
     // Expand pi_u to row indices of A's full matrices (unit i of the subsample).
     const Mat gsub = select_rows(ga, units), usub = select_rows(a.up, units),
               dsub = select_rows(down_a_t, units);
+    scale_factors(usub, b.up, dsub, down_b_t, pi_u, &ev);
     if (a.gated && b.gated) ev.roles.push_back(role_rows("ffn_gate", gsub, gb, pi_u, 1));
     ev.roles.push_back(role_rows("ffn_up", usub, b.up, pi_u, 1));
     ev.roles.push_back(role_rows("ffn_down", dsub, down_b_t, pi_u, 1));

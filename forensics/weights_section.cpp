@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "fingerprint/base/json.h"
+#include "forensics/identity_render.h"
 #include "forensics/pipeline.h"
 
 namespace modelprint {
@@ -23,11 +24,7 @@ std::string evidence_text(const WeightComparison& r) {
     std::string out;
     auto line = [&](const std::string& s) { out += s + "\n"; };
     line("weights:");
-    line(fmt::format(
-        "identity     {} shared roles: {} bit-identical, {} same values, {} exact "
-        "dtype casts, {} stored under other names; only in A {}, only in B {}",
-        w.identity.shared_roles, w.identity.equal_bytes, w.identity.equal_values,
-        w.identity.cast_equal, w.identity.names_differ, w.identity.only_a, w.identity.only_b));
+    for (const std::string& l : identity_text(w)) line(l);
     if (!w.quant_a.lattice.empty() || !w.quant_b.lattice.empty()) {
         line(fmt::format("quantisation A: {}  B: {}",
                          w.quant_a.lattice.empty() ? "-" : w.quant_a.lattice,
@@ -209,18 +206,9 @@ std::string weights_evidence_json(const WeightComparison& r, int indent) {
         {"mean_unit_rho", w.mean_unit_rho},         {"mean_rel_l2", w.mean_rel_l2},
         {"median_norm_ratio", w.median_norm_ratio}, {"unit_identity", w.unit_identity},
         {"head_identity", w.head_identity},         {"attn_std_profile_corr", w.attn_std_corr},
-        {"huref_invariant_cos", w.invariant_cos},   {"awm_mean_cka", w.mean_cka}};
-    wj["identity"] = {{"shared_roles", w.identity.shared_roles},
-                      {"only_a", w.identity.only_a},
-                      {"only_b", w.identity.only_b},
-                      {"equal_bytes", w.identity.equal_bytes},
-                      {"equal_values", w.identity.equal_values},
-                      {"dtype_cast_equal", w.identity.cast_equal},
-                      {"names_differ", w.identity.names_differ},
-                      {"dtype_a", w.identity.dtype_a},
-                      {"dtype_b", w.identity.dtype_b},
-                      {"quantised_a", w.quant_a.lattice},
-                      {"quantised_b", w.quant_b.lattice}};
+        {"huref_invariant_cos", w.invariant_cos},   {"awm_mean_cka", w.mean_cka},
+        {"scale_spread", w.scale_spread},           {"scale_compensation", w.scale_compensation}};
+    wj["identity"] = identity_json(w);
     wj["hidden"] = {{"aligned", w.hidden_aligned},
                     {"vocab", w.vocab_note},
                     {"shared_tokens", w.shared_tokens},

@@ -153,8 +153,31 @@ TEST(Verdict, Subtypes) {
     ev.unit_identity = 0.02;
     EXPECT_EQ(decide_weights(ev).subtype, "permuted");
     ev.unit_identity = 1.0;
+    // Names differing only by format convention (GGUF vs Hugging Face) are not a rename.
     ev.identity.names_differ = 39;
+    EXPECT_EQ(decide_weights(ev).subtype, "fine-tuned");
+    ev.identity.names_nonstandard = 39;
+    EXPECT_EQ(decide_weights(ev).subtype, "renamed");
+    // Rescaled needs measured, compensated scale factors; spread alone (a heavy fine-tune) or
+    // compensation of a tiny spread are not enough.
+    ev.scale_spread = 0.5;
+    ev.scale_compensation = 0.1;
+    EXPECT_EQ(decide_weights(ev).subtype, "renamed");
+    ev.scale_compensation = 0.99;
     EXPECT_EQ(decide_weights(ev).subtype, "renamed/rescaled");
+    ev.identity.names_nonstandard = 0;
+    EXPECT_EQ(decide_weights(ev).subtype, "rescaled");
+    ev.scale_spread = 0.01;
+    EXPECT_EQ(decide_weights(ev).subtype, "fine-tuned");
+    ev.scale_spread = 0;
+    ev.scale_compensation = 0;
+    // High similarity with a large relative distance (the old renamed/rescaled rule) is not
+    // evidence of either.
+    ev.mean_similarity = 0.98;
+    ev.mean_rel_l2 = 0.2;
+    EXPECT_EQ(decide_weights(ev).subtype, "fine-tuned");
+    ev.mean_similarity = 0.9;
+    ev.mean_rel_l2 = 0;
     ev.identity.names_differ = 0;
     ev.median_norm_ratio = 0.55;  // regression coefficient ~0.5: half of each weight is foreign
     ev.mean_similarity = 0.75;

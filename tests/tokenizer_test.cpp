@@ -140,6 +140,77 @@ TEST(Chat, DetectsFamiliesAndFallsBackWithWarning) {
     EXPECT_EQ(*tpl->apply(msgs, true), "a\nb");
 }
 
+// A directory laid out as current transformers saves it (save_pretrained writes the template to
+// chat_template.jinja and leaves it out of tokenizer_config.json): built from the qwen3 fixture
+// by moving the template out; the rendering must equal transformers' (chat_golden.json).
+TEST(Chat, TemplateFromChatTemplateJinjaAndJson) {
+    const auto src = shared_dir() / "tokenizers" / "qwen3";
+    Json cfg = Json::parse(std::ifstream(src / "tokenizer_config.json"));
+    const std::string tpl_text = cfg.at("chat_template").get<std::string>();
+    cfg.erase("chat_template");
+    TempDir dir;
+    std::filesystem::copy_file(src / "tokenizer.json", dir / "tokenizer.json");
+    write_text(dir / "tokenizer_config.json", cfg.dump());
+    {  // without the template file: no chat template, "auto" warns
+        auto tok = Tokenizer::from_file(dir.path().string());
+        MP_ASSERT_OK(tok);
+        EXPECT_EQ((*tok)->chat_template_source(), "");
+    }
+    const Json cases = read_json("chat_golden.json");
+    const Json* qwen = nullptr;
+    for (const auto& c : cases) {
+        if (c["tokenizer"] == "qwen3" && c["format"] == "auto") qwen = &c;
+    }
+    ASSERT_NE(qwen, nullptr) << "chat_golden.json has no qwen3 'auto' case";
+    std::vector<ChatMessage> msgs;
+    for (const auto& m : (*qwen)["messages"]) {
+        msgs.push_back({m["role"].get<std::string>(), m["content"].get<std::string>()});
+    }
+    auto render = [&](const std::string& what) {
+        auto tok = Tokenizer::from_file(dir.path().string());
+        MP_EXPECT_OK(tok);
+        if (!tok.ok()) return std::string();
+        EXPECT_EQ((*tok)->chat_template_source(), tpl_text) << what;
+        std::string warning;
+        auto tpl = ChatTemplate::select(**tok, "auto", &warning);
+        MP_EXPECT_OK(tpl);
+        EXPECT_EQ(warning, "") << what;
+        EXPECT_EQ(tpl->format(), ChatFormat::kChatML) << what;
+        auto text = tpl->apply(msgs, (*qwen)["add_generation_prompt"].get<bool>());
+        MP_EXPECT_OK(text);
+        return text.ok() ? *text : std::string();
+    };
+    write_text(dir / "chat_template.jinja", tpl_text);
+    EXPECT_EQ(render("chat_template.jinja"), (*qwen)["text"].get<std::string>());
+    std::filesystem::remove(dir / "chat_template.jinja");
+    // chat_template.json: a string, and the list form with a "default" entry.
+    write_text(dir / "chat_template.json", Json{{"chat_template", tpl_text}}.dump());
+    EXPECT_EQ(render("chat_template.json"), (*qwen)["text"].get<std::string>());
+    write_text(dir / "chat_template.json",
+               Json{{"chat_template", Json::array({Json{{"name", "tool_use"}, {"template", "x"}},
+                                                   Json{{"name", "default"},
+                                                        {"template", tpl_text}}})}}
+                   .dump());
+    EXPECT_EQ(render("chat_template.json list"), (*qwen)["text"].get<std::string>());
+    // chat_template.jinja wins over chat_template.json and tokenizer_config.json.
+    write_text(dir / "chat_template.jinja", "{{ messages }}");
+    {
+        auto tok = Tokenizer::from_file(dir.path().string());
+        MP_ASSERT_OK(tok);
+        EXPECT_EQ((*tok)->chat_template_source(), "{{ messages }}");
+    }
+    std::filesystem::remove(dir / "chat_template.jinja");
+    // Malformed chat_template.json: a clear error naming the file.
+    for (const std::string bad : {"{", "[1]", "{\"chat_template\": 3}",
+                                  "{\"chat_template\": []}",
+                                  "{\"chat_template\": [{\"name\": \"default\"}]}"}) {
+        write_text(dir / "chat_template.json", bad);
+        EXPECT_THAT(Tokenizer::from_file(dir.path().string()),
+                    StatusIs(StatusCode::kCorruptData, "chat_template.json"))
+            << bad;
+    }
+}
+
 TEST(Chat, Errors) {
     auto gpt2 = load_shared("gpt2");
     EXPECT_THAT(ChatTemplate::select(*gpt2, "vicuna", nullptr),

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "fingerprint/base/json.h"
+#include "fingerprint/model/role_infer.h"
 #include "fingerprint/model/safetensors.h"
 
 namespace fs = std::filesystem;
@@ -185,6 +186,7 @@ public:
             }
         }
         m_->roles_.clear();
+        m_->standard_.clear();
         std::map<std::string, std::string> role_owner;
         for (const TensorInfo& t : m_->tensors_) {
             TensorRole r = spec ? hf_name_to_role(*spec, t.name) : parse_canonical_name(t.name);
@@ -196,6 +198,43 @@ public:
                 }
             }
             m_->roles_.push_back(r);
+            const bool gguf = m_->format_ == ModelFormat::kGguf;
+            m_->standard_.push_back(r.role != Role::kUnknown && (gguf || spec != nullptr));
+        }
+        m_->inferred_.assign(m_->tensors_.size(), 0);
+        // Names are attacker-controlled: when they leave the layout incomplete or contradict
+        // config.json, roles come from shapes and structure instead (role_infer.h).
+        if (spec != nullptr && m_->format_ != ModelFormat::kGguf &&
+            roles_need_inference(m_->tensors_, m_->roles_, c)) {
+            // GGUF-style names inside a safetensors file: the other known convention.
+            std::vector<TensorRole> gguf_roles;
+            for (const TensorInfo& t : m_->tensors_) gguf_roles.push_back(parse_canonical_name(t.name));
+            if (!roles_need_inference(m_->tensors_, gguf_roles, c)) {
+                m_->roles_ = std::move(gguf_roles);
+                for (uint8_t& st : m_->standard_) st = 0;
+                c.notes.push_back("tensor names are GGUF-style, not the architecture's Hugging Face "
+                                  "names: roles read from the GGUF names");
+            }
+        }
+        if (spec != nullptr && spec->gated_mlp && !spec->conv1d_weights &&
+            c.source == "config.json" && roles_need_inference(m_->tensors_, m_->roles_, c)) {
+            const Model* model = m_;
+            auto inferred = infer_roles(m_->tensors_, c, [model](size_t i) {
+                return model->read_f32(model->tensors()[i]);
+            });
+            if (inferred.ok()) {
+                m_->roles_ = std::move(inferred->roles);
+                for (size_t i = 0; i < m_->roles_.size(); ++i) {
+                    m_->inferred_[i] = m_->roles_[i].role != Role::kUnknown;
+                    m_->standard_[i] = 0;
+                }
+                c.notes.push_back(fmt::format("tensor names do not give a complete {} layout: {}",
+                                              spec->name, inferred->note));
+            } else {
+                c.notes.push_back(fmt::format("tensor names do not give a complete {} layout, and "
+                                              "roles could not be inferred: {}",
+                                              spec->name, inferred.status().message()));
+            }
         }
         complete_config_from_tensors(&c, m_->tensors_, m_->roles_);
         return Status();
@@ -277,6 +316,14 @@ uint64_t Model::weight_bytes() const {
     uint64_t n = 0;
     for (const auto& t : tensors_) n += t.nbytes;
     return n;
+}
+
+std::vector<size_t> Model::unroled_tensors() const {
+    std::vector<size_t> out;
+    for (size_t i = 0; i < roles_.size(); ++i) {
+        if (roles_[i].role == Role::kUnknown) out.push_back(i);
+    }
+    return out;
 }
 
 const TensorInfo* Model::find(std::string_view name) const {

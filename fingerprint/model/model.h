@@ -49,6 +49,15 @@ public:
     const std::vector<ModelFile>& files() const { return files_; }  // weight files
     const std::vector<TensorInfo>& tensors() const { return tensors_; }
     const std::vector<TensorRole>& roles() const { return roles_; }  // parallel to tensors()
+    // Whether tensor i's role was inferred from shapes and structure (names unknown or
+    // contradicting config.json: fingerprint/model/role_infer.h) rather than read from its name.
+    bool role_inferred(size_t i) const { return i < inferred_.size() && inferred_[i] != 0; }
+    // Whether tensor i is stored under its format's own name for its role (the architecture's
+    // Hugging Face name in safetensors, the GGUF name in GGUF). False for tensors without a
+    // role, inferred roles, and GGUF-style names inside a safetensors file.
+    bool name_is_standard(size_t i) const { return i < standard_.size() && standard_[i] != 0; }
+    // Tensors without a role (role kUnknown), in file order.
+    std::vector<size_t> unroled_tensors() const;
     const ModelConfig& config() const { return config_; }
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
     const GgufFile* gguf() const { return gguf_.get(); }  // null unless format is kGguf
@@ -75,6 +84,8 @@ private:
     std::vector<ModelFile> files_;
     std::vector<TensorInfo> tensors_;
     std::vector<TensorRole> roles_;
+    std::vector<uint8_t> inferred_;  // parallel to tensors_ (1: role inferred)
+    std::vector<uint8_t> standard_;  // parallel to tensors_ (1: name_is_standard)
     std::map<std::string, size_t, std::less<>> by_name_;
     ModelConfig config_;
     std::map<std::string, std::string> metadata_;

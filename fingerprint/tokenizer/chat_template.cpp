@@ -4,6 +4,10 @@
 // mistralai/Mistral-7B-Instruct-v0.1 (mistral), deepseek-ai/DeepSeek-V3 (deepseek).
 #include "fingerprint/tokenizer/chat_template.h"
 
+#include <filesystem>
+
+#include "fingerprint/base/json.h"
+#include "fingerprint/base/mmap_file.h"
 #include "fingerprint/tokenizer/tokenizer.h"
 
 namespace modelprint {
@@ -29,6 +33,42 @@ Status check_role(const ChatMessage& m, ChatFormat f) {
 }
 
 }  // namespace
+
+Result<std::string> read_chat_template_file(const std::string& dir, std::string* file) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::path jinja = fs::path(dir) / "chat_template.jinja";
+    if (fs::is_regular_file(jinja, ec)) {
+        if (file != nullptr) *file = "chat_template.jinja";
+        return read_file(jinja.string());
+    }
+    const fs::path json = fs::path(dir) / "chat_template.json";
+    if (!fs::is_regular_file(json, ec)) return std::string();
+    if (file != nullptr) *file = "chat_template.json";
+    MP_ASSIGN_OR_RETURN(std::string text, read_file(json.string()));
+    MP_ASSIGN_OR_RETURN(Json j, parse_json(text, "chat_template.json"));
+    const auto it = j.is_object() ? j.find("chat_template") : j.end();
+    if (it == j.end()) {
+        return corrupt_data("chat_template.json: expected an object with a \"chat_template\" key");
+    }
+    if (it->is_string()) return it->get<std::string>();
+    std::string out;
+    if (it->is_array()) {  // [{"name": ..., "template": ...}]: "default", else the first
+        for (const Json& e : *it) {
+            const auto t = e.is_object() ? e.find("template") : e.end();
+            if (t == e.end() || !t->is_string()) {
+                return corrupt_data("chat_template.json: each entry of \"chat_template\" needs a "
+                                    "string \"template\"");
+            }
+            const auto n = e.find("name");
+            const bool is_default = n != e.end() && n->is_string() && *n == "default";
+            if (is_default || out.empty()) out = t->get<std::string>();
+        }
+        if (!out.empty()) return out;
+    }
+    return corrupt_data("chat_template.json: \"chat_template\" must be a string or a non-empty "
+                        "list of {{\"name\", \"template\"}}");
+}
 
 std::string_view chat_format_name(ChatFormat f) {
     switch (f) {

@@ -1,5 +1,6 @@
 // Chat formatting for instruct models: the prompt layouts of the supported families, chosen
-// from the chat_template text of tokenizer_config.json (or GGUF tokenizer.chat_template) by
+// from the chat template text (chat_template.jinja, chat_template.json or tokenizer_config.json
+// of a model directory — read_chat_template_file — or GGUF tokenizer.chat_template) by
 // recognising its markers, or named explicitly. modelprint does not run Jinja: each format is
 // written out here and checked against transformers' apply_chat_template on the shipped
 // templates (tests/tokenizer_test.cpp, testdata/tokenizer/chat_golden.json).
@@ -23,6 +24,15 @@
 namespace modelprint {
 
 class Tokenizer;
+
+// The chat template saved as its own file in model directory `dir`, as current transformers
+// saves it (tokenizer.save_pretrained writes chat_template.jinja; processors and older
+// versions wrote chat_template.json = {"chat_template": "..."}, a string or a list of
+// {"name", "template"} where "default" is taken). Order, as transformers loads them:
+// chat_template.jinja, then chat_template.json; either overrides tokenizer_config.json's
+// "chat_template". Returns "" when neither file exists; *file (optional) names the file read.
+// kCorruptData names the file when chat_template.json is not JSON of that shape.
+Result<std::string> read_chat_template_file(const std::string& dir, std::string* file = nullptr);
 
 enum class ChatFormat { kNone, kChatML, kLlama3, kLlama2, kMistral, kDeepSeek };
 std::string_view chat_format_name(ChatFormat f);

@@ -11,6 +11,7 @@
 
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/model/gguf.h"
+#include "fingerprint/tokenizer/chat_template.h"
 #include "fingerprint/tokenizer/tokenizer_loaders.h"
 #include "fingerprint/tokenizer/unicode.h"
 
@@ -93,7 +94,12 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::string& path)
     }
     const std::string what =
         (p.parent_path().filename() / p.filename()).string();  // "qwen3/tokenizer.json"
-    return from_json(json, config, what);
+    MP_ASSIGN_OR_RETURN(auto tok, from_json(json, config, what));
+    // chat_template.jinja / chat_template.json beside it override tokenizer_config.json's.
+    std::string file;
+    MP_ASSIGN_OR_RETURN(std::string tpl, read_chat_template_file(p.parent_path().string(), &file));
+    if (!file.empty()) tok->d_->chat_template = std::move(tpl);
+    return tok;
 }
 
 Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text,

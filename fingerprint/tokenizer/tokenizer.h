@@ -36,7 +36,9 @@ class Tokenizer {
 public:
     // `path`: a tokenizer.json file, a directory holding one (a model directory), or a .gguf
     // file (vocabulary from its metadata). tokenizer_config.json beside tokenizer.json is read
-    // when present (bos/eos names, add_bos_token, chat_template).
+    // when present (bos/eos names, add_bos_token, chat_template); chat_template.jinja or
+    // chat_template.json beside it, when present, give the chat template instead
+    // (read_chat_template_file in chat_template.h).
     static Result<std::unique_ptr<Tokenizer>> from_file(const std::string& path);
     // From the texts of tokenizer.json and (optional, may be empty) tokenizer_config.json.
     static Result<std::unique_ptr<Tokenizer>> from_json(std::string_view tokenizer_json,
@@ -72,7 +74,8 @@ public:
     // tokenizer_config.json's add_bos_token (or GGUF's tokenizer.ggml.add_bos_token); informs
     // callers that a model expects BOS even where the tokenizer.json post-processor adds none.
     bool config_adds_bos() const;
-    // The chat template text from tokenizer_config.json / tokenizer.chat_template ("" if none).
+    // The chat template text (chat_template.jinja / .json, tokenizer_config.json or GGUF
+    // tokenizer.chat_template; "" if none).
     const std::string& chat_template_source() const;
     // "byte-level BPE" or "SentencePiece BPE" and the source it was loaded from.
     std::string describe() const;

@@ -39,6 +39,45 @@ void write_text(const std::filesystem::path& p, const std::string& text) {
     std::ofstream out(p, std::ios::binary);
     out << text;
 }
+void write_safetensors(const std::filesystem::path& p, const std::vector<StTensor>& tensors) {
+    std::string header = "{";
+    uint64_t off = 0;
+    for (size_t i = 0; i < tensors.size(); ++i) {
+        const StTensor& t = tensors[i];
+        std::string shape;
+        for (size_t d = 0; d < t.shape.size(); ++d) shape += (d ? "," : "") + std::to_string(t.shape[d]);
+        std::string name;  // JSON string escaping of the name (quotes, backslashes, controls)
+        for (unsigned char c : t.name) {
+            if (c == '"' || c == '\\') {
+                name += '\\';
+                name += static_cast<char>(c);
+            } else if (c < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                name += buf;
+            } else {
+                name += static_cast<char>(c);
+            }
+        }
+        header += (i ? "," : "") + std::string("\"") + name + "\":{\"dtype\":\"" + t.dtype +
+                  "\",\"shape\":[" + shape + "],\"data_offsets\":[" + std::to_string(off) + "," +
+                  std::to_string(off + t.bytes.size()) + "]}";
+        off += t.bytes.size();
+    }
+    header += "}";
+    while (header.size() % 8 != 0) header += ' ';
+    std::ofstream out(p, std::ios::binary);
+    const uint64_t n = header.size();
+    uint8_t len[8];
+    for (int i = 0; i < 8; ++i) len[i] = static_cast<uint8_t>(n >> (8 * i));
+    out.write(reinterpret_cast<const char*>(len), 8);
+    out.write(header.data(), static_cast<std::streamsize>(header.size()));
+    for (const StTensor& t : tensors) {
+        out.write(reinterpret_cast<const char*>(t.bytes.data()),
+                  static_cast<std::streamsize>(t.bytes.size()));
+    }
+}
+
 std::vector<uint8_t> read_bytes(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});

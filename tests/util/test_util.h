@@ -34,6 +34,16 @@ void write_bytes(const std::filesystem::path& p, const std::vector<uint8_t>& byt
 void write_text(const std::filesystem::path& p, const std::string& text);
 std::vector<uint8_t> read_bytes(const std::filesystem::path& p);
 
+// One tensor for write_safetensors: dtype as safetensors spells it ("F32", "BF16", ...).
+struct StTensor {
+    std::string name;
+    std::string dtype;
+    std::vector<int64_t> shape;
+    std::vector<uint8_t> bytes;
+};
+// A .safetensors file with the tensors in the given order (header and data), 8-byte aligned.
+void write_safetensors(const std::filesystem::path& p, const std::vector<StTensor>& tensors);
+
 // Little-endian byte builder for hand-made malformed files.
 class Bytes {
 public:
