@@ -194,34 +194,49 @@ Result<std::optional<ResponseSequence>> ProbeRunner::response_sequence(
 }
 
 Result<std::vector<std::string>> ProbeRunner::generate(const ProbeSet& probes, bool progress) {
-    std::vector<std::string> out;
-    out.reserve(probes.probes.size());
-    std::unique_ptr<Progress> bar;
-    if (progress) bar = std::make_unique<Progress>("probing (greedy)", probes.probes.size(), "probes");
-    for (const Probe& p : probes.probes) {
-        MP_ASSIGN_OR_RETURN(auto ids, prompt_ids(p.prompt));
-        if (ids.empty()) {
+    const size_t P = probes.probes.size();
+    std::vector<GenerateRequest> reqs(P);
+    for (size_t i = 0; i < P; ++i) {
+        const Probe& p = probes.probes[i];
+        MP_ASSIGN_OR_RETURN(reqs[i].prompt, prompt_ids(p.prompt));
+        if (reqs[i].prompt.empty()) {
             return invalid_argument("probe {}: the prompt encodes to no tokens", p.id);
         }
-        GenerateRequest req;
-        req.prompt = ids;
-        req.max_new_tokens = p.max_new_tokens;
-        if (auto eos = tok_.eos_id()) req.stop_ids.push_back(*eos);
-        auto gen = backend_.generate(req);
-        if (!gen.ok()) return gen.status().with_context(fmt::format("probe {}", p.id));
-        std::vector<int32_t> toks = gen->tokens;
-        if (gen->stopped && !toks.empty()) toks.pop_back();  // the stop token is not text
-        std::vector<int32_t> full = ids;
-        full.insert(full.end(), toks.begin(), toks.end());
-        MP_ASSIGN_OR_RETURN(std::string full_text, tok_.decode(full, true));
-        MP_ASSIGN_OR_RETURN(std::string pre_text, tok_.decode(ids, true));
-        if (starts_with(full_text, pre_text)) {
-            out.push_back(full_text.substr(pre_text.size()));
-        } else {
-            MP_ASSIGN_OR_RETURN(std::string t, tok_.decode(toks, true));
-            out.push_back(std::move(t));
+        reqs[i].max_new_tokens = p.max_new_tokens;
+        if (auto eos = tok_.eos_id()) reqs[i].stop_ids.push_back(*eos);
+    }
+    std::vector<std::string> out;
+    out.reserve(P);
+    std::unique_ptr<Progress> bar;
+    if (progress) bar = std::make_unique<Progress>("probing (greedy)", P, "probes");
+    // kGenerateBatch probes at a time; each probe's continuation is bitwise what it gets alone
+    // (Backend::generate_batch), so a fingerprint does not depend on the batching.
+    for (size_t j0 = 0; j0 < P; j0 += kGenerateBatch) {
+        const size_t j1 = std::min(P, j0 + static_cast<size_t>(kGenerateBatch));
+        const std::vector<GenerateRequest> chunk(reqs.begin() + static_cast<std::ptrdiff_t>(j0),
+                                                 reqs.begin() + static_cast<std::ptrdiff_t>(j1));
+        auto gens = backend_.generate_batch(chunk);
+        if (!gens.ok()) {
+            return gens.status().with_context(
+                fmt::format("probes {}..{}", probes.probes[j0].id, probes.probes[j1 - 1].id));
         }
-        if (bar) bar->advance(1);
+        for (size_t j = j0; j < j1; ++j) {
+            const GenerateResult& gen = (*gens)[j - j0];
+            const std::vector<int32_t>& ids = reqs[j].prompt;
+            std::vector<int32_t> toks = gen.tokens;
+            if (gen.stopped && !toks.empty()) toks.pop_back();  // the stop token is not text
+            std::vector<int32_t> full = ids;
+            full.insert(full.end(), toks.begin(), toks.end());
+            MP_ASSIGN_OR_RETURN(std::string full_text, tok_.decode(full, true));
+            MP_ASSIGN_OR_RETURN(std::string pre_text, tok_.decode(ids, true));
+            if (starts_with(full_text, pre_text)) {
+                out.push_back(full_text.substr(pre_text.size()));
+            } else {
+                MP_ASSIGN_OR_RETURN(std::string t, tok_.decode(toks, true));
+                out.push_back(std::move(t));
+            }
+        }
+        if (bar) bar->advance(j1 - j0);
     }
     return out;
 }

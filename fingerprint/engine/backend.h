@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -66,6 +67,12 @@ struct GenerateRequest {
     float temperature = 0.0f;       // 0: greedy
     int top_k = 0;                  // 0: whole vocabulary (sampling only)
     uint64_t seed = 0;
+    // Optional (empty: none). Called once per generated token before it is chosen, with ids =
+    // this sequence's prompt + tokens generated so far and its raw next-token logits (V), which
+    // it may modify in place (the watermark's green-list bias); greedy and sampling use the
+    // processed logits, token_logprobs stay the log-softmax of the unprocessed ones. Must be
+    // stateless (it is called per sequence of a batch).
+    std::function<void(std::span<const int32_t> ids, std::span<float> logits)> logits_processor;
 };
 
 struct GenerateResult {
@@ -101,6 +108,10 @@ public:
     virtual Result<std::vector<GenerateResult>> generate_batch(
         const std::vector<GenerateRequest>& reqs);
 };
+
+// Prompts per generate_batch call where probe sets and audits generate (what batching buys on
+// the CPU: one pass of the weights per step for all of them; KV caches grow with it).
+constexpr int kGenerateBatch = 16;
 
 // Runs n generations `batch` at a time through generate_batch, results in order.
 Result<std::vector<GenerateResult>> generate_all(Backend& backend,

@@ -448,9 +448,9 @@ Result<PrefillResult> CpuBackend::prefill(const PrefillRequest& req) {
     for (const auto& s : req.sequences) res.timings.prefill_tokens += static_cast<int64_t>(s.size());
     const auto finish = [&]() {
         res.timings.load_s = load_s_ - load0;
-        res.timings.prefill_s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
-            res.timings.load_s;
+        res.timings.prefill_s = std::max(
+            0.0, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
+                     res.timings.load_s);
     };
     const HiddenCaptureFn capture = hidden_capture(req, res, C);
     std::vector<float> x;
@@ -548,7 +548,8 @@ Result<std::vector<GenerateResult>> CpuBackend::generate_batch(
     }
     EngineTimings tm;
     const double load0 = load_s_;
-    std::vector<float> x, xn, logits;
+    std::vector<float> x, xn, logits, processed;
+    std::vector<int32_t> ids;   // a sequence's prompt + tokens so far, for its logits_processor
     std::vector<size_t> order;  // live request indices of this step
     std::vector<Segment> segs;
     for (int it = 0;; ++it) {
@@ -588,14 +589,22 @@ Result<std::vector<GenerateResult>> CpuBackend::generate_batch(
             const GenerateRequest& req = reqs[i];
             Live& s = live[i];
             const float* lg = logits.data() + a * V;
+            const float* pick = lg;  // the logits the token is chosen from
+            if (req.logits_processor) {
+                processed.assign(lg, lg + V);
+                ids.assign(req.prompt.begin(), req.prompt.end());
+                ids.insert(ids.end(), res[i].tokens.begin(), res[i].tokens.end());
+                req.logits_processor(ids, processed);
+                pick = processed.data();
+            }
             int32_t tok = 0;
             if (req.temperature == 0.0f) {
                 // Greedy: the first maximal logit (torch.argmax returns the first maximum too).
-                tok = static_cast<int32_t>(std::max_element(lg, lg + V) - lg);
+                tok = static_cast<int32_t>(std::max_element(pick, pick + V) - pick);
             } else {
                 // Seeded sampling: softmax(logits / temperature) over the top_k candidates (all
                 // when 0), drawn by inverse CDF with a 53-bit uniform from mt19937_64(seed).
-                tok = sample_token(lg, V, req.temperature, req.top_k, s.rng);
+                tok = sample_token(pick, V, req.temperature, req.top_k, s.rng);
             }
             GenerateResult& r = res[i];
             r.tokens.push_back(tok);
@@ -610,9 +619,9 @@ Result<std::vector<GenerateResult>> CpuBackend::generate_batch(
             s.step = tok;
             s.next = std::span<const int32_t>(&s.step, 1);
         }
-        const double dt =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
-            (load_s_ - l0);
+        const double dt = std::max(
+            0.0, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
+                     (load_s_ - l0));
         if (it == 0) {
             tm.prefill_tokens += tokens;
             tm.prefill_s += dt;
