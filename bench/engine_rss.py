@@ -157,7 +157,8 @@ def baseline(mp, what, threads):
     return BASELINE[what]
 
 
-def measure(mp, name, model, layers, kvd, threads, prompt, new, rows):
+def measure(mp, name, model, layers, kvd, threads, prompt, new, rows,
+            commands=("logits", "generate")):
     size = file_bytes(model)
     ids = ",".join(str(1 + (i * 37) % 900) for i in range(prompt))
     base = ["--threads", str(threads)]
@@ -165,6 +166,8 @@ def measure(mp, name, model, layers, kvd, threads, prompt, new, rows):
         ("logits", [mp, "logits", model, "--ids", ids, "--top-k", "5", "--json"] + base, 0),
         ("generate", [mp, "generate", model, "--ids", ids, "--max-tokens", str(new), "--json"] + base,
          2 * layers * (prompt + new) * kvd * 4)]:
+        if what not in commands:
+            continue
         rss, secs, out = timed(cmd)
         base = baseline(mp, what, threads)
         bound = 1.15 * (size + kv)
@@ -192,6 +195,10 @@ def main():
     ap.add_argument("--gen-7b", help="directory for the generated 7B-shaped models")
     ap.add_argument("--only", nargs="*", default=["smollm2", "q4k", "bf16"])
     ap.add_argument("--keep", action="store_true", help="keep the generated models")
+    ap.add_argument("--prompt-7b", type=int, default=16, help="prompt tokens for the 7B runs")
+    ap.add_argument("--new-7b", type=int, default=4, help="new tokens for the 7B generate run")
+    ap.add_argument("--commands-7b", nargs="+", default=["logits", "generate"],
+                    help="commands run on the 7B models (generate alone also prefills)")
     a = ap.parse_args()
     rows = []
     if "smollm2" in a.only:
@@ -208,14 +215,16 @@ def main():
                 g = os.path.join(a.gen_7b, "llama7b-q4k.gguf")
                 if not os.path.exists(g):
                     write_gguf_7b(g)
-                measure(a.modelprint, "7B-shaped Q4_K GGUF", g, L, C, a.threads, 16, 4, rows)
+                measure(a.modelprint, "7B-shaped Q4_K GGUF", g, L, C, a.threads, a.prompt_7b, a.new_7b,
+                        rows, a.commands_7b)
                 if not a.keep:
                     os.remove(g)
             if "bf16" in a.only:
                 d = os.path.join(a.gen_7b, "llama7b-bf16")
                 if not os.path.exists(os.path.join(d, "model.safetensors")):
                     write_bf16_7b(d)
-                measure(a.modelprint, "7B-shaped bf16", d, L, C, a.threads, 16, 4, rows)
+                measure(a.modelprint, "7B-shaped bf16", d, L, C, a.threads, a.prompt_7b, a.new_7b, rows,
+                        a.commands_7b)
                 if not a.keep:
                     shutil.rmtree(d)
         finally:

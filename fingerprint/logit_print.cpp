@@ -155,6 +155,19 @@ Result<std::unique_ptr<ProbeRunner>> ProbeRunner::create(Backend& backend, const
 
 std::string_view ProbeRunner::chat_format() const { return chat_format_name(template_->format()); }
 
+int64_t ProbeRunner::context_window() const { return backend_.context_window(); }
+
+Result<std::vector<bool>> ProbeRunner::answerable(const ProbeSet& probes) const {
+    const int64_t W = context_window();
+    std::vector<bool> out(probes.probes.size(), true);
+    if (W <= 0) return out;
+    for (size_t i = 0; i < probes.probes.size(); ++i) {
+        MP_ASSIGN_OR_RETURN(auto ids, prompt_ids(probes.probes[i].prompt));
+        out[i] = static_cast<int64_t>(ids.size()) < W;
+    }
+    return out;
+}
+
 Result<std::vector<int32_t>> ProbeRunner::prompt_ids(std::string_view prompt) const {
     if (template_->format() == ChatFormat::kNone) {
         MP_ASSIGN_OR_RETURN(auto ids, tok_.encode(prompt, /*add_special_tokens=*/true));
@@ -183,6 +196,8 @@ Result<std::optional<ResponseSequence>> ProbeRunner::response_sequence(
     size_t lcp = 0;
     while (lcp < pids.size() && lcp < full.size() && pids[lcp] == full[lcp]) ++lcp;
     const size_t first = std::max<size_t>(lcp, 1);
+    const int64_t W = context_window();
+    if (W > 0 && static_cast<int64_t>(full.size()) > W) full.resize(static_cast<size_t>(W));
     if (first >= full.size()) return std::optional<ResponseSequence>();
     for (int32_t id : full) {
         if (id < 0 || id >= model_vocab_) {
@@ -195,30 +210,42 @@ Result<std::optional<ResponseSequence>> ProbeRunner::response_sequence(
 
 Result<std::vector<std::string>> ProbeRunner::generate(const ProbeSet& probes, bool progress) {
     const size_t P = probes.probes.size();
-    std::vector<GenerateRequest> reqs(P);
+    const int64_t W = context_window();
+    std::vector<GenerateRequest> reqs;  // the answerable probes, in order
+    std::vector<size_t> which;          // their probe indices
     for (size_t i = 0; i < P; ++i) {
         const Probe& p = probes.probes[i];
-        MP_ASSIGN_OR_RETURN(reqs[i].prompt, prompt_ids(p.prompt));
-        if (reqs[i].prompt.empty()) {
+        MP_ASSIGN_OR_RETURN(auto ids, prompt_ids(p.prompt));
+        if (ids.empty()) {
             return invalid_argument("probe {}: the prompt encodes to no tokens", p.id);
         }
-        reqs[i].max_new_tokens = p.max_new_tokens;
-        if (auto eos = tok_.eos_id()) reqs[i].stop_ids.push_back(*eos);
+        if (W > 0 && static_cast<int64_t>(ids.size()) >= W) continue;  // not answerable (file comment)
+        GenerateRequest req;
+        req.prompt = std::move(ids);
+        req.max_new_tokens = p.max_new_tokens;
+        if (W > 0) {
+            req.max_new_tokens = static_cast<int>(std::min<int64_t>(
+                p.max_new_tokens, W - static_cast<int64_t>(req.prompt.size())));
+        }
+        if (auto eos = tok_.eos_id()) req.stop_ids.push_back(*eos);
+        reqs.push_back(std::move(req));
+        which.push_back(i);
     }
-    std::vector<std::string> out;
-    out.reserve(P);
+    std::vector<std::string> out(P);  // unanswerable probes keep an empty response
     std::unique_ptr<Progress> bar;
     if (progress) bar = std::make_unique<Progress>("probing (greedy)", P, "probes");
+    if (bar) bar->advance(P - reqs.size());
     // kGenerateBatch probes at a time; each probe's continuation is bitwise what it gets alone
     // (Backend::generate_batch), so a fingerprint does not depend on the batching.
-    for (size_t j0 = 0; j0 < P; j0 += kGenerateBatch) {
-        const size_t j1 = std::min(P, j0 + static_cast<size_t>(kGenerateBatch));
+    const size_t R = reqs.size();
+    for (size_t j0 = 0; j0 < R; j0 += kGenerateBatch) {
+        const size_t j1 = std::min(R, j0 + static_cast<size_t>(kGenerateBatch));
         const std::vector<GenerateRequest> chunk(reqs.begin() + static_cast<std::ptrdiff_t>(j0),
                                                  reqs.begin() + static_cast<std::ptrdiff_t>(j1));
         auto gens = backend_.generate_batch(chunk);
         if (!gens.ok()) {
-            return gens.status().with_context(
-                fmt::format("probes {}..{}", probes.probes[j0].id, probes.probes[j1 - 1].id));
+            return gens.status().with_context(fmt::format(
+                "probes {}..{}", probes.probes[which[j0]].id, probes.probes[which[j1 - 1]].id));
         }
         for (size_t j = j0; j < j1; ++j) {
             const GenerateResult& gen = (*gens)[j - j0];
@@ -230,10 +257,9 @@ Result<std::vector<std::string>> ProbeRunner::generate(const ProbeSet& probes, b
             MP_ASSIGN_OR_RETURN(std::string full_text, tok_.decode(full, true));
             MP_ASSIGN_OR_RETURN(std::string pre_text, tok_.decode(ids, true));
             if (starts_with(full_text, pre_text)) {
-                out.push_back(full_text.substr(pre_text.size()));
+                out[which[j]] = full_text.substr(pre_text.size());
             } else {
-                MP_ASSIGN_OR_RETURN(std::string t, tok_.decode(toks, true));
-                out.push_back(std::move(t));
+                MP_ASSIGN_OR_RETURN(out[which[j]], tok_.decode(toks, true));
             }
         }
         if (bar) bar->advance(j1 - j0);
@@ -301,6 +327,10 @@ Result<LogitPrint> ProbeRunner::logit_print(const ProbeSet& probes, int top_k, i
         if (all_ids[i].empty()) {
             return invalid_argument("probe {}: the prompt encodes to no tokens",
                                     probes.probes[i].id);
+        }
+        const int64_t W = context_window();
+        if (W > 0 && static_cast<int64_t>(all_ids[i].size()) > W) {
+            all_ids[i].resize(static_cast<size_t>(W));  // the first W positions (file comment)
         }
     }
     std::unique_ptr<Progress> bar;
@@ -394,7 +424,7 @@ Result<BehaviorPrint> compute_behavior_print(const Model& model, Backend& backen
     MP_ASSIGN_OR_RETURN(bp.outputs.responses, runner->generate(probes, options.progress));
     bp.outputs.source = model.path();
     bp.outputs.probe_digest = probes.digest;
-    bp.outputs.present.assign(probes.probes.size(), true);
+    MP_ASSIGN_OR_RETURN(bp.outputs.present, runner->answerable(probes));
     bp.outputs.claims = extract_claims(probes, bp.outputs.responses, bp.outputs.present);
     MP_ASSIGN_OR_RETURN(bp.logits,
                         runner->logit_print(probes, options.top_k, options.batch, options.progress));

@@ -107,6 +107,10 @@ public:
     // An invalid request fails the whole batch, naming its index.
     virtual Result<std::vector<GenerateResult>> generate_batch(
         const std::vector<GenerateRequest>& reqs);
+    // Tokens a sequence may span (prompt + generated); 0 when unknown (not enforced). A longer
+    // sequence is kOutOfRange in prefill/generate; callers that run arbitrary text (ProbeRunner)
+    // cut it to this window first (docs/behavior.md "Truncation").
+    virtual int64_t context_window() const { return 0; }
 };
 
 // Prompts per generate_batch call where probe sets and audits generate (what batching buys on
