@@ -122,6 +122,8 @@ Status run_fingerprint(const FingerprintArgs& a) {
         j["stored"] = store != nullptr;
         j["reused"] = reused;
         j["seconds"] = reused ? 0.0 : secs;
+        // Probes fingerprinted per second (null when the fingerprint came from the store).
+        j["probes_per_s"] = reused || secs <= 0.0 ? Json() : Json(static_cast<double>(probes.probes.size()) / secs);
         j["identity_claims"] = claims;
         Json rs = Json::array();
         for (size_t i = 0; i < probes.probes.size(); ++i) {

@@ -4,7 +4,9 @@
 // the config or tokenizer (printed, then reported as stopped) or after N tokens.
 // --chat auto|chatml|llama3|... wraps the prompt as one user message with the model's chat
 // format (fingerprint/tokenizer/chat_template.h) and the generation prompt; default: none.
-// --json: {"prompt_ids", "tokens", "logprobs", "stopped", "text"} (text only with a tokenizer).
+// --json: {"prompt_ids", "tokens", "logprobs", "stopped", "text", "timings"} (text only with a
+// tokenizer; timings as `logits --json`: decode_tokens = passes after the prompt's).
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -19,6 +21,7 @@ namespace modelprint::cli {
 
 Result<std::vector<int32_t>> parse_id_list(const std::string& s);        // cmd_logits.cpp
 Result<std::unique_ptr<Tokenizer>> model_tokenizer(const Model& model);  // cmd_logits.cpp
+std::string timings_json(const EngineTimings& t, double open_s);         // cmd_logits.cpp
 
 namespace {
 
@@ -55,6 +58,7 @@ std::string json_escape(const std::string& s) {
 
 Status run_generate(const GenerateArgs& a) {
     if (a.prompt.empty() == a.ids.empty()) return invalid_argument("give exactly one of --prompt and --ids");
+    const auto t_open = std::chrono::steady_clock::now();
     MP_ASSIGN_OR_RETURN(auto model, Model::open(a.model));
     std::unique_ptr<Tokenizer> tok;
     GenerateRequest req;
@@ -87,6 +91,7 @@ Status run_generate(const GenerateArgs& a) {
     BackendOptions opt;
     opt.threads = a.threads;
     MP_ASSIGN_OR_RETURN(auto backend, make_backend(*model, dev, opt));
+    const double open_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_open).count();
     MP_ASSIGN_OR_RETURN(GenerateResult res, backend->generate(req));
     std::string text;
     bool have_text = false;
@@ -109,7 +114,7 @@ Status run_generate(const GenerateArgs& a) {
         s += fmt::format("], \"stopped\": {}, \"device\": \"{}\"", res.stopped ? "true" : "false",
                          backend->name());
         if (have_text) s += ", \"text\": \"" + json_escape(text) + "\"";
-        s += "}\n";
+        s += ", \"timings\": " + timings_json(res.timings, open_s) + "}\n";
         std::fputs(s.c_str(), stdout);
         return Status();
     }

@@ -1,11 +1,14 @@
 // `modelprint logits MODEL (--ids 1,2,3 | --text TEXT) [--top-k K] [--json] [--device D]`:
 // next-token logits at every position of one sequence, from the engine (what tests and audits
 // use to compare with a reference implementation).
-// --json prints {"ids": [...], "vocab_size": V, "logits": [[V floats], ...]} with one full row per
-// position, or with --top-k K, "logits": [[[id, logit] x K], ...] (descending). Floats are
+// --json prints {"ids": [...], "vocab_size": V, "logits": [[V floats], ...], "timings": {...}} with
+// one full row per position, or with --top-k K, "logits": [[[id, logit] x K], ...] (descending);
+// timings: {load_s (open + weights packed), prefill_tokens, prefill_s, decode_tokens, decode_s}
+// in seconds, as llama.cpp's server reports them. Floats are
 // printed as the shortest decimal that round-trips to the f32 value.
 // --text needs the model's tokenizer (tokenizer.json beside the weights, or the GGUF vocabulary)
 // and encodes with the tokenizer's special tokens (e.g. BOS); --ids needs no tokenizer.
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -21,6 +24,9 @@ namespace modelprint::cli {
 Result<std::vector<int32_t>> parse_id_list(const std::string& s);
 // The tokenizer of a model: the GGUF's vocabulary, or tokenizer.json in its directory.
 Result<std::unique_ptr<Tokenizer>> model_tokenizer(const Model& model);
+// Shared with cmd_generate.cpp: {"load_s", "prefill_tokens", "prefill_s", "decode_tokens",
+// "decode_s"}; load_s adds open_s (opening the model and creating the backend).
+std::string timings_json(const EngineTimings& t, double open_s);
 
 Result<std::vector<int32_t>> parse_id_list(const std::string& s) {
     std::vector<int32_t> ids;
@@ -50,6 +56,12 @@ Result<std::unique_ptr<Tokenizer>> model_tokenizer(const Model& model) {
     return tok;
 }
 
+std::string timings_json(const EngineTimings& t, double open_s) {
+    return fmt::format("{{\"load_s\": {:.6f}, \"prefill_tokens\": {}, \"prefill_s\": {:.6f}, "
+                       "\"decode_tokens\": {}, \"decode_s\": {:.6f}}}",
+                       open_s + t.load_s, t.prefill_tokens, t.prefill_s, t.decode_tokens, t.decode_s);
+}
+
 namespace {
 
 struct LogitsArgs {
@@ -64,6 +76,7 @@ struct LogitsArgs {
 
 Status run_logits(const LogitsArgs& a) {
     if (a.ids.empty() == a.text.empty()) return invalid_argument("give exactly one of --ids and --text");
+    const auto t_open = std::chrono::steady_clock::now();
     MP_ASSIGN_OR_RETURN(auto model, Model::open(a.model));
     std::vector<int32_t> ids;
     if (!a.ids.empty()) {
@@ -77,6 +90,7 @@ Status run_logits(const LogitsArgs& a) {
     BackendOptions opt;
     opt.threads = a.threads;
     MP_ASSIGN_OR_RETURN(auto backend, make_backend(*model, dev, opt));
+    const double open_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_open).count();
     PrefillRequest req;
     req.sequences = {ids};
     const int display_k = a.top_k > 0 ? a.top_k : 5;
@@ -101,7 +115,7 @@ Status run_logits(const LogitsArgs& a) {
             }
             s += "]";
         }
-        s += "\n]}\n";
+        s += "\n], \"timings\": " + timings_json(res.timings, open_s) + "}\n";
         std::fputs(s.c_str(), stdout);
         return Status();
     }

@@ -10,6 +10,7 @@
 // says which.
 // Not here: tokenisation, the per-op test interface (cuda_ops_harness.cpp).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -382,13 +383,20 @@ Result<PrefillResult> CudaBackend::prefill(const PrefillRequest& req) {
     for (size_t i = 0; i < req.sequences.size(); ++i) MP_TRY(check_sequence(req.sequences[i], i, 0));
     cudaStream_t s = stream_.get();
 
+    const auto t_start = std::chrono::steady_clock::now();
     std::vector<Segment> segs;
     for (const auto& sq : req.sequences) segs.push_back({std::span<const int32_t>(sq), 0, nullptr});
     PrefillResult res = new_prefill_result(req, V, C, L);
+    for (const auto& sq : req.sequences) res.timings.prefill_tokens += static_cast<int64_t>(sq.size());
+    const auto finish = [&]() {  // after the last synchronisation
+        res.timings.prefill_s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+    };
     const HiddenCaptureFn capture = hidden_capture(req, res, C);
     MP_TRY(forward(segs, capture));
     if (req.logits == LogitsMode::kNone) {
         MP_CUDA_TRY(cudaStreamSynchronize(s));
+        finish();
         return res;
     }
     int64_t N = 0;
@@ -439,6 +447,7 @@ Result<PrefillResult> CudaBackend::prefill(const PrefillRequest& req) {
         MP_CUDA_TRY(cudaStreamSynchronize(s));
         off += T;
     }
+    finish();
     return res;
 }
 
@@ -466,6 +475,9 @@ Result<GenerateResult> CudaBackend::generate(const GenerateRequest& req) {
     int64_t past = 0;
     std::span<const int32_t> next_ids(req.prompt);
     for (int i = 0; i < req.max_new_tokens; ++i) {
+        // Each step ends synchronised (the token is read back), so wall-clock time is the step's.
+        const auto t0 = std::chrono::steady_clock::now();
+        const int64_t step_tokens = static_cast<int64_t>(next_ids.size());
         Segment seg{next_ids, past, &cache};
         MP_TRY(forward(std::span<Segment>(&seg, 1), nullptr));
         past += static_cast<int64_t>(next_ids.size());
@@ -495,6 +507,14 @@ Result<GenerateResult> CudaBackend::generate(const GenerateRequest& req) {
         }
         res.tokens.push_back(tok);
         res.token_logprobs.push_back(logprob);
+        const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (i == 0) {
+            res.timings.prefill_tokens += step_tokens;
+            res.timings.prefill_s += dt;
+        } else {
+            res.timings.decode_tokens += step_tokens;
+            res.timings.decode_s += dt;
+        }
         if (std::find(req.stop_ids.begin(), req.stop_ids.end(), tok) != req.stop_ids.end()) {
             res.stopped = true;
             break;

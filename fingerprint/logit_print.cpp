@@ -209,44 +209,60 @@ Result<std::optional<ResponseSequence>> ProbeRunner::response_sequence(
 }
 
 Result<std::vector<std::string>> ProbeRunner::generate(const ProbeSet& probes, bool progress) {
-    std::vector<std::string> out;
-    out.reserve(probes.probes.size());
-    std::unique_ptr<Progress> bar;
-    if (progress) bar = std::make_unique<Progress>("probing (greedy)", probes.probes.size(), "probes");
-    for (const Probe& p : probes.probes) {
+    const size_t P = probes.probes.size();
+    const int64_t W = context_window();
+    std::vector<GenerateRequest> reqs;  // the answerable probes, in order
+    std::vector<size_t> which;          // their probe indices
+    for (size_t i = 0; i < P; ++i) {
+        const Probe& p = probes.probes[i];
         MP_ASSIGN_OR_RETURN(auto ids, prompt_ids(p.prompt));
         if (ids.empty()) {
             return invalid_argument("probe {}: the prompt encodes to no tokens", p.id);
         }
-        const int64_t W = context_window();
-        if (W > 0 && static_cast<int64_t>(ids.size()) >= W) {  // not answerable (file comment)
-            out.emplace_back();
-            if (bar) bar->advance(1);
-            continue;
-        }
+        if (W > 0 && static_cast<int64_t>(ids.size()) >= W) continue;  // not answerable (file comment)
         GenerateRequest req;
-        req.prompt = ids;
+        req.prompt = std::move(ids);
         req.max_new_tokens = p.max_new_tokens;
         if (W > 0) {
-            req.max_new_tokens = static_cast<int>(
-                std::min<int64_t>(p.max_new_tokens, W - static_cast<int64_t>(ids.size())));
+            req.max_new_tokens = static_cast<int>(std::min<int64_t>(
+                p.max_new_tokens, W - static_cast<int64_t>(req.prompt.size())));
         }
         if (auto eos = tok_.eos_id()) req.stop_ids.push_back(*eos);
-        auto gen = backend_.generate(req);
-        if (!gen.ok()) return gen.status().with_context(fmt::format("probe {}", p.id));
-        std::vector<int32_t> toks = gen->tokens;
-        if (gen->stopped && !toks.empty()) toks.pop_back();  // the stop token is not text
-        std::vector<int32_t> full = ids;
-        full.insert(full.end(), toks.begin(), toks.end());
-        MP_ASSIGN_OR_RETURN(std::string full_text, tok_.decode(full, true));
-        MP_ASSIGN_OR_RETURN(std::string pre_text, tok_.decode(ids, true));
-        if (starts_with(full_text, pre_text)) {
-            out.push_back(full_text.substr(pre_text.size()));
-        } else {
-            MP_ASSIGN_OR_RETURN(std::string t, tok_.decode(toks, true));
-            out.push_back(std::move(t));
+        reqs.push_back(std::move(req));
+        which.push_back(i);
+    }
+    std::vector<std::string> out(P);  // unanswerable probes keep an empty response
+    std::unique_ptr<Progress> bar;
+    if (progress) bar = std::make_unique<Progress>("probing (greedy)", P, "probes");
+    if (bar) bar->advance(P - reqs.size());
+    // kGenerateBatch probes at a time; each probe's continuation is bitwise what it gets alone
+    // (Backend::generate_batch), so a fingerprint does not depend on the batching.
+    const size_t R = reqs.size();
+    for (size_t j0 = 0; j0 < R; j0 += kGenerateBatch) {
+        const size_t j1 = std::min(R, j0 + static_cast<size_t>(kGenerateBatch));
+        const std::vector<GenerateRequest> chunk(reqs.begin() + static_cast<std::ptrdiff_t>(j0),
+                                                 reqs.begin() + static_cast<std::ptrdiff_t>(j1));
+        auto gens = backend_.generate_batch(chunk);
+        if (!gens.ok()) {
+            return gens.status().with_context(fmt::format(
+                "probes {}..{}", probes.probes[which[j0]].id, probes.probes[which[j1 - 1]].id));
         }
-        if (bar) bar->advance(1);
+        for (size_t j = j0; j < j1; ++j) {
+            const GenerateResult& gen = (*gens)[j - j0];
+            const std::vector<int32_t>& ids = reqs[j].prompt;
+            std::vector<int32_t> toks = gen.tokens;
+            if (gen.stopped && !toks.empty()) toks.pop_back();  // the stop token is not text
+            std::vector<int32_t> full = ids;
+            full.insert(full.end(), toks.begin(), toks.end());
+            MP_ASSIGN_OR_RETURN(std::string full_text, tok_.decode(full, true));
+            MP_ASSIGN_OR_RETURN(std::string pre_text, tok_.decode(ids, true));
+            if (starts_with(full_text, pre_text)) {
+                out[which[j]] = full_text.substr(pre_text.size());
+            } else {
+                MP_ASSIGN_OR_RETURN(out[which[j]], tok_.decode(toks, true));
+            }
+        }
+        if (bar) bar->advance(j1 - j0);
     }
     return out;
 }

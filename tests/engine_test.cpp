@@ -354,6 +354,111 @@ TEST(Engine, StopIdsAndSeededSampling) {
     EXPECT_EQ(s4->tokens, greedy->tokens);
 }
 
+TEST(Engine, BatchedGenerationIsPerPromptDeterministicWhateverTheBatch) {
+    // Each prompt's tokens, log-probabilities and stop flag are bitwise those it gets alone, in
+    // any batch composition and order: greedy and seeded sampling, a stop id, different prompt
+    // lengths and budgets, one with no new tokens.
+    auto model = open_model(testdata_dir() / "models" / "qwen2");
+    ASSERT_NE(model, nullptr);
+    auto be = cpu(*model);
+    ASSERT_NE(be, nullptr);
+    std::vector<GenerateRequest> reqs(6);
+    reqs[0].prompt = {1, 2, 3};
+    reqs[0].max_new_tokens = 9;
+    reqs[1].prompt = {7, 100, 200, 5, 9, 44, 45, 46, 47, 10, 11};
+    reqs[1].max_new_tokens = 4;
+    reqs[1].temperature = 1.3f;
+    reqs[1].seed = 11;
+    reqs[2].prompt = {42};
+    reqs[2].max_new_tokens = 12;
+    reqs[2].temperature = 0.8f;
+    reqs[2].top_k = 20;
+    reqs[2].seed = 3;
+    reqs[3].prompt = {1, 2, 3};  // same prompt as 0, stops early on its third greedy token
+    reqs[3].max_new_tokens = 9;
+    reqs[4].prompt = {300, 301, 302, 303, 304, 305};
+    reqs[4].max_new_tokens = 0;
+    reqs[5].prompt = {9, 9, 9, 9};
+    reqs[5].max_new_tokens = 7;
+    // A logits processor (what the watermark installs) sees this sequence's own ids.
+    reqs[5].logits_processor = [](std::span<const int32_t> ids, std::span<float> logits) {
+        logits[(ids.size() * 13) % logits.size()] += 1000.0f;
+    };
+    auto first = be->generate(reqs[0]);
+    MP_ASSERT_OK(first);
+    reqs[3].stop_ids = {first->tokens[2]};
+    std::vector<GenerateResult> alone;
+    for (const auto& r : reqs) {
+        auto g = be->generate(r);
+        MP_ASSERT_OK(g);
+        alone.push_back(std::move(g).value());
+    }
+    EXPECT_TRUE(alone[3].stopped);
+    EXPECT_TRUE(alone[4].tokens.empty());
+    const int64_t V = model->config().vocab_size;
+    for (size_t j = 0; j < alone[5].tokens.size(); ++j) {
+        EXPECT_EQ(alone[5].tokens[j], static_cast<int32_t>(((4 + j) * 13) % V)) << j;
+        EXPECT_LT(alone[5].token_logprobs[j], 0.0f);  // of the unprocessed logits
+    }
+    const std::vector<std::vector<size_t>> batches = {
+        {0, 1, 2, 3, 4, 5}, {5, 4, 3, 2, 1, 0}, {2, 0}, {1, 1, 1}, {3, 5, 2}, {4}};
+    for (const auto& b : batches) {
+        std::vector<GenerateRequest> batch;
+        for (size_t i : b) batch.push_back(reqs[i]);
+        BackendOptions o;
+        o.threads = static_cast<int>(b.size() % 2 + 1);  // thread count does not matter either
+        auto be2 = cpu(*model, o);
+        auto got = be2->generate_batch(batch);
+        MP_ASSERT_OK(got);
+        ASSERT_EQ(got->size(), b.size());
+        for (size_t j = 0; j < b.size(); ++j) {
+            const GenerateResult& want = alone[b[j]];
+            EXPECT_EQ((*got)[j].tokens, want.tokens) << "request " << b[j] << " at " << j;
+            EXPECT_EQ((*got)[j].token_logprobs, want.token_logprobs) << "request " << b[j];
+            EXPECT_EQ((*got)[j].stopped, want.stopped) << "request " << b[j];
+        }
+        // Prompt tokens of the requests that generate (request 4 has no budget: no pass).
+        int64_t want_prefill = 0;
+        for (size_t i : b) want_prefill += i == 4 ? 0 : static_cast<int64_t>(reqs[i].prompt.size());
+        EXPECT_EQ((*got)[0].timings.prefill_tokens, want_prefill);
+    }
+    // The default implementation (one by one) gives the same as the batched CPU path.
+    auto seq = be->Backend::generate_batch(reqs);
+    MP_ASSERT_OK(seq);
+    for (size_t i = 0; i < reqs.size(); ++i) EXPECT_EQ((*seq)[i].tokens, alone[i].tokens);
+    // An invalid request fails the batch, naming it.
+    std::vector<GenerateRequest> bad = {reqs[0], reqs[1]};
+    bad[1].prompt = {400};
+    EXPECT_THAT(be->generate_batch(bad), StatusIs(StatusCode::kOutOfRange, "generation 1 of the batch"));
+    auto none = be->generate_batch({});
+    MP_ASSERT_OK(none);
+    EXPECT_TRUE(none->empty());
+}
+
+TEST(Engine, TimingsCountPromptAndDecodeTokens) {
+    auto model = open_model(testdata_dir() / "models" / "llama");
+    ASSERT_NE(model, nullptr);
+    auto be = cpu(*model);
+    ASSERT_NE(be, nullptr);
+    PrefillRequest req;
+    req.sequences = {{1, 2, 3, 4}, {5, 6}};
+    auto pre = be->prefill(req);
+    MP_ASSERT_OK(pre);
+    EXPECT_EQ(pre->timings.prefill_tokens, 6);
+    EXPECT_GT(pre->timings.load_s, 0.0);  // the first pass packs the (kept) layers
+    EXPECT_GE(pre->timings.prefill_s, 0.0);
+    EXPECT_EQ(pre->timings.decode_tokens, 0);
+    GenerateRequest g;
+    g.prompt = {1, 2, 3};
+    g.max_new_tokens = 5;
+    auto gen = be->generate(g);
+    MP_ASSERT_OK(gen);
+    EXPECT_EQ(gen->timings.prefill_tokens, 3);
+    EXPECT_EQ(gen->timings.decode_tokens, 4);  // 5 tokens: the prompt's pass gives the first
+    EXPECT_EQ(gen->timings.load_s, 0.0);       // layers already packed
+    EXPECT_GE(gen->timings.decode_s, 0.0);
+}
+
 // ---- errors --------------------------------------------------------------------------------
 
 TEST(EngineErrors, TokenIdOutOfRangeAndContextWindow) {

@@ -80,6 +80,16 @@ void MappedFile::release(uint64_t offset, uint64_t length) const {
     ::close(fd);
 }
 
+void MappedFile::evict(uint64_t offset, uint64_t length) const {
+    if (data_ == nullptr || offset >= size_) return;
+    length = std::min(length, size_ - offset);
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t begin = (offset + page - 1) / page * page;
+    const uint64_t end = (offset + length) == size_ ? size_ : (offset + length) / page * page;
+    if (end <= begin) return;
+    ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
+}
+
 Result<std::string> read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {

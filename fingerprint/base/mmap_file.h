@@ -33,6 +33,10 @@ public:
     // at either end are kept (a neighbour may still need them). Clamped to the file; advisory:
     // failures are ignored (the data stays correct either way).
     void release(uint64_t offset, uint64_t length) const;
+    // Only the first half of release(): drop the whole pages inside the range from this mapping
+    // (MADV_DONTNEED), leaving the page cache alone, so a copy made of them does not count twice
+    // in the resident set and a later read is a cheap minor fault. Advisory.
+    void evict(uint64_t offset, uint64_t length) const;
 
 private:
     MappedFile() = default;

@@ -148,6 +148,41 @@ int32_t sample_token(const float* logits, int64_t V, float temperature, int top_
     return cand[K - 1];
 }
 
+Result<std::vector<GenerateResult>> Backend::generate_batch(const std::vector<GenerateRequest>& reqs) {
+    std::vector<GenerateResult> out;
+    out.reserve(reqs.size());
+    EngineTimings total;
+    for (size_t i = 0; i < reqs.size(); ++i) {
+        auto r = generate(reqs[i]);
+        if (!r.ok()) return r.status().with_context(fmt::format("generation {} of the batch", i));
+        total.load_s += r->timings.load_s;
+        total.prefill_tokens += r->timings.prefill_tokens;
+        total.prefill_s += r->timings.prefill_s;
+        total.decode_tokens += r->timings.decode_tokens;
+        total.decode_s += r->timings.decode_s;
+        out.push_back(std::move(r).value());
+    }
+    for (auto& r : out) r.timings = total;
+    return out;
+}
+
+Result<std::vector<GenerateResult>> generate_all(Backend& backend,
+                                                 const std::vector<GenerateRequest>& reqs,
+                                                 int batch) {
+    std::vector<GenerateResult> out;
+    out.reserve(reqs.size());
+    const size_t step = static_cast<size_t>(std::max(1, batch));
+    for (size_t j0 = 0; j0 < reqs.size(); j0 += step) {
+        const size_t j1 = std::min(reqs.size(), j0 + step);
+        std::vector<GenerateRequest> chunk(reqs.begin() + static_cast<std::ptrdiff_t>(j0),
+                                           reqs.begin() + static_cast<std::ptrdiff_t>(j1));
+        auto r = backend.generate_batch(chunk);
+        if (!r.ok()) return r.status().with_context(fmt::format("generations {}..{}", j0, j1 - 1));
+        for (auto& g : *r) out.push_back(std::move(g));
+    }
+    return out;
+}
+
 Status prefill_all_logits(Backend& backend, size_t n, int batch,
                           const std::function<const std::vector<int32_t>&(size_t)>& ids,
                           const std::function<void(size_t, const float*, int64_t)>& visit) {

@@ -14,10 +14,13 @@
 
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <functional>
 #include <random>
+
+#include <unistd.h>
 
 #include "fingerprint/base/thread_pool.h"
 #include "fingerprint/engine/backend_common.h"
@@ -46,7 +49,13 @@ struct CpuBackend::KvCache {
 
 namespace {
 
-constexpr int64_t kDefaultCacheBytes = int64_t{4} << 30;
+// Default layer-cache budget: three quarters of physical memory (the packed layers are the size
+// of the file; streaming them instead re-packs every layer on every pass).
+int64_t default_cache_bytes() {
+    const long pages = ::sysconf(_SC_PHYS_PAGES), page = ::sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || page <= 0) return int64_t{4} << 30;
+    return static_cast<int64_t>(pages) * page / 4 * 3;
+}
 constexpr int64_t kHeadChunkRows = 64;  // rows of logits computed at once for kTopK / kNone
 
 
@@ -130,18 +139,30 @@ Status CpuBackend::init() {
         return Status();
     };
     const int64_t V = c.vocab_size, C = c.hidden_size;
-    MP_TRY(load(Role::kTokenEmbd, false, {V, C}, &tok_embd_));
+    {
+        // The token embedding stays in the file: forward() converts the rows it looks up.
+        MP_ASSIGN_OR_RETURN(embd_, model_.canonical_stored(Role::kTokenEmbd));
+        const DTypeInfo& info = dtype_info(embd_.info->dtype);
+        if (embd_.shape != std::vector<int64_t>{V, C}) {
+            return corrupt_data("{}: tensor {} has shape {}, the config implies {}", path,
+                                canonical_name({Role::kTokenEmbd, -1, false}),
+                                shape_str(embd_.shape), shape_str({V, C}));
+        }
+        if (!info.is_float || C % info.block_size != 0) {
+            return unsupported("{}: token embedding \"{}\" has dtype {}, which the engine cannot "
+                               "read as {} floats per row", path, embd_.info->name, info.name, C);
+        }
+        MP_ASSIGN_OR_RETURN(uint64_t need, dtype_nbytes(embd_.info->dtype, static_cast<uint64_t>(V * C)));
+        if (embd_.bytes.size() != need) {
+            return corrupt_data("{}: token embedding \"{}\" has {} bytes, {} x {} {} need {}", path,
+                                embd_.info->name, embd_.bytes.size(), V, C, info.name, need);
+        }
+        embd_row_bytes_ = static_cast<int64_t>(need / static_cast<uint64_t>(V));
+    }
     MP_TRY(load(Role::kOutputNorm, false, {C}, &out_norm_w_));
     if (c.norm == NormType::kLayerNorm) MP_TRY(load(Role::kOutputNorm, true, {C}, &out_norm_b_));
-    if (model_.find_role(Role::kOutput) != nullptr) {
-        std::vector<float> output;
-        MP_TRY(load(Role::kOutput, false, {V, C}, &output));
-        head_ = pack_rows(output.data(), V, C);
-    } else {
-        // Tied head: packed once, and the embedding rows are gathered from the panels.
-        head_ = pack_rows(tok_embd_.data(), V, C);
-        std::vector<float>().swap(tok_embd_);
-    }
+    // The output head (the embedding itself when tied), packed in its stored dtype.
+    MP_ASSIGN_OR_RETURN(head_, load_linear({{Role::kOutput, V}}, -1, C));
     context_ = c.max_position;
     if (c.learned_positions) {
         const TensorInfo* p = model_.find_role(Role::kPosEmbd);
@@ -154,22 +175,77 @@ Status CpuBackend::init() {
         rope_ = std::move(f).value();
     }
 
-    // Layer cache decision: the f32 size of all per-layer tensors against the budget.
+    // Layer cache decision: the packed size of all per-layer tensors (stored size for the
+    // dtypes with a packed format, f32 size for the others) against the budget.
     int64_t layer_bytes = 0;
     for (size_t i = 0; i < model_.tensors().size(); ++i) {
+        const TensorInfo& t = model_.tensors()[i];
         if (model_.roles()[i].layer >= 0) {
-            layer_bytes += static_cast<int64_t>(model_.tensors()[i].numel()) * 4;
+            layer_bytes += packable_dtype(t.dtype) && !options_.cpu_f32_weights
+                               ? static_cast<int64_t>(t.nbytes)
+                                                   : static_cast<int64_t>(t.numel()) * 4;
         }
     }
-    const int64_t budget = options_.cpu_cache_bytes < 0 ? kDefaultCacheBytes : options_.cpu_cache_bytes;
+    const int64_t budget = options_.cpu_cache_bytes < 0 ? default_cache_bytes() : options_.cpu_cache_bytes;
     cache_layers_ = budget > 0 && layer_bytes <= budget;
     cache_.resize(static_cast<size_t>(c.n_layers));
     scratch_ = std::make_unique<LayerWeights>();
     return Status();
 }
 
+Result<PackedMatrix> CpuBackend::load_linear(std::initializer_list<std::pair<Role, int64_t>> parts,
+                                             int l, int64_t cols) {
+    std::vector<StoredMatrix> stored;
+    std::vector<std::vector<float>> expanded;  // f32 copies of dtypes without a packed format
+    expanded.reserve(parts.size());
+    std::vector<const TensorInfo*> sources;
+    for (auto [role, rows] : parts) {
+        MP_ASSIGN_OR_RETURN(StoredTensor t, model_.canonical_stored(role, l));
+        if (t.shape != std::vector<int64_t>{rows, cols}) {
+            return corrupt_data("{}: tensor {} has shape {}, the config implies {}", model_.path(),
+                                canonical_name({role, l, false}), shape_str(t.shape),
+                                shape_str({rows, cols}));
+        }
+        StoredMatrix m;
+        m.rows = rows;
+        m.cols = cols;
+        if (packable_dtype(t.info->dtype) && !options_.cpu_f32_weights) {
+            m.dtype = t.info->dtype;
+            m.bytes = t.bytes;
+            m.transposed = t.transposed;
+            m.row_order = std::move(t.row_order);
+        } else {
+            MP_ASSIGN_OR_RETURN(TensorF32 f, model_.canonical_f32(role, l));
+            expanded.push_back(std::move(f.data));
+            m.dtype = DType::kF32;
+            m.bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(expanded.back().data()),
+                                               expanded.back().size() * sizeof(float));
+        }
+        stored.push_back(std::move(m));
+        sources.push_back(t.info);
+    }
+    auto packed = pack_stored(stored);
+    if (!packed.ok()) return packed.status().with_context(model_.path());
+    // The packed copy is the one kept: give the file's pages back so they are not resident twice.
+    for (const TensorInfo* t : sources) model_.evict(*t);
+    return packed;
+}
+
 Result<const CpuBackend::LayerWeights*> CpuBackend::layer(int l) {
     if (cache_[l]) return cache_[l].get();
+    const auto t0 = std::chrono::steady_clock::now();
+    MP_ASSIGN_OR_RETURN(auto w, load_layer(l));
+    if (cache_layers_) {
+        // Packed once and kept: loading, not compute (EngineTimings::load_s).
+        load_s_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        cache_[l] = std::move(w);
+        return cache_[l].get();
+    }
+    scratch_ = std::move(w);  // the previous streamed layer is freed here
+    return scratch_.get();
+}
+
+Result<std::unique_ptr<CpuBackend::LayerWeights>> CpuBackend::load_layer(int l) {
     const ModelConfig& c = cfg_;
     const int64_t C = c.hidden_size, HS = c.head_dim, QD = c.n_heads * HS, KVD = c.n_kv_heads * HS;
     const int64_t FF = c.intermediate_size;
@@ -194,28 +270,21 @@ Result<const CpuBackend::LayerWeights*> CpuBackend::layer(int l) {
         MP_ASSIGN_OR_RETURN(w->ffn_norm_b, load(Role::kFfnNorm, true, {C}));
     }
     if (model_.find_role(Role::kAttnQKV, l) != nullptr) {
-        MP_ASSIGN_OR_RETURN(auto m, load(Role::kAttnQKV, false, {QD + 2 * KVD, C}));
-        w->qkv_w = pack_rows(m.data(), QD + 2 * KVD, C);
+        MP_ASSIGN_OR_RETURN(w->qkv_w, load_linear({{Role::kAttnQKV, QD + 2 * KVD}}, l, C));
         if (c.qkv_bias) {
             MP_ASSIGN_OR_RETURN(w->qkv_b, load(Role::kAttnQKV, true, {QD + 2 * KVD}));
         }
     } else {
-        std::vector<float> qkv;
-        qkv.reserve(static_cast<size_t>((QD + 2 * KVD) * C));
-        for (auto [role, rows] : {std::pair{Role::kAttnQ, QD}, {Role::kAttnK, KVD}, {Role::kAttnV, KVD}}) {
-            MP_ASSIGN_OR_RETURN(auto m, load(role, false, {rows, C}));
-            append(&qkv, m);
-            if (c.qkv_bias) {
+        MP_ASSIGN_OR_RETURN(w->qkv_w, load_linear({{Role::kAttnQ, QD}, {Role::kAttnK, KVD},
+                                                   {Role::kAttnV, KVD}}, l, C));
+        if (c.qkv_bias) {
+            for (auto [role, rows] : {std::pair{Role::kAttnQ, QD}, {Role::kAttnK, KVD}, {Role::kAttnV, KVD}}) {
                 MP_ASSIGN_OR_RETURN(auto b, load(role, true, {rows}));
                 append(&w->qkv_b, b);
             }
         }
-        w->qkv_w = pack_rows(qkv.data(), QD + 2 * KVD, C);
     }
-    {
-        MP_ASSIGN_OR_RETURN(auto m, load(Role::kAttnOut, false, {C, QD}));
-        w->o_w = pack_rows(m.data(), C, QD);
-    }
+    MP_ASSIGN_OR_RETURN(w->o_w, load_linear({{Role::kAttnOut, C}}, l, QD));
     if (c.attn_out_bias) {
         MP_ASSIGN_OR_RETURN(w->o_b, load(Role::kAttnOut, true, {C}));
     }
@@ -224,37 +293,24 @@ Result<const CpuBackend::LayerWeights*> CpuBackend::layer(int l) {
         MP_ASSIGN_OR_RETURN(w->k_norm, load(Role::kAttnKNorm, false, {HS}));
     }
     if (c.gated_mlp) {
-        std::vector<float> up;
-        up.reserve(static_cast<size_t>(2 * FF * C));
-        for (Role r : {Role::kFfnGate, Role::kFfnUp}) {
-            MP_ASSIGN_OR_RETURN(auto m, load(r, false, {FF, C}));
-            append(&up, m);
-            if (c.mlp_bias) {
+        MP_ASSIGN_OR_RETURN(w->up_w, load_linear({{Role::kFfnGate, FF}, {Role::kFfnUp, FF}}, l, C));
+        if (c.mlp_bias) {
+            for (Role r : {Role::kFfnGate, Role::kFfnUp}) {
                 MP_ASSIGN_OR_RETURN(auto b, load(r, true, {FF}));
                 append(&w->up_b, b);
             }
         }
-        w->up_w = pack_rows(up.data(), 2 * FF, C);
     } else {
-        MP_ASSIGN_OR_RETURN(auto m, load(Role::kFfnUp, false, {FF, C}));
-        w->up_w = pack_rows(m.data(), FF, C);
+        MP_ASSIGN_OR_RETURN(w->up_w, load_linear({{Role::kFfnUp, FF}}, l, C));
         if (c.mlp_bias) {
             MP_ASSIGN_OR_RETURN(w->up_b, load(Role::kFfnUp, true, {FF}));
         }
     }
-    {
-        MP_ASSIGN_OR_RETURN(auto m, load(Role::kFfnDown, false, {C, FF}));
-        w->down_w = pack_rows(m.data(), C, FF);
-    }
+    MP_ASSIGN_OR_RETURN(w->down_w, load_linear({{Role::kFfnDown, C}}, l, FF));
     if (c.mlp_bias) {
         MP_ASSIGN_OR_RETURN(w->down_b, load(Role::kFfnDown, true, {C}));
     }
-    if (cache_layers_) {
-        cache_[l] = std::move(w);
-        return cache_[l].get();
-    }
-    scratch_ = std::move(w);  // the previous streamed layer is freed here
-    return scratch_.get();
+    return w;
 }
 
 Status CpuBackend::check_sequence(std::span<const int32_t> ids, size_t index, int64_t extra) const {
@@ -283,10 +339,10 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
     }
     std::vector<float>& x = *xout;  // (N, C) residual stream
     x.assign(static_cast<size_t>(N * C), 0.0f);
-    if (tok_embd_.empty()) {
-        packed_gather_rows(x.data(), head_, ids.data(), N);  // tied: rows of the packed head
-    } else {
-        embedding_forward(x.data(), ids.data(), tok_embd_.data(), N, C);
+    for (int64_t n = 0; n < N; ++n) {  // rows of the stored embedding, converted as looked up
+        const auto row = embd_.bytes.subspan(static_cast<size_t>(ids[n] * embd_row_bytes_),
+                                             static_cast<size_t>(embd_row_bytes_));
+        MP_TRY(convert_to_f32(embd_.info->dtype, row, static_cast<uint64_t>(C), x.data() + n * C));
     }
     if (c.learned_positions) position_embedding_forward(x.data(), pos.data(), pos_embd_.data(), N, C);
     if (capture) capture(0, x);
@@ -384,13 +440,25 @@ Result<PrefillResult> CpuBackend::prefill(const PrefillRequest& req) {
     MP_TRY(check_prefill_request(req, V));
     for (size_t i = 0; i < req.sequences.size(); ++i) MP_TRY(check_sequence(req.sequences[i], i, 0));
 
+    const auto t0 = std::chrono::steady_clock::now();
+    const double load0 = load_s_;
     std::vector<Segment> segs;
     for (const auto& s : req.sequences) segs.push_back({std::span<const int32_t>(s), 0, nullptr});
     PrefillResult res = new_prefill_result(req, V, C, L);
+    for (const auto& s : req.sequences) res.timings.prefill_tokens += static_cast<int64_t>(s.size());
+    const auto finish = [&]() {
+        res.timings.load_s = load_s_ - load0;
+        res.timings.prefill_s = std::max(
+            0.0, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
+                     res.timings.load_s);
+    };
     const HiddenCaptureFn capture = hidden_capture(req, res, C);
     std::vector<float> x;
     MP_TRY(forward(segs, &x, capture));
-    if (req.logits == LogitsMode::kNone) return res;
+    if (req.logits == LogitsMode::kNone) {
+        finish();
+        return res;
+    }
 
     const int64_t N = static_cast<int64_t>(x.size()) / C;
     std::vector<float> xn(static_cast<size_t>(N * C));
@@ -434,54 +502,136 @@ Result<PrefillResult> CpuBackend::prefill(const PrefillRequest& req) {
         }
         off += T;
     }
+    finish();
     return res;
 }
 
 Result<GenerateResult> CpuBackend::generate(const GenerateRequest& req) {
-    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, KVD = cfg_.n_kv_heads * cfg_.head_dim;
-    MP_TRY(check_generate_request(req, V));
-    MP_TRY(check_sequence(req.prompt, 0, req.max_new_tokens));
+    MP_ASSIGN_OR_RETURN(auto res, generate_batch({req}));
+    return std::move(res[0]);
+}
 
-    const int64_t capacity = static_cast<int64_t>(req.prompt.size()) + req.max_new_tokens;
-    KvCache cache;
-    cache.k.assign(static_cast<size_t>(cfg_.n_layers), std::vector<float>(static_cast<size_t>(capacity * KVD)));
-    cache.v.assign(static_cast<size_t>(cfg_.n_layers), std::vector<float>(static_cast<size_t>(capacity * KVD)));
-    std::mt19937_64 rng(req.seed);
-    GenerateResult res;
-    std::vector<float> x, xn(static_cast<size_t>(C)), logits(static_cast<size_t>(V));
-    std::vector<int32_t> step(1);
-    int64_t past = 0;
-    std::span<const int32_t> next_ids(req.prompt);
-    for (int i = 0; i < req.max_new_tokens; ++i) {
-        Segment seg{next_ids, past, &cache};
-        MP_TRY(forward(std::span<Segment>(&seg, 1), &x, nullptr));
-        past += static_cast<int64_t>(next_ids.size());
-        const float* last = x.data() + (static_cast<int64_t>(x.size()) / C - 1) * C;
+Result<std::vector<GenerateResult>> CpuBackend::generate_batch(
+    const std::vector<GenerateRequest>& reqs) {
+    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, KVD = cfg_.n_kv_heads * cfg_.head_dim;
+    for (size_t i = 0; i < reqs.size(); ++i) {
+        Status s = check_generate_request(reqs[i], V);
+        if (s.ok()) s = check_sequence(reqs[i].prompt, i, reqs[i].max_new_tokens);
+        if (!s.ok()) {
+            return reqs.size() == 1 ? s : s.with_context(fmt::format("generation {} of the batch", i));
+        }
+    }
+    // One state per request; every step runs the live sequences as one ragged batch. A
+    // sequence's rows never depend on the others (cpu_gemm.h invariant, per-sequence attention,
+    // per-row norms), and each has its own cache and random stream, so its tokens and
+    // log-probabilities are those it gets alone.
+    struct Live {
+        KvCache cache;
+        std::mt19937_64 rng;
+        int64_t past = 0;
+        std::span<const int32_t> next;
+        int32_t step = 0;
+        bool done = false;
+    };
+    const size_t B = reqs.size();
+    std::vector<Live> live(B);
+    std::vector<GenerateResult> res(B);
+    for (size_t i = 0; i < B; ++i) {
+        const int64_t capacity = static_cast<int64_t>(reqs[i].prompt.size()) + reqs[i].max_new_tokens;
+        live[i].cache.k.assign(static_cast<size_t>(cfg_.n_layers),
+                               std::vector<float>(static_cast<size_t>(capacity * KVD)));
+        live[i].cache.v.assign(static_cast<size_t>(cfg_.n_layers),
+                               std::vector<float>(static_cast<size_t>(capacity * KVD)));
+        live[i].rng.seed(reqs[i].seed);
+        live[i].next = std::span<const int32_t>(reqs[i].prompt);
+        live[i].done = reqs[i].max_new_tokens <= 0;
+    }
+    EngineTimings tm;
+    const double load0 = load_s_;
+    std::vector<float> x, xn, logits, processed;
+    std::vector<int32_t> ids;   // a sequence's prompt + tokens so far, for its logits_processor
+    std::vector<size_t> order;  // live request indices of this step
+    std::vector<Segment> segs;
+    for (int it = 0;; ++it) {
+        order.clear();
+        segs.clear();
+        int64_t tokens = 0;
+        for (size_t i = 0; i < B; ++i) {
+            if (live[i].done) continue;
+            order.push_back(i);
+            segs.push_back({live[i].next, live[i].past, &live[i].cache});
+            tokens += static_cast<int64_t>(live[i].next.size());
+        }
+        if (order.empty()) break;
+        const auto t0 = std::chrono::steady_clock::now();
+        const double l0 = load_s_;
+        MP_TRY(forward(segs, &x, nullptr));
+        // Final norm and head over each live sequence's last row, as one (A, C) batch.
+        const int64_t A = static_cast<int64_t>(order.size());
+        xn.resize(static_cast<size_t>(A * C));
+        logits.resize(static_cast<size_t>(A * V));
+        std::vector<float> last(static_cast<size_t>(A * C));
+        int64_t off = 0;
+        for (int64_t a = 0; a < A; ++a) {
+            off += static_cast<int64_t>(segs[a].ids.size());
+            std::memcpy(last.data() + a * C, x.data() + (off - 1) * C, sizeof(float) * C);
+        }
         if (cfg_.norm == NormType::kLayerNorm) {
-            layernorm_forward(xn.data(), last, out_norm_w_.data(), out_norm_b_.data(), 1, C,
+            layernorm_forward(xn.data(), last.data(), out_norm_w_.data(), out_norm_b_.data(), A, C,
                               static_cast<float>(cfg_.norm_eps));
         } else {
-            rmsnorm_forward(xn.data(), last, out_norm_w_.data(), 1, C, static_cast<float>(cfg_.norm_eps));
+            rmsnorm_forward(xn.data(), last.data(), out_norm_w_.data(), A, C,
+                            static_cast<float>(cfg_.norm_eps));
         }
-        head(logits.data(), xn.data(), 1);
-        int32_t tok = 0;
-        if (req.temperature == 0.0f) {
-            // Greedy: the first maximal logit (torch.argmax returns the first maximum too).
-            tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        head(logits.data(), xn.data(), A);
+        for (int64_t a = 0; a < A; ++a) {
+            const size_t i = order[a];
+            const GenerateRequest& req = reqs[i];
+            Live& s = live[i];
+            const float* lg = logits.data() + a * V;
+            const float* pick = lg;  // the logits the token is chosen from
+            if (req.logits_processor) {
+                processed.assign(lg, lg + V);
+                ids.assign(req.prompt.begin(), req.prompt.end());
+                ids.insert(ids.end(), res[i].tokens.begin(), res[i].tokens.end());
+                req.logits_processor(ids, processed);
+                pick = processed.data();
+            }
+            int32_t tok = 0;
+            if (req.temperature == 0.0f) {
+                // Greedy: the first maximal logit (torch.argmax returns the first maximum too).
+                tok = static_cast<int32_t>(std::max_element(pick, pick + V) - pick);
+            } else {
+                // Seeded sampling: softmax(logits / temperature) over the top_k candidates (all
+                // when 0), drawn by inverse CDF with a 53-bit uniform from mt19937_64(seed).
+                tok = sample_token(pick, V, req.temperature, req.top_k, s.rng);
+            }
+            GenerateResult& r = res[i];
+            r.tokens.push_back(tok);
+            r.token_logprobs.push_back(static_cast<float>(log_softmax_at(lg, V, tok)));
+            s.past += static_cast<int64_t>(s.next.size());
+            if (std::find(req.stop_ids.begin(), req.stop_ids.end(), tok) != req.stop_ids.end()) {
+                r.stopped = true;
+                s.done = true;
+            } else if (static_cast<int>(r.tokens.size()) >= req.max_new_tokens) {
+                s.done = true;
+            }
+            s.step = tok;
+            s.next = std::span<const int32_t>(&s.step, 1);
+        }
+        const double dt = std::max(
+            0.0, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() -
+                     (load_s_ - l0));
+        if (it == 0) {
+            tm.prefill_tokens += tokens;
+            tm.prefill_s += dt;
         } else {
-            // Seeded sampling: softmax(logits / temperature) over the top_k candidates (all when
-            // 0), drawn by inverse CDF with a 53-bit uniform from mt19937_64(seed).
-            tok = sample_token(logits.data(), V, req.temperature, req.top_k, rng);
+            tm.decode_tokens += tokens;
+            tm.decode_s += dt;
         }
-        res.tokens.push_back(tok);
-        res.token_logprobs.push_back(static_cast<float>(log_softmax_at(logits.data(), V, tok)));
-        if (std::find(req.stop_ids.begin(), req.stop_ids.end(), tok) != req.stop_ids.end()) {
-            res.stopped = true;
-            break;
-        }
-        step[0] = tok;
-        next_ids = std::span<const int32_t>(step);
     }
+    tm.load_s = load_s_ - load0;
+    for (auto& r : res) r.timings = tm;
     return res;
 }
 

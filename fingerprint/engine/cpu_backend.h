@@ -1,13 +1,16 @@
 // CpuBackend: the reference engine. Runs Llama, Mistral, Qwen2, Qwen3 and GPT-2 decoder stacks in
-// f32 on the CPU from any stored dtype (f32/f16/bf16/f8, dequantised GGUF blocks) with the ops
-// of cpu_ops.h, matching Hugging Face transformers' eager float32 forward.
-// Products run on weights packed once into panels (cpu_gemm.h, same size as f32).
-// Memory bound: the global tensors (token embedding, position embedding, final norm) are held in
-// f32 and the output head packed (a tied embedding only packed, its rows gathered from the
-// panels) for the backend's lifetime; layer weights are converted and packed one layer at a
-// time. When the f32 size of all layers fits `BackendOptions::cpu_cache_bytes` (default
-// 4 GiB) converted layers are kept after first use; otherwise each pass converts each layer
-// again and frees it, so peak weight memory is globals + one layer. Activations are
+// f32 arithmetic on the CPU from any stored dtype, with the ops of cpu_ops.h, matching Hugging
+// Face transformers' eager float32 forward.
+// Weights stay in their stored dtype: products run on panels packed once in that dtype (f32,
+// bf16, f16, GGUF Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K; cpu_gemm.h) and dequantised inside
+// the product, bitwise equal to the product on the f32 expansion; other dtypes (f8, f64, Q2_K,
+// Q3_K, ...) are expanded to f32 panels. The token embedding is not copied at all: the rows a
+// pass looks up are converted from the file. Norms, biases and learned positions are held in f32.
+// Memory bound: after a tensor is packed its pages are evicted from the process (the file stays
+// in the page cache), so the resident set is ~ the file's size, not twice it. When the packed size
+// of all layers fits `BackendOptions::cpu_cache_bytes` (default: 3/4 of physical memory) packed
+// layers are kept after first use; otherwise each pass packs each layer again and frees it, so
+// peak weight memory is the head + one layer. Activations are
 // O(N * max(C + QD + 2*KVD, 3*FF)) for N tokens in a batch, plus the logits requested, plus
 // the KV cache of a generation (2 * L * (prompt + new) * KVD floats).
 // Not thread-safe: one prefill/generate at a time per backend (the model may be shared).
@@ -15,10 +18,12 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "fingerprint/engine/backend.h"
@@ -39,6 +44,8 @@ public:
     std::string name() const override { return "cpu"; }
     Result<PrefillResult> prefill(const PrefillRequest& req) override;
     Result<GenerateResult> generate(const GenerateRequest& req) override;
+    Result<std::vector<GenerateResult>> generate_batch(
+        const std::vector<GenerateRequest>& reqs) override;
 
     // True when converted layer weights are kept between passes (see file comment).
     bool caches_layers() const { return cache_layers_; }
@@ -52,7 +59,13 @@ public:
 private:
     CpuBackend(const Model& model, const BackendOptions& options);
     Status init();
-    Result<const LayerWeights*> layer(int l);
+    Result<const LayerWeights*> layer(int l);  // cached, or loaded into scratch_
+    Result<std::unique_ptr<LayerWeights>> load_layer(int l);
+    // The row-wise concatenation of layer l's tensors with these roles, (rows_i, cols) each,
+    // packed in their stored dtypes (f32 for dtypes without a packed format); the source pages
+    // are evicted from memory afterwards. l = -1 for the output head.
+    Result<PackedMatrix> load_linear(std::initializer_list<std::pair<Role, int64_t>> parts, int l,
+                                     int64_t cols);
     Status check_sequence(std::span<const int32_t> ids, size_t index, int64_t extra) const;
 
     // One contiguous run of tokens of one sequence at positions past..past+ids.size()-1.
@@ -76,11 +89,12 @@ private:
     int threads_ = 1;
     int64_t context_ = 0;
     bool cache_layers_ = false;
+    double load_s_ = 0.0;  // seconds spent packing layers that are kept
     std::optional<RopeFreqs> rope_;
-    // Globals in f32.
-    std::vector<float> tok_embd_;   // (V, C); empty when tied (rows gathered from head_)
-    std::vector<float> pos_embd_;   // (maxpos, C) or empty
-    std::vector<float> out_norm_w_, out_norm_b_;  // (C)
+    StoredTensor embd_;             // token embedding (V, C) as stored; rows converted on use
+    int64_t embd_row_bytes_ = 0;
+    std::vector<float> pos_embd_;   // (maxpos, C) f32 or empty
+    std::vector<float> out_norm_w_, out_norm_b_;  // (C) f32
     PackedMatrix head_;             // output head (V, C) packed (the embedding itself when tied)
     std::vector<std::unique_ptr<LayerWeights>> cache_;  // (L), null until loaded
     std::unique_ptr<LayerWeights> scratch_;             // streamed layer

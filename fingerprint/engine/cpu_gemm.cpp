@@ -1,9 +1,11 @@
-// Packed-panel f32 products for the CPU engine (see cpu_gemm.h for the layout and the
-// invariant). Blocking: rows of inp in blocks of kMC, the inner dimension in blocks of kKC so a
-// panel's (kKC, 32) slice (32 KiB) stays in L1 while the kernel walks the rows of the block, and
-// the (kMC, kKC) slice of inp stays in L2 across the panels of one work item. Partial sums are
-// stored to `out` between k blocks in f32, which is what the register holds, so blocking never
-// changes a result.
+// Packed-panel products for the CPU engine (see cpu_gemm.h for the layout and the invariant;
+// packing and dequantisation are in cpu_pack.cpp). Blocking: rows of inp in blocks of kMC, the
+// inner dimension in blocks of kKC so a panel's (kKC, 32) f32 slice (32 KiB) stays in L1 while
+// the kernel walks the rows of the block, and the (kMC, kKC) slice of inp stays in L2 across the
+// panels of one work item. A stored-dtype panel's slice is dequantised into a thread-local
+// buffer once per (work item, k block) and then read like an f32 panel. Partial sums are stored
+// to `out` between k blocks in f32, which is what the register holds, so blocking never changes
+// a result.
 #include "fingerprint/engine/cpu_gemm.h"
 
 #include <immintrin.h>
@@ -12,19 +14,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <vector>
 
 #include "fingerprint/base/thread_pool.h"
+#include "fingerprint/engine/cpu_pack.h"
 
 namespace modelprint {
 
 namespace {
 
-constexpr int64_t kNR = 32;   // panel width (output features per panel)
-constexpr int64_t kKC = 256;  // inner-dimension block
+using pack::kKC;
+using pack::kNR;
 constexpr int64_t kMC = 96;   // row block (a multiple of both kernels' MR)
 constexpr int64_t kMinWorkPerThread = int64_t{1} << 16;  // multiply-adds
 
-void free_floats(float* p) { std::free(p); }
 
 // c (rows, ncols) with leading dimension ldc: the kernel's block of out. a (rows, kn) with
 // leading dimension lda. b: kn panel rows of 32. first: start from 0 instead of c. bias: the
@@ -133,32 +136,6 @@ bool has_avx512() {
 
 }  // namespace
 
-PackedMatrix pack_rows(const float* w, int64_t OC, int64_t IC) {
-    PackedMatrix p;
-    p.rows = OC;
-    p.cols = IC;
-    const size_t bytes = std::max<size_t>(64, (p.bytes() + 63) / 64 * 64);
-    float* data = static_cast<float*>(std::aligned_alloc(64, bytes));
-    if (data == nullptr) throw std::bad_alloc();
-    p.data = std::unique_ptr<float[], void (*)(float*)>(data, free_floats);
-    const int64_t P = p.panels();
-    for (int64_t pi = 0; pi < P; ++pi) {
-        float* dst = data + pi * IC * kNR;
-        const int64_t o0 = pi * kNR;
-        const int64_t valid = std::min<int64_t>(kNR, OC - o0);
-        if (valid < kNR) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(IC * kNR));
-        // Blocks of 64 k so the 32 source rows' slices and the destination stay in L1.
-        for (int64_t k0 = 0; k0 < IC; k0 += 64) {
-            const int64_t k1 = std::min(IC, k0 + 64);
-            for (int64_t j = 0; j < valid; ++j) {
-                const float* src = w + (o0 + j) * IC;
-                for (int64_t k = k0; k < k1; ++k) dst[k * kNR + j] = src[k];
-            }
-        }
-    }
-    return p;
-}
-
 void packed_matmul_forward(float* out, const float* inp, const PackedMatrix& w, const float* bias,
                            int64_t N, int threads, GemmKernel kernel) {
     const int64_t OC = w.rows, IC = w.cols;
@@ -177,11 +154,17 @@ void packed_matmul_forward(float* out, const float* inp, const PackedMatrix& w, 
     // more than ~64k multiply-adds.
     threads = static_cast<int>(
         std::clamp<int64_t>(N * IC * OC / kMinWorkPerThread, 1, std::max(1, threads)));
-    const int64_t P = w.panels();
-    // Consecutive panels per work item: up to 4 share each (kMC, kKC) block of inp from L2, but
-    // never so many that a thread is left without work. Grouping does not change results.
+    int64_t P = 0;
+    for (const PackedPart& part : w.parts) P += part.panels();
+    // Consecutive panels (of one part) per work item: up to 4 share each (kMC, kKC) block of inp
+    // from L2, but never so many that a thread is left without work. Grouping does not change
+    // results.
     const int64_t group = std::clamp<int64_t>(P / (4 * threads), 1, 4);
-    const int64_t groups = (P + group - 1) / group;
+    std::vector<int64_t> first_group(w.parts.size() + 1, 0);  // work groups before each part
+    for (size_t i = 0; i < w.parts.size(); ++i) {
+        first_group[i + 1] = first_group[i] + (w.parts[i].panels() + group - 1) / group;
+    }
+    const int64_t groups = first_group.back();
     // Few panels (a 576-wide product has 18): cut the rows too, into near-equal blocks of a
     // multiple of 8 rows (both kernels' MR), until every thread has ~8 items, so the last one to
     // finish waits little.
@@ -192,22 +175,35 @@ void packed_matmul_forward(float* out, const float* inp, const PackedMatrix& w, 
         row_block = std::max<int64_t>(8, round8((N + nb - 1) / nb));
     }
     const int64_t row_blocks = (N + row_block - 1) / row_block;
-    const float* packed = w.data.get();
     parallel_for(
         static_cast<size_t>(groups * row_blocks),
         [&](size_t item) {
-            const int64_t p0 = static_cast<int64_t>(item) / row_blocks * group;
-            const int64_t p1 = std::min(P, p0 + group);
+            // (kKC, 32) f32: the dequantised k-slice of one stored-dtype panel, L1-resident.
+            alignas(64) static thread_local float slice[kKC * kNR];
+            const int64_t gi = static_cast<int64_t>(item) / row_blocks;
+            const size_t pt = static_cast<size_t>(
+                std::upper_bound(first_group.begin(), first_group.end(), gi) - first_group.begin() - 1);
+            const PackedPart& part = w.parts[pt];
+            const int64_t p0 = (gi - first_group[pt]) * group;
+            const int64_t p1 = std::min(part.panels(), p0 + group);
             const int64_t m0 = static_cast<int64_t>(item) % row_blocks * row_block;
             const int64_t mc = std::min(row_block, N - m0);
+            const bool f32 = part.format == PackFormat::kF32;
             for (int64_t k0 = 0; k0 < IC; k0 += kKC) {
                 const int64_t kc = std::min(kKC, IC - k0);
                 const bool first = k0 == 0, last = k0 + kc == IC;
                 for (int64_t pi = p0; pi < p1; ++pi) {
-                    const int ncols = static_cast<int>(std::min(kNR, OC - pi * kNR));
-                    const float* b = packed + (pi * IC + k0) * kNR;
-                    const float* bp = last && bias != nullptr ? bias + pi * kNR : nullptr;
-                    float* c = out + m0 * OC + pi * kNR;
+                    const int64_t o0 = part.row0 + pi * kNR;
+                    const int ncols = static_cast<int>(std::min(kNR, part.rows - pi * kNR));
+                    const uint8_t* panel = part.data.get() + pi * part.panel_bytes;
+                    const float* b = slice;
+                    if (f32) {
+                        b = reinterpret_cast<const float*>(panel) + k0 * kNR;
+                    } else {
+                        pack::dequant_slice(part.format, panel, k0, kc, slice);
+                    }
+                    const float* bp = last && bias != nullptr ? bias + o0 : nullptr;
+                    float* c = out + m0 * OC + o0;
                     for (int64_t r = 0; r < mc; r += mr) {
                         const int64_t rows = std::min(mr, mc - r);
                         fns[rows](inp + (m0 + r) * IC + k0, IC, b, kc, c + r * OC, OC, ncols, first,
@@ -221,11 +217,24 @@ void packed_matmul_forward(float* out, const float* inp, const PackedMatrix& w, 
 
 void packed_gather_rows(float* out, const PackedMatrix& w, const int32_t* ids, int64_t N) {
     const int64_t IC = w.cols;
+    alignas(64) static thread_local float slice[kKC * kNR];
     for (int64_t n = 0; n < N; ++n) {
         const int64_t o = ids[n];
-        const float* src = w.data.get() + (o / kNR) * IC * kNR + o % kNR;
+        size_t pt = 0;
+        while (pt + 1 < w.parts.size() && o >= w.parts[pt + 1].row0) ++pt;
+        const PackedPart& part = w.parts[pt];
+        const int64_t pi = (o - part.row0) / kNR, j = (o - part.row0) % kNR;
+        const uint8_t* panel = part.data.get() + pi * part.panel_bytes;
         float* dst = out + n * IC;
-        for (int64_t k = 0; k < IC; ++k) dst[k] = src[k * kNR];
+        for (int64_t k0 = 0; k0 < IC; k0 += kKC) {
+            const int64_t kc = std::min(kKC, IC - k0);
+            const float* src = reinterpret_cast<const float*>(panel) + k0 * kNR;
+            if (part.format != PackFormat::kF32) {
+                pack::dequant_slice(part.format, panel, k0, kc, slice);
+                src = slice;
+            }
+            for (int64_t k = 0; k < kc; ++k) dst[k0 + k] = src[k * kNR + j];
+        }
     }
 }
 

@@ -351,15 +351,16 @@ Result<std::vector<float>> Model::read_f32(const TensorInfo& t) const {
     return out;
 }
 
-Result<TensorF32> Model::canonical_f32(Role role, int layer, bool bias) const {
+Result<StoredTensor> Model::canonical_stored(Role role, int layer, bool bias) const {
     const TensorInfo* t = find_role(role, layer, bias);
     if (t == nullptr && role == Role::kOutput && !bias) t = find_role(Role::kTokenEmbd, -1, false);
     if (t == nullptr) {
         return not_found("{}: tensor {} is missing", path_, canonical_name({role, layer, bias}));
     }
-    TensorF32 out;
+    StoredTensor out;
+    out.info = t;
+    out.bytes = tensor_bytes(*t);
     out.shape = t->shape;
-    MP_ASSIGN_OR_RETURN(out.data, read_f32(*t));
     const ArchSpec* spec = find_arch(config_.arch);
     const bool linear = role == Role::kAttnQKV || role == Role::kAttnOut || role == Role::kFfnUp ||
                         role == Role::kFfnDown || role == Role::kFfnGate || role == Role::kAttnQ ||
@@ -367,12 +368,8 @@ Result<TensorF32> Model::canonical_f32(Role role, int layer, bool bias) const {
     if (spec && spec->conv1d_weights && format_ != ModelFormat::kGguf && linear && !bias &&
         out.shape.size() == 2) {
         // Conv1D [in, out] -> Linear [out, in].
-        const int64_t in = out.shape[0], o = out.shape[1];
-        std::vector<float> tr(out.data.size());
-        for (int64_t i = 0; i < in; ++i)
-            for (int64_t j = 0; j < o; ++j) tr[j * in + i] = out.data[i * o + j];
-        out.data.swap(tr);
-        out.shape = {o, in};
+        out.transposed = true;
+        out.shape = {out.shape[1], out.shape[0]};
     }
     // llama.cpp's converter permutes Q/K rows of Llama-arch models for interleaved RoPE
     // (convert_hf_to_gguf.py LlamaModel.permute); undo it so every format is in rotate_half order:
@@ -386,18 +383,43 @@ Result<TensorF32> Model::canonical_f32(Role role, int layer, bool bias) const {
                                 "even size", path_, t->name, rows, heads);
         }
         const int64_t hs = rows / heads;
-        const int64_t cols = out.shape.size() == 2 ? out.shape[1] : 1;
-        std::vector<float> perm(out.data.size());
+        out.row_order.resize(static_cast<size_t>(rows));
         for (int64_t h = 0; h < heads; ++h)
             for (int64_t i = 0; i < hs / 2; ++i)
                 for (int64_t j = 0; j < 2; ++j) {
-                    const int64_t src = h * hs + i * 2 + j;
-                    const int64_t dst = h * hs + j * (hs / 2) + i;
-                    std::copy_n(out.data.begin() + src * cols, cols, perm.begin() + dst * cols);
+                    out.row_order[h * hs + j * (hs / 2) + i] = h * hs + i * 2 + j;
                 }
+    }
+    return out;
+}
+
+Result<TensorF32> Model::canonical_f32(Role role, int layer, bool bias) const {
+    MP_ASSIGN_OR_RETURN(StoredTensor st, canonical_stored(role, layer, bias));
+    TensorF32 out;
+    out.shape = st.shape;
+    MP_ASSIGN_OR_RETURN(out.data, read_f32(*st.info));
+    if (st.transposed) {
+        // Stored [in, out] -> [out, in].
+        const int64_t o = st.shape[0], in = st.shape[1];
+        std::vector<float> tr(out.data.size());
+        for (int64_t i = 0; i < in; ++i)
+            for (int64_t j = 0; j < o; ++j) tr[j * in + i] = out.data[i * o + j];
+        out.data.swap(tr);
+    }
+    if (!st.row_order.empty()) {
+        const int64_t cols = out.shape.size() == 2 ? out.shape[1] : 1;
+        std::vector<float> perm(out.data.size());
+        for (size_t dst = 0; dst < st.row_order.size(); ++dst) {
+            std::copy_n(out.data.begin() + st.row_order[dst] * cols, cols,
+                        perm.begin() + static_cast<int64_t>(dst) * cols);
+        }
         out.data.swap(perm);
     }
     return out;
+}
+
+void Model::evict(const TensorInfo& t) const {
+    files_[t.file_index].map->evict(t.offset, t.nbytes);
 }
 
 }  // namespace modelprint

@@ -37,6 +37,16 @@ struct TensorF32 {
     std::vector<float> data;
 };
 
+// A tensor seen in canonical layout without converting it: the stored bytes and dtype, the
+// canonical shape, and how canonical positions map to stored ones.
+struct StoredTensor {
+    const TensorInfo* info = nullptr;
+    std::span<const uint8_t> bytes;  // as stored (points into the model's maps)
+    std::vector<int64_t> shape;      // canonical shape
+    bool transposed = false;         // 2-D, stored as [shape[1], shape[0]] (GPT-2 Conv1D)
+    std::vector<int64_t> row_order;  // canonical row r is stored row row_order[r]; empty: same
+};
+
 class Model {
 public:
     // path: a directory (config.json + model.safetensors | shards | *.gguf), a .safetensors file,
@@ -74,6 +84,10 @@ public:
     // canonical name and the model when absent. The tied output head is returned as
     // token_embd when the model has no separate output tensor.
     Result<TensorF32> canonical_f32(Role role, int layer = -1, bool bias = false) const;
+    // The same tensor, not converted: what canonical_f32 converts (same lookup and errors).
+    Result<StoredTensor> canonical_stored(Role role, int layer = -1, bool bias = false) const;
+    // Drops t's whole pages from this process's memory (MappedFile::evict); reads stay valid.
+    void evict(const TensorInfo& t) const;
 
 private:
     Model() = default;

