@@ -5,6 +5,9 @@
 // --chat auto|chatml|llama3|... wraps the prompt as one user message with the model's chat
 // format (fingerprint/tokenizer/chat_template.h) and the generation prompt; default: none.
 // --json: {"prompt_ids", "tokens", "logprobs", "stopped", "text"} (text only with a tokenizer).
+// --watermark KEY.json: green-list watermark (fingerprint/watermark.h, transformers'
+// WatermarkLogitsProcessor) on the model's vocabulary; the key is never printed, --json carries
+// its commitment as "watermark_key_commitment".
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "fingerprint/model/model.h"
 #include "fingerprint/tokenizer/chat_template.h"
 #include "fingerprint/tokenizer/tokenizer.h"
+#include "fingerprint/watermark.h"
 
 namespace modelprint::cli {
 
@@ -34,6 +38,7 @@ struct GenerateArgs {
     bool json = false;
     std::string device = "cpu";
     int threads = 0;
+    std::string watermark;
 };
 
 std::string json_escape(const std::string& s) {
@@ -83,6 +88,15 @@ Status run_generate(const GenerateArgs& a) {
     req.temperature = a.temperature;
     req.seed = a.seed;
     req.top_k = a.top_k;
+    std::shared_ptr<const GreenLists> lists;
+    if (!a.watermark.empty()) {
+        MP_ASSIGN_OR_RETURN(WatermarkKey key, load_watermark_key(a.watermark));
+        MP_ASSIGN_OR_RETURN(GreenLists g, GreenLists::create(key, model->config().vocab_size));
+        lists = std::make_shared<const GreenLists>(std::move(g));
+        req.logits_processor = [lists](std::span<const int32_t> ids, std::span<float> logits) {
+            lists->apply(ids, logits);
+        };
+    }
     MP_ASSIGN_OR_RETURN(DeviceKind dev, parse_device(a.device));
     BackendOptions opt;
     opt.threads = a.threads;
@@ -109,6 +123,9 @@ Status run_generate(const GenerateArgs& a) {
         s += fmt::format("], \"stopped\": {}, \"device\": \"{}\"", res.stopped ? "true" : "false",
                          backend->name());
         if (have_text) s += ", \"text\": \"" + json_escape(text) + "\"";
+        if (lists) {
+            s += ", \"watermark_key_commitment\": \"" + watermark_key_commitment(lists->key()) + "\"";
+        }
         s += "}\n";
         std::fputs(s.c_str(), stdout);
         return Status();
@@ -138,6 +155,8 @@ CommandRegistrar reg({"generate", "Continue a prompt with the model (greedy or s
                           sub.add_option("--seed", a->seed, "Sampling seed (default 0)");
                           sub.add_option("--top-k", a->top_k, "Sample from the K best tokens (0: all)")
                               ->check(CLI::NonNegativeNumber);
+                          sub.add_option("--watermark", a->watermark,
+                                         "Watermark the output with this key (watermark keygen)");
                           sub.add_flag("--json", a->json, "Print one JSON object");
                           sub.add_option("--device", a->device, "auto, cpu or cuda (default cpu)");
                           sub.add_option("--threads", a->threads, "CPU threads (default: all cores)")

@@ -129,6 +129,25 @@ double log_beta_inc(double a, double b, double x) {
     return log1m_exp(other);
 }
 
+double log_binomial_sf(int64_t k, int64_t n, double p) {
+    if (k <= 0) return 0.0;
+    if (k > n) return kNegInf;
+    if (n > 100000) return log_beta_inc(static_cast<double>(k), static_cast<double>(n - k + 1), p);
+    // log pmf(j) = lgamma(n+1) - lgamma(j+1) - lgamma(n-j+1) + j log p + (n-j) log(1-p), summed
+    // from the largest term outwards in a fixed order (log-sum-exp).
+    const double lp = std::log(p), lq = std::log1p(-p), ln = std::lgamma(static_cast<double>(n) + 1);
+    auto term = [&](int64_t j) {
+        return ln - std::lgamma(static_cast<double>(j) + 1) -
+               std::lgamma(static_cast<double>(n - j) + 1) + static_cast<double>(j) * lp +
+               static_cast<double>(n - j) * lq;
+    };
+    double mx = kNegInf;
+    for (int64_t j = k; j <= n; ++j) mx = std::max(mx, term(j));
+    double acc = 0.0;
+    for (int64_t j = k; j <= n; ++j) acc += std::exp(term(j) - mx);
+    return std::min(0.0, mx + std::log(acc));
+}
+
 double log_student_t_sf(double t, double df) {
     if (std::isinf(t)) return t > 0 ? kNegInf : 0.0;
     // P(T > t) = 0.5 * I_{df/(df+t^2)}(df/2, 1/2) for t >= 0 (NR 3rd ed. 6.14.10).

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -51,6 +52,12 @@ struct GenerateRequest {
     float temperature = 0.0f;       // 0: greedy
     int top_k = 0;                  // 0: whole vocabulary (sampling only)
     uint64_t seed = 0;
+    // Optional, called before each new token is chosen with the ids so far (prompt + new
+    // tokens) and the next-token logits (V), which it may change in place: a watermark adds its
+    // bias to the green ids (fingerprint/watermark.h). Greedy and sampled choices both see the
+    // processed logits; token_logprobs stay the model's own (unprocessed) log-probabilities.
+    // Every engine calls it on the host, once per step, in step order (docs/watermark.md).
+    std::function<void(std::span<const int32_t> ids, std::span<float> logits)> logits_processor;
 };
 
 struct GenerateResult {

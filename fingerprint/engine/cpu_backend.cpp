@@ -450,6 +450,10 @@ Result<GenerateResult> CpuBackend::generate(const GenerateRequest& req) {
     GenerateResult res;
     std::vector<float> x, xn(static_cast<size_t>(C)), logits(static_cast<size_t>(V));
     std::vector<int32_t> step(1);
+    // The ids so far and a copy of the logits for the processor (only when there is one).
+    std::vector<int32_t> seq;
+    std::vector<float> processed;
+    if (req.logits_processor) seq = req.prompt;
     int64_t past = 0;
     std::span<const int32_t> next_ids(req.prompt);
     for (int i = 0; i < req.max_new_tokens; ++i) {
@@ -464,16 +468,23 @@ Result<GenerateResult> CpuBackend::generate(const GenerateRequest& req) {
             rmsnorm_forward(xn.data(), last, out_norm_w_.data(), 1, C, static_cast<float>(cfg_.norm_eps));
         }
         head(logits.data(), xn.data(), 1);
+        const std::vector<float>* choose = &logits;
+        if (req.logits_processor) {
+            processed = logits;
+            req.logits_processor(seq, processed);
+            choose = &processed;
+        }
         int32_t tok = 0;
         if (req.temperature == 0.0f) {
             // Greedy: the first maximal logit (torch.argmax returns the first maximum too).
-            tok = static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+            tok = static_cast<int32_t>(std::max_element(choose->begin(), choose->end()) - choose->begin());
         } else {
             // Seeded sampling: softmax(logits / temperature) over the top_k candidates (all when
             // 0), drawn by inverse CDF with a 53-bit uniform from mt19937_64(seed).
-            tok = sample_token(logits.data(), V, req.temperature, req.top_k, rng);
+            tok = sample_token(choose->data(), V, req.temperature, req.top_k, rng);
         }
         res.tokens.push_back(tok);
+        if (req.logits_processor) seq.push_back(tok);
         res.token_logprobs.push_back(static_cast<float>(log_softmax_at(logits.data(), V, tok)));
         if (std::find(req.stop_ids.begin(), req.stop_ids.end(), tok) != req.stop_ids.end()) {
             res.stopped = true;
