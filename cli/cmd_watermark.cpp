@@ -8,10 +8,12 @@
 // Keys are secrets: nothing here prints or stores the key, only sha256 commitments.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,7 @@
 #include "fingerprint/transcript.h"
 #include "fingerprint/watermark.h"
 #include "forensics/watermark.h"
+#include "forensics/stats.h"
 #include "forensics/watermark_model.h"
 
 namespace modelprint::cli {
@@ -53,6 +56,7 @@ struct WatermarkArgs {
     uint64_t seed = 0;
     std::string device = "cpu";
     int threads = 0;
+    int null_keys = 0;
 };
 
 Status run_keygen(const WatermarkArgs& a) {
@@ -171,6 +175,43 @@ Result<GreenLists> lists_for(const WatermarkKey& key, int64_t model_vocab, const
     return GreenLists::create(key, V);
 }
 
+// --null-keys N: the same collected data under N fresh random keys of the same scheme, width
+// and ratio — keys the model cannot know — and the KS test of their p-values against uniform.
+Status run_null_keys(const WatermarkArgs& a, const WatermarkKey& key, const GreenLists& lists,
+                     const RadioactivityData& data, const RadioactivityOptions& ro) {
+    std::vector<double> pg, pm, pp;
+    std::mt19937_64 rng(a.seed ^ 0x6e756c6c6b657973ull);  // reproducible null keys per --seed
+    for (int i = 0; i < a.null_keys; ++i) {
+        WatermarkKey k = key;
+        k.hashing_key = rng() >> 1;
+        MP_ASSIGN_OR_RETURN(GreenLists l, GreenLists::create(k, lists.vocab_size()));
+        MP_ASSIGN_OR_RETURN(RadioactivityResult r, evaluate_radioactivity(l, data, ro));
+        pg.push_back(r.generation.p_value);
+        pm.push_back(r.open_model.p_value);
+        pp.push_back(r.open_model_plain.p_value);
+    }
+    auto summary = [](const std::vector<double>& p) {
+        const KsResult ks = ks_uniform(p);
+        const double mn = *std::min_element(p.begin(), p.end());
+        const auto below = std::count_if(p.begin(), p.end(), [](double x) { return x < 1e-3; });
+        auto frac = [&](double t) {
+            return static_cast<double>(std::count_if(p.begin(), p.end(), [&](double x) { return x < t; })) /
+                   static_cast<double>(p.size());
+        };
+        return Json{{"ks_d", ks.d},          {"ks_p", ks.p_value},      {"min_p", mn},
+                    {"below_1e-3", below},    {"frac_below_0.05", frac(0.05)},
+                    {"frac_below_0.5", frac(0.5)}};
+    };
+    Json j = {{"mode", "null-keys"},
+              {"keys", a.null_keys},
+              {"reference", data.reference},
+              {"generation", summary(pg)},
+              {"open_model", summary(pm)},
+              {"open_model_plain", summary(pp)}};
+    std::printf("%s\n", j.dump(2).c_str());
+    return Status();
+}
+
 Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key, const WatermarkOptions& wo) {
     MP_ASSIGN_OR_RETURN(auto suspect, Model::open(a.input));
     MP_ASSIGN_OR_RETURN(auto s_tok, model_tokenizer(*suspect));
@@ -205,7 +246,9 @@ Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key, const W
     ro.max_new_tokens = a.max_tokens;
     ro.temperature = a.temperature;
     ro.seed = a.seed;
-    MP_ASSIGN_OR_RETURN(RadioactivityResult r, watermark_radioactivity(lists, in, ro));
+    MP_ASSIGN_OR_RETURN(RadioactivityData data, collect_radioactivity(lists, in, ro));
+    if (a.null_keys > 0) return run_null_keys(a, key, lists, data, ro);
+    MP_ASSIGN_OR_RETURN(RadioactivityResult r, evaluate_radioactivity(lists, data, ro));
     const GreenMassTest& om = r.open_model;
     if (a.json) {
         Json gen = test_json(r.generation);
@@ -364,6 +407,10 @@ CommandRegistrar reg({"watermark", "Keyed green-list watermarks: keygen, detect 
                           d->add_option("--seed", a->seed, "Model mode: sampling seed (0)");
                           d->add_option("--alpha", a->alpha, "Significance level (default 1e-3)");
                           d->add_flag("--no-dedup", a->no_dedup, "Score repeated n-grams every time");
+                          d->add_option("--null-keys", a->null_keys,
+                                        "Model mode: p-values under N random keys instead, and "
+                                        "their KS test against uniform")
+                              ->check(CLI::Range(1, 100000));
                           d->add_flag("--json", a->json, "Print one JSON object");
                           d->add_option("--device", a->device, "auto, cpu or cuda (default cpu)");
                           d->add_option("--threads", a->threads, "CPU threads")->check(CLI::NonNegativeNumber);

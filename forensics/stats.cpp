@@ -148,6 +148,29 @@ double log_binomial_sf(int64_t k, int64_t n, double p) {
     return std::min(0.0, mx + std::log(acc));
 }
 
+KsResult ks_uniform(std::span<const double> u) {
+    KsResult r;
+    if (u.empty()) return r;
+    std::vector<double> x(u.begin(), u.end());
+    std::sort(x.begin(), x.end());
+    const auto n = static_cast<double>(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double v = std::clamp(x[i], 0.0, 1.0);
+        r.d = std::max({r.d, (static_cast<double>(i) + 1.0) / n - v, v - static_cast<double>(i) / n});
+    }
+    const double sn = std::sqrt(n), lambda = (sn + 0.12 + 0.11 / sn) * r.d;
+    double sum = 0.0, sign = 1.0;
+    for (int k = 1; k <= 200; ++k) {
+        const double term = std::exp(-2.0 * k * k * lambda * lambda);
+        sum += sign * term;
+        sign = -sign;
+        if (term < 1e-18) break;
+    }
+    r.p_value = std::clamp(2.0 * sum, 0.0, 1.0);
+    if (lambda < 0.3) r.p_value = 1.0;  // the series converges slowly there; Q(lambda) = 1 - 1e-9
+    return r;
+}
+
 double log_student_t_sf(double t, double df) {
     if (std::isinf(t)) return t > 0 ? kNegInf : 0.0;
     // P(T > t) = 0.5 * I_{df/(df+t^2)}(df/2, 1/2) for t >= 0 (NR 3rd ed. 6.14.10).

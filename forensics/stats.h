@@ -39,6 +39,15 @@ double log_beta_inc(double a, double b, double x);
 // (Numerical Recipes 3rd ed. 6.4.12). 0 for k <= 0, -inf for k > n. The one place for the
 // binomial tail (watermark green counts, forensics/watermark.h).
 double log_binomial_sf(int64_t k, int64_t n, double p);
+// One-sample Kolmogorov-Smirnov test of `u` against the uniform distribution on [0, 1]:
+// the statistic D and its asymptotic p-value with Stephens' correction (Numerical Recipes 3rd
+// ed. 14.3.18: lambda = (sqrt(n) + 0.12 + 0.11 / sqrt(n)) D). Used to check that p-values of a
+// null are uniform. n = 0 gives D = 0, p = 1.
+struct KsResult {
+    double d = 0.0;
+    double p_value = 1.0;
+};
+KsResult ks_uniform(std::span<const double> u);
 // log of the chi-square survival function P(X > x) with df > 0.
 double log_chi2_sf(double x, double df);
 // log of the regularised upper incomplete gamma Q(a, x).

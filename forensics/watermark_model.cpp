@@ -15,9 +15,9 @@ namespace modelprint {
 
 namespace {
 
-// One seed group of open-model positions: the summed distributions over teacher ids.
+// One context of open-model positions while collecting: summed distributions by teacher id.
 struct Group {
-    std::vector<int32_t> context;  // window whose seed is the group's (selfhash: cw - 1 tokens)
+    std::vector<int32_t> window;
     int64_t n = 0;
     std::unordered_map<int32_t, double> ref, plain;
 };
@@ -85,47 +85,46 @@ void top_ids(const std::vector<double>& p, int64_t k, std::vector<int32_t>& out)
     out.insert(out.end(), idx.begin(), idx.end());
 }
 
-GreenMassTest green_mass_test(const GreenLists& L, const std::map<std::vector<int64_t>, Group>& groups,
-                              bool ref, int64_t positions, int64_t min_contexts) {
+GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, bool ref,
+                              int64_t min_contexts) {
     GreenMassTest t;
     t.reference = ref;
-    t.positions = positions;
+    t.positions = d.positions;
     t.expected = L.gamma();
     const double pi = L.gamma(), V = static_cast<double>(L.vocab_size());
     const bool self = L.key().seeding_scheme == SeedingScheme::kSelfHash;
     double zsum = 0.0, mass = 0.0;
     int64_t H = 0;
-    std::vector<char> mask;
-    for (const auto& [k, g] : groups) {
-        const auto& X = ref ? g.ref : g.plain;
-        std::vector<std::pair<int32_t, double>> xs(X.begin(), X.end());
-        std::sort(xs.begin(), xs.end());  // fixed summation order
+    std::vector<char> mask, green_plain;
+    for (const auto& c : d.contexts) {
+        const auto& X = ref ? c.ref : c.plain;
         double S = 0.0, P = 0.0, sx = 0.0, sxx = 0.0;
         if (!self) {
             mask.assign(static_cast<size_t>(L.vocab_size()), 0);
-            for (int32_t id : L.green_ids(g.context)) mask[static_cast<size_t>(id)] = 1;
+            for (int32_t id : L.green_ids(c.window)) mask[static_cast<size_t>(id)] = 1;
         }
-        for (const auto& [id, x] : xs) {
-            const bool green = self ? L.is_green(g.context, id) : mask[static_cast<size_t>(id)] != 0;
+        auto green = [&](int32_t id) {
+            return self ? L.is_green(c.window, id) : mask[static_cast<size_t>(id)] != 0;
+        };
+        for (const auto& [id, x] : X) {  // sorted by id: a fixed summation order
             sx += x;
             sxx += x * x;
-            if (green) {
-                S += x;
-                auto it = g.plain.find(id);
-                if (it != g.plain.end()) P += it->second;
-            }
+            if (green(id)) S += x;
+        }
+        for (const auto& [id, x] : c.plain) {
+            if (green(id)) P += x;
         }
         const double mean = pi * sx;
         const double var = self ? pi * (1 - pi) * sxx
                                 : pi * (1 - pi) * (sxx - (sx * sx - sxx) / (V - 1.0));
-        mass += P / static_cast<double>(g.n);
+        mass += P / static_cast<double>(c.n);
         if (var > 1e-300) {
             zsum += (S - mean) / std::sqrt(var);
             ++H;
         }
     }
     t.contexts = H;
-    t.green_mass = groups.empty() ? 0.0 : mass / static_cast<double>(groups.size());
+    t.green_mass = d.contexts.empty() ? 0.0 : mass / static_cast<double>(d.contexts.size());
     t.z = H > 0 ? zsum / std::sqrt(static_cast<double>(H)) : 0.0;
     t.log_p = H > 0 ? log_normal_sf(t.z) : 0.0;
     t.p_value = std::exp(t.log_p);
@@ -135,8 +134,8 @@ GreenMassTest green_mass_test(const GreenLists& L, const std::map<std::vector<in
 
 }  // namespace
 
-Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L, const RadioactivityInput& in,
-                                                    const RadioactivityOptions& o) {
+Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const RadioactivityInput& in,
+                                                const RadioactivityOptions& o) {
     if (!in.suspect || !in.suspect_tokenizer || !in.teacher_tokenizer) {
         return invalid_argument("watermark radioactivity needs a suspect, its tokenizer and the "
                                 "teacher's tokenizer");
@@ -146,8 +145,10 @@ Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L, const R
     const Tokenizer& S = *in.suspect_tokenizer;
     const Tokenizer& T = *in.teacher_tokenizer;
     const int64_t V = L.vocab_size();
-    RadioactivityResult res;
-    res.teacher_vocab = V;
+    RadioactivityData res;
+    res.vocab = V;
+    res.scheme = L.key().seeding_scheme;
+    res.context_width = L.context_width();
 
     // Teacher id -> suspect id of the same bytes (identity for the same vocabulary).
     bool same = S.vocab_size() == T.vocab_size();
@@ -171,8 +172,7 @@ Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L, const R
             100 * o.min_shared_fraction);
     }
 
-    // (a) the suspect generates; its text is green-counted in the teacher's tokenisation.
-    GreenCounter counter(L, o.text.dedup);
+    // (a) the suspect generates; its text is kept in the teacher's tokenisation.
     std::vector<std::vector<int32_t>> s_full, t_full;
     for (size_t i = 0; i < in.prompts.size(); ++i) {
         const std::string& prompt = in.prompts[i];
@@ -213,18 +213,17 @@ Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L, const R
         for (int32_t& id : t_ids) {
             if (id >= V) return out_of_range("teacher token id {} >= the key's vocabulary {}", id, V);
         }
-        MP_TRY(counter.add(t_ids, start).status());
+        res.samples.push_back({t_ids, start});
         s_full.push_back(std::move(s_ids));
         t_full.push_back(std::move(t_ids));
     }
-    res.responses = static_cast<int64_t>(in.prompts.size());
-    res.generation = watermark_test(L, counter.pooled(), o.text);
 
     // (b) open-model: distributions after every aligned prefix, summed per seed group.
     const size_t cw = static_cast<size_t>(L.context_width());
     const bool self = L.key().seeding_scheme == SeedingScheme::kSelfHash;
     const bool ref = in.teacher != nullptr;
-    std::map<std::vector<int64_t>, Group> groups;
+    res.reference = ref;
+    std::map<std::vector<int32_t>, Group> groups;
     int64_t positions = 0;
     std::vector<double> ps, pt, qs, qt;
     std::vector<int32_t> cand;
@@ -278,21 +277,14 @@ Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L, const R
                 if (ref) top_ids(qt, o.max_candidates, cand);
                 std::sort(cand.begin(), cand.end());
                 cand.erase(std::unique(cand.begin(), cand.end()), cand.end());
-                // The group: lefthash by the seed of the context window, selfhash by the
-                // cw - 1 tokens before the candidate.
-                std::vector<int32_t> ctx;
-                std::vector<int64_t> key;
-                if (self) {
-                    ctx.assign(tids.begin() + static_cast<std::ptrdiff_t>(jt + 1 - (cw - 1)),
-                               tids.begin() + static_cast<std::ptrdiff_t>(jt + 1));
-                    key.assign(ctx.begin(), ctx.end());
-                } else {
-                    ctx.assign(tids.begin() + static_cast<std::ptrdiff_t>(jt + 1 - cw),
-                               tids.begin() + static_cast<std::ptrdiff_t>(jt + 1));
-                    key.push_back(static_cast<int64_t>(L.seed(ctx)));
-                }
+                // The context: lefthash the cw tokens before (only the last seeds the list),
+                // selfhash the cw - 1 tokens before the candidate.
+                const size_t w = self ? cw - 1 : cw;
+                std::vector<int32_t> key(tids.begin() + static_cast<std::ptrdiff_t>(jt + 1 - w),
+                                         tids.begin() + static_cast<std::ptrdiff_t>(jt + 1));
+                if (!self) key.erase(key.begin(), key.end() - 1);  // same seed, same list
                 Group& g = groups[key];
-                if (g.n == 0) g.context = ctx;
+                if (g.n == 0) g.window = key;
                 ++g.n;
                 for (int32_t a : cand) {
                     g.plain[a] += qs[a];
@@ -302,10 +294,46 @@ Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L, const R
             }
         }
     }
-    res.open_model_plain = green_mass_test(L, groups, false, positions, o.min_contexts);
-    res.open_model = ref ? green_mass_test(L, groups, true, positions, o.min_contexts)
-                         : res.open_model_plain;
+    res.positions = positions;
+    for (auto& [k, g] : groups) {
+        RadioactivityData::Context c;
+        c.window = g.window;
+        c.n = g.n;
+        c.plain.assign(g.plain.begin(), g.plain.end());
+        c.ref.assign(g.ref.begin(), g.ref.end());
+        std::sort(c.plain.begin(), c.plain.end());
+        std::sort(c.ref.begin(), c.ref.end());
+        res.contexts.push_back(std::move(c));
+    }
     return res;
+}
+
+Result<RadioactivityResult> evaluate_radioactivity(const GreenLists& L, const RadioactivityData& d,
+                                                   const RadioactivityOptions& o) {
+    if (L.key().seeding_scheme != d.scheme || L.context_width() != d.context_width ||
+        L.vocab_size() != d.vocab) {
+        return invalid_argument("watermark key ({}, width {}, {} ids) does not match the collected "
+                                "data ({}, width {}, {} ids)", seeding_scheme_name(L.key().seeding_scheme),
+                                L.context_width(), L.vocab_size(), seeding_scheme_name(d.scheme),
+                                d.context_width, d.vocab);
+    }
+    RadioactivityResult r;
+    r.teacher_vocab = d.vocab;
+    r.cross_tokenizer = d.cross_tokenizer;
+    r.shared_tokens = d.shared_tokens;
+    r.responses = static_cast<int64_t>(d.samples.size());
+    GreenCounter counter(L, o.text.dedup);
+    for (const auto& s : d.samples) MP_TRY(counter.add(s.ids, s.start).status());
+    r.generation = watermark_test(L, counter.pooled(), o.text);
+    r.open_model_plain = green_mass_test(L, d, false, o.min_contexts);
+    r.open_model = d.reference ? green_mass_test(L, d, true, o.min_contexts) : r.open_model_plain;
+    return r;
+}
+
+Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L, const RadioactivityInput& in,
+                                                    const RadioactivityOptions& o) {
+    MP_ASSIGN_OR_RETURN(RadioactivityData d, collect_radioactivity(L, in, o));
+    return evaluate_radioactivity(L, d, o);
 }
 
 }  // namespace modelprint

@@ -79,8 +79,40 @@ struct RadioactivityInput {
     std::vector<std::string> prompts;              // "" is allowed (BOS only)
 };
 
+// What the tests need from the models, which does not depend on the key: the suspect's
+// samples in the teacher's tokenisation and the summed distributions per context (lefthash:
+// the last token, whose seed is the green list's; selfhash: the context_width - 1 tokens before
+// the candidate). Collected once, evaluated under any key of the same scheme and width (the
+// calibration over random keys of docs/watermark.md).
+struct RadioactivityData {
+    struct Sample {
+        std::vector<int32_t> ids;  // teacher ids
+        size_t start = 0;          // first scored position
+    };
+    struct Context {
+        std::vector<int32_t> window;  // lefthash: the context_width tokens before; selfhash: cw - 1
+        int64_t n = 0;
+        std::vector<std::pair<int32_t, double>> plain, ref;  // summed distributions by teacher id
+    };
+    SeedingScheme scheme = SeedingScheme::kLeftHash;
+    int context_width = 1;
+    int64_t vocab = 0;
+    bool cross_tokenizer = false, reference = false;
+    int64_t shared_tokens = 0, positions = 0;
+    std::vector<Sample> samples;
+    std::vector<Context> contexts;
+};
+
 // kInvalidArgument for no prompts or missing parts; kFailedPrecondition when the suspect shares
-// too few token strings with the teacher (the message gives the counts).
+// too few token strings with the teacher (the message gives the counts). `lists` gives the
+// vocabulary, scheme and width (its hashing key is not used).
+Result<RadioactivityData> collect_radioactivity(const GreenLists& lists, const RadioactivityInput& in,
+                                                const RadioactivityOptions& o);
+// kInvalidArgument when the key's scheme, width or vocabulary differ from the data's.
+Result<RadioactivityResult> evaluate_radioactivity(const GreenLists& lists,
+                                                   const RadioactivityData& data,
+                                                   const RadioactivityOptions& o);
+// collect + evaluate.
 Result<RadioactivityResult> watermark_radioactivity(const GreenLists& lists,
                                                     const RadioactivityInput& in,
                                                     const RadioactivityOptions& o);
