@@ -9,21 +9,23 @@ the fixture key testdata/watermark/key.json (a public TEST key: greenlist_ratio 
 lefthash, context_width 1). The samples are therefore watermarked by the reference
 implementation, not by modelprint: the radioactivity tests double as an interoperability test.
 
-Samples (teacher, from BOS, temperature 1, whole vocabulary, 128 new tokens, seeded):
-  W   2000 watermarked samples;  C1, C2  2000 unwatermarked samples each (other seeds).
-Students (tiny Llama: hidden 64, 3 layers, 4 heads, SwiGLU 128, the teacher's tokenizer; trained
-from scratch on 2000 sequences, next-token cross-entropy, 600 steps of 32, AdamW 3e-3 cosine):
-  wm100      all 2000 from W                       (contamination 100%)
-  wm10       200 from W + 1800 from C1             (10%)
-  wm1        20 from W + 1980 from C1              (1%)
-  control_a  2000 from C1 (seed 11)                (0%)
-  control_b  2000 from C2 (seed 12)                (0%)
+Samples (teacher, from BOS, temperature 1, whole vocabulary, 96 new tokens, seeded):
+  W   1000 watermarked samples;  C1  1000 and C2  500 unwatermarked samples (other seeds).
+Students (tiny Llama: hidden 48, 2 layers, 4 heads, SwiGLU 96, the teacher's tokenizer; trained
+from scratch, next-token cross-entropy, 200 steps of 16 sequences, AdamW 5e-3 cosine; sized for
+a shared 2-core machine at nice 19):
+  wm100      all 1000 from W                       (contamination 100%)
+  wm10       100 from W + 900 from C1              (10%)
+  wm1        10 from W + 990 from C1               (1%)
+  control_a  1000 from C1 (seed 11)                (0%)
+  control_b  500 from C2 (seed 12)                 (0%)
   wm100_bytes  its own byte-level BPE (1024 tokens, trained on C2), on W re-tokenized (100%)
   control_bytes  the same tokenizer, on C2 re-tokenized (0%)
 Also writes text fixtures: wm_teacher.jsonl (12 watermarked teacher samples as a transcript, prompt
 empty) and clean_teacher.jsonl (12 unwatermarked), and manifest.json.
 
-Run: nice -n 19 python3 testdata/gen/make_watermark.py   (about 8 minutes on one core)
+Run: nice -n 19 python3 testdata/gen/make_watermark.py   (about 4 minutes on one idle core;
+     MP_WATERMARK_SAMPLES=/tmp/s.pt caches the teacher samples between runs)
 """
 import json
 import math
@@ -45,8 +47,8 @@ STORIES = os.path.join(SHARED, "models", "stories260K")
 OUT = os.path.join(ROOT, "testdata", "watermark")
 KEY = {"greenlist_ratio": 0.25, "bias": 2.0, "hashing_key": 7342195813572913,
        "seeding_scheme": "lefthash", "context_width": 1}
-LENGTH = 128
-N = 2000
+LENGTH = 96
+N = 1000
 torch.set_num_threads(1)
 
 
@@ -82,15 +84,15 @@ def sample(model, n, seed, watermark, bs=200):
 
 def make_student(vocab, seed, bos, eos):
     torch.manual_seed(seed)
-    cfg = LlamaConfig(vocab_size=vocab, hidden_size=64, num_hidden_layers=3,
-                      num_attention_heads=4, num_key_value_heads=4, intermediate_size=128,
+    cfg = LlamaConfig(vocab_size=vocab, hidden_size=48, num_hidden_layers=2,
+                      num_attention_heads=4, num_key_value_heads=4, intermediate_size=96,
                       max_position_embeddings=256, rms_norm_eps=1e-5, rope_theta=10000.0,
                       tie_word_embeddings=True, bos_token_id=bos, eos_token_id=eos,
                       attn_implementation="eager")
     return LlamaForCausalLM(cfg)
 
 
-def train(model, seqs, seed, steps=600, bs=32, lr=3e-3, name=""):
+def train(model, seqs, seed, steps=200, bs=16, lr=5e-3, name=""):
     rng = random.Random(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.0)
     model.train()
@@ -163,9 +165,15 @@ def main():
         f.write("\n")
     teacher = LlamaForCausalLM.from_pretrained(STORIES, attn_implementation="eager").eval()
     st = stories_tok()
-    W = sample(teacher, N, 101, True)
-    C1 = sample(teacher, N, 202, False)
-    C2 = sample(teacher, N, 303, False)
+    cache = os.environ.get("MP_WATERMARK_SAMPLES")  # optional cache of the samples (a .pt file)
+    if cache and os.path.exists(cache):
+        W, C1, C2 = torch.load(cache)
+    else:
+        W = sample(teacher, N, 101, True)
+        C1 = sample(teacher, N, 202, False)
+        C2 = sample(teacher, N // 2, 303, False)
+        if cache:
+            torch.save((W, C1, C2), cache)
     dec = lambda row: st.decode(row, skip_special_tokens=True)
     for name, rows in (("wm_teacher.jsonl", W[:12]), ("clean_teacher.jsonl", C1[:12])):
         with open(os.path.join(OUT, name), "w") as f:
@@ -175,8 +183,8 @@ def main():
     bos = lambda rows: [[1] + r for r in rows]
     manifest = {"key": "testdata/watermark/key.json", "teacher": "../shared/models/stories260K",
                 "models": {}}
-    plan = [("wm100", bos(W), 1.0, 21), ("wm10", bos(W[:200] + C1[:1800]), 0.1, 22),
-            ("wm1", bos(W[:20] + C1[:1980]), 0.01, 23), ("control_a", bos(C1), 0.0, 11),
+    plan = [("wm100", bos(W), 1.0, 21), ("wm10", bos(W[:100] + C1[:900]), 0.1, 22),
+            ("wm1", bos(W[:10] + C1[:990]), 0.01, 23), ("control_a", bos(C1), 0.0, 11),
             ("control_b", bos(C2), 0.0, 12)]
     for name, seqs, c, seed in plan:
         m = train(make_student(512, seed, 1, 2), seqs, seed, name=name)
@@ -184,7 +192,7 @@ def main():
                                     "tokenizer": "stories260K"}
     bt = byte_tokenizer([dec(r) for r in C2])
     B, E = bt.token_to_id("<|bos|>"), bt.token_to_id("<|eos|>")
-    retok = lambda rows: [[B] + bt.encode(dec(r)).ids[:LENGTH + 32] for r in rows]
+    retok = lambda rows: [[B] + bt.encode(dec(r)).ids[:LENGTH + 24] for r in rows]
     for name, seqs, c, seed in (("wm100_bytes", retok(W), 1.0, 31),
                                 ("control_bytes", retok(C2), 0.0, 32)):
         m = train(make_student(bt.get_vocab_size(), seed, B, E), seqs, seed, name=name)
