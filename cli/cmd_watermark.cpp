@@ -102,6 +102,7 @@ Json test_json(const WatermarkTest& t) {
 Json mass_json(const GreenMassTest& t) {
     return {{"mode", "open-model"},
             {"reference", t.reference},
+            {"statistic", t.log_ratio ? "log-ratio" : t.reference ? "probability-difference" : "green-mass"},
             {"scored", t.positions},
             {"contexts", t.contexts},
             {"green_mass", t.green_mass},
@@ -179,7 +180,7 @@ Result<GreenLists> lists_for(const WatermarkKey& key, int64_t model_vocab, const
 // and ratio — keys the model cannot know — and the KS test of their p-values against uniform.
 Status run_null_keys(const WatermarkArgs& a, const WatermarkKey& key, const GreenLists& lists,
                      const RadioactivityData& data, const RadioactivityOptions& ro) {
-    std::vector<double> pg, pm, pp;
+    std::vector<double> pg, pm, pd, pp;
     std::mt19937_64 rng(a.seed ^ 0x6e756c6c6b657973ull);  // reproducible null keys per --seed
     for (int i = 0; i < a.null_keys; ++i) {
         WatermarkKey k = key;
@@ -188,6 +189,7 @@ Status run_null_keys(const WatermarkArgs& a, const WatermarkKey& key, const Gree
         MP_ASSIGN_OR_RETURN(RadioactivityResult r, evaluate_radioactivity(l, data, ro));
         pg.push_back(r.generation.p_value);
         pm.push_back(r.open_model.p_value);
+        pd.push_back(r.open_model_logratio.p_value);
         pp.push_back(r.open_model_plain.p_value);
     }
     auto summary = [](const std::vector<double>& p) {
@@ -207,6 +209,7 @@ Status run_null_keys(const WatermarkArgs& a, const WatermarkKey& key, const Gree
               {"reference", data.reference},
               {"generation", summary(pg)},
               {"open_model", summary(pm)},
+              {"open_model_logratio", summary(pd)},
               {"open_model_plain", summary(pp)}};
     std::printf("%s\n", j.dump(2).c_str());
     return Status();
@@ -267,7 +270,10 @@ Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key, const W
                   {"teacher_vocab", r.teacher_vocab},
                   {"responses", r.responses},
                   {"tests", Json::array({gen, mass_json(om)})}};
-        if (om.reference) j["tests"].push_back(mass_json(r.open_model_plain));
+        if (om.reference) {
+            j["tests"].push_back(mass_json(r.open_model_logratio));
+            j["tests"].push_back(mass_json(r.open_model_plain));
+        }
         std::printf("%s\n", j.dump(2).c_str());
         return Status();
     }
@@ -280,12 +286,15 @@ Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key, const W
                                      r.generation).c_str());
     auto mass_line = [&](const GreenMassTest& t) {
         std::printf("open-model%s: %lld prefixes in %lld contexts, green mass %.4f (expected %.4f), "
-                    "z %.2f, p %.3g%s\n", t.reference ? " (teacher reference)" : "",
+                    "z %.2f, p %.3g%s\n", t.log_ratio ? " (log-ratio to the teacher)" : t.reference ? " (p minus teacher's p)" : "",
                     static_cast<long long>(t.positions), static_cast<long long>(t.contexts),
                     t.green_mass, t.expected, t.z, t.p_value, t.conclusive ? "" : " (inconclusive)");
     };
     mass_line(om);
-    if (om.reference) mass_line(r.open_model_plain);
+    if (om.reference) {
+        mass_line(r.open_model_logratio);
+        mass_line(r.open_model_plain);
+    }
     std::printf("verdict: %s\n", om.conclusive && om.p_value < wo.alpha
                                      ? "radioactive (trained on text watermarked with this key)"
                                      : "no evidence of this watermark");

@@ -19,7 +19,7 @@ namespace {
 struct Group {
     std::vector<int32_t> window;
     int64_t n = 0;
-    std::unordered_map<int32_t, double> ref, plain;
+    std::unordered_map<int32_t, double> ref, plain, logratio;
 };
 
 // (suspect position, teacher position) pairs that end at the same byte of the text.
@@ -85,10 +85,13 @@ void top_ids(const std::vector<double>& p, int64_t k, std::vector<int32_t>& out)
     out.insert(out.end(), idx.begin(), idx.end());
 }
 
-GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, bool ref,
+enum class MassKind : uint8_t { kPlain, kReference, kLogRatio };
+
+GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, MassKind kind,
                               int64_t min_contexts) {
     GreenMassTest t;
-    t.reference = ref;
+    t.reference = kind != MassKind::kPlain;
+    t.log_ratio = kind == MassKind::kLogRatio;
     t.positions = d.positions;
     t.expected = L.gamma();
     const double pi = L.gamma(), V = static_cast<double>(L.vocab_size());
@@ -97,7 +100,8 @@ GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, b
     int64_t H = 0;
     std::vector<char> mask, green_plain;
     for (const auto& c : d.contexts) {
-        const auto& X = ref ? c.ref : c.plain;
+        const auto& X = kind == MassKind::kPlain ? c.plain
+                        : kind == MassKind::kReference ? c.ref : c.logratio;
         double S = 0.0, P = 0.0, sx = 0.0, sxx = 0.0;
         if (!self) {
             mask.assign(static_cast<size_t>(L.vocab_size()), 0);
@@ -288,7 +292,10 @@ Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const Radio
                 ++g.n;
                 for (int32_t a : cand) {
                     g.plain[a] += qs[a];
-                    if (ref) g.ref[a] += qs[a] - qt[a];
+                    if (ref) {
+                        g.ref[a] += qs[a] - qt[a];
+                        if (qs[a] > 0 && qt[a] > 0) g.logratio[a] += std::log(qs[a] / qt[a]);
+                    }
                 }
                 ++positions;
             }
@@ -301,8 +308,10 @@ Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const Radio
         c.n = g.n;
         c.plain.assign(g.plain.begin(), g.plain.end());
         c.ref.assign(g.ref.begin(), g.ref.end());
+        c.logratio.assign(g.logratio.begin(), g.logratio.end());
         std::sort(c.plain.begin(), c.plain.end());
         std::sort(c.ref.begin(), c.ref.end());
+        std::sort(c.logratio.begin(), c.logratio.end());
         res.contexts.push_back(std::move(c));
     }
     return res;
@@ -325,8 +334,13 @@ Result<RadioactivityResult> evaluate_radioactivity(const GreenLists& L, const Ra
     GreenCounter counter(L, o.text.dedup);
     for (const auto& s : d.samples) MP_TRY(counter.add(s.ids, s.start).status());
     r.generation = watermark_test(L, counter.pooled(), o.text);
-    r.open_model_plain = green_mass_test(L, d, false, o.min_contexts);
-    r.open_model = d.reference ? green_mass_test(L, d, true, o.min_contexts) : r.open_model_plain;
+    r.open_model_plain = green_mass_test(L, d, MassKind::kPlain, o.min_contexts);
+    if (d.reference) {
+        r.open_model = green_mass_test(L, d, MassKind::kReference, o.min_contexts);
+        r.open_model_logratio = green_mass_test(L, d, MassKind::kLogRatio, o.min_contexts);
+    } else {
+        r.open_model = r.open_model_logratio = r.open_model_plain;
+    }
     return r;
 }
 

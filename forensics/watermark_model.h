@@ -13,7 +13,10 @@
 //     prefixes — the watermark is the only thing a student learns from watermarked samples that
 //     the teacher itself does not have, and subtracting the teacher removes most of the
 //     key-independent variation of S_h (the reason a plain green-mass test is weak on a small
-//     student). Under the null (the suspect's weights do not depend on the key), S_h's mean and
+//     student). A reported variant sums log(p_suspect / p_teacher) instead (a watermark shifts
+//     every green id's log-probability alike); on the fixtures the noise of rare ids' log-ratios
+//     outweighs that (docs/watermark.md), so the probability difference decides.
+//     Under the null (the suspect's weights do not depend on the key), S_h's mean and
 //     variance over random keys are exact: lefthash green lists are uniform g-subsets of V ids
 //     (mean pi sum X, variance pi (1-pi) [sum X^2 - ((sum X)^2 - sum X^2) / (V - 1)], pi = g/V,
 //     Cochran 1977 thm 2.2 for sampling without replacement), selfhash green decisions are
@@ -52,6 +55,7 @@ struct RadioactivityOptions {
 
 struct GreenMassTest {
     bool reference = false;  // the teacher's distribution was subtracted
+    bool log_ratio = false;  // X = summed log(p_suspect / p_teacher) instead of p differences
     int64_t positions = 0;   // prefixes scored
     int64_t contexts = 0;    // seed groups
     double green_mass = 0.0; // mean over groups of the suspect's green mass
@@ -62,9 +66,9 @@ struct GreenMassTest {
 
 struct RadioactivityResult {
     WatermarkTest generation;      // mode (a)
-    GreenMassTest open_model;      // mode (b): with the teacher reference when given
-    GreenMassTest open_model_plain;  // mode (b) without reference (same as open_model when
-                                     // no teacher is given)
+    GreenMassTest open_model;           // mode (b), decisive: p_s - p_t with a teacher, else plain
+    GreenMassTest open_model_logratio;  // mode (b) with log(p_s / p_t) (teacher given; reported)
+    GreenMassTest open_model_plain;     // mode (b) without reference
     bool cross_tokenizer = false;
     int64_t shared_tokens = 0;     // teacher ids with a suspect token of the same bytes
     int64_t teacher_vocab = 0;
@@ -92,7 +96,9 @@ struct RadioactivityData {
     struct Context {
         std::vector<int32_t> window;  // lefthash: the context_width tokens before; selfhash: cw - 1
         int64_t n = 0;
-        std::vector<std::pair<int32_t, double>> plain, ref;  // summed distributions by teacher id
+        // by teacher id, summed over the context's positions: p_suspect; p_suspect - p_teacher;
+        // log(p_suspect / p_teacher)
+        std::vector<std::pair<int32_t, double>> plain, ref, logratio;
     };
     SeedingScheme scheme = SeedingScheme::kLeftHash;
     int context_width = 1;
