@@ -1,5 +1,6 @@
 // `modelprint compare A B [--weights-only|--behavior-only] [--probes SET] [--device D]
-// [--background M...] [--json] [--out FILE] [--sign KEY] [--recompute] [--no-store]`: is B a copy, a derivative, or independent of A? Three steps, kept apart so
+// [--background M...] [--no-store-background] [--json] [--out FILE] [--sign KEY] [--recompute]
+// [--no-store]`: is B a copy, a derivative, or independent of A? Three steps, kept apart so
 // behaviour evidence (--behavior-only) slots in:
 //   1. compute evidence  (forensics/compare.h: open + hash both models, then, unless the store
 //      already holds this pair under the same options and --recompute is not given, the weights)
@@ -11,9 +12,11 @@
 // Exit codes: 0 whatever the verdict (unknown included); 2 bad flags; 4 unreadable inputs;
 // 5 I/O (docs/errors.md). A store that cannot be written is a warning, not a failure.
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <optional>
 
+#include "cli/behavior_source.h"
 #include "cli/command.h"
 #include "db/store.h"
 #include "fingerprint/base/mmap_file.h"
@@ -41,6 +44,7 @@ struct CompareArgs {
     std::string probes = "default";
     std::string device = "auto";
     std::vector<std::string> background;
+    bool no_store_background = false;
 };
 
 // The options that change the result (stored with the comparison).
@@ -99,13 +103,43 @@ void warn(const char* what, const Status& s) {
 }
 
 // --- behaviour (issue 6): evidence from probes/transcripts (forensics/behavior_run.h) ---
-Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a) {
+// The background (issue 15 item 5): resolve_background (cli/behavior_source.h) from the store
+// (`store`, or the database opened read-only when it exists) unless --no-store-background, plus
+// --background. A store that cannot be read is a warning: the command-line members remain.
+Result<BehaviorEvidence> behavior_evidence(const CompareArgs& a, Store* store,
+                                           const std::string& digest_a = "",
+                                           const std::string& digest_b = "") {
     BehaviorRunOptions bo;
     bo.probes = a.probes;
     MP_ASSIGN_OR_RETURN(bo.device, parse_device(a.device));
-    bo.background = a.background;
     bo.print.progress = !global_options().quiet;
-    return compare_behavior_paths(a.a, a.b, bo);
+    BackgroundRequest req;
+    req.command_line = a.background;
+    req.use_store = !a.no_store_background;
+    req.digest_a = digest_a;
+    req.digest_b = digest_b;
+    std::unique_ptr<Store> own;
+    if (req.use_store && store == nullptr) {
+        const std::string db = resolve_db_path();
+        std::error_code ec;
+        if (std::filesystem::exists(db, ec)) {
+            StoreOptions so;
+            so.read_only = true;
+            auto s = Store::open(db, so);
+            if (s.ok()) own = std::move(s).value();
+            else warn("store background not used", s.status());
+        }
+        store = own.get();
+    }
+    auto in = behavior_inputs(store, a.a, a.b, a.probes, req);
+    if (!in.ok() && store != nullptr && in.status().code() != StatusCode::kInvalidArgument &&
+        in.status().code() != StatusCode::kCorruptData) {
+        warn("store background not used", in.status());
+        req.use_store = false;
+        in = behavior_inputs(nullptr, a.a, a.b, a.probes, req);
+    }
+    MP_TRY(in.status());
+    return compare_behavior_paths(a.a, a.b, in->probes, in->plan, bo);
 }
 
 Status run_compare(const CompareArgs& a) {
@@ -125,7 +159,7 @@ Status run_compare(const CompareArgs& a) {
             return unsupported("--sign needs model digests; behaviour-only comparisons are not "
                                "signed");
         }
-        MP_ASSIGN_OR_RETURN(BehaviorEvidence be, behavior_evidence(a));
+        MP_ASSIGN_OR_RETURN(BehaviorEvidence be, behavior_evidence(a, nullptr));
         MP_ASSIGN_OR_RETURN(Json bdoc, parse_json(behavior_only_document(be), "comparison"));
         if (!a.out.empty()) MP_TRY(write_file_atomic(a.out, bdoc.dump(2) + "\n"));
         if (a.json) std::printf("%s\n", bdoc.dump(2).c_str());
@@ -180,7 +214,7 @@ Status run_compare(const CompareArgs& a) {
     // A model that cannot be probed (no tokenizer, unsupported architecture) keeps the weight
     // verdict with a warning.
     if (!a.weights_only) {
-        auto be = behavior_evidence(a);
+        auto be = behavior_evidence(a, store.get(), pair.a.root_digest, pair.b.root_digest);
         if (be.ok()) MP_TRY(merge_behavior(doc, text, *be));
         else warn("no behaviour evidence", be.status());
     }
@@ -250,7 +284,11 @@ CommandRegistrar reg({"compare",
                           sub.add_option("--device", a->device, "Engine device: auto|cpu|cuda");
                           sub.add_option("--background", a->background,
                                          "Models or transcripts independent of A and B, for "
-                                         "calibrating behaviour statistics");
+                                         "calibrating behaviour statistics (added to the store's "
+                                         "behaviour fingerprints)");
+                          sub.add_flag("--no-store-background", a->no_store_background,
+                                       "Do not use the store's behaviour fingerprints as "
+                                       "background (only --background)");
                           return [a] { return run_compare(*a); };
                       }});
 

@@ -91,8 +91,13 @@ Status run_fingerprint(const FingerprintArgs& a) {
     if (!a.transcript_out.empty()) {
         Transcript t;
         for (size_t i = 0; i < probes.probes.size(); ++i) {
-            t.entries.push_back({probes.probes[i].id, probes.probes[i].prompt,
-                                 print->outputs.responses[i]});
+            // A probe the model's context cannot answer (logit_print.h "Truncation") has none.
+            if (i < print->outputs.present.size() && !print->outputs.present[i]) continue;
+            TranscriptEntry e;
+            e.id = probes.probes[i].id;
+            e.prompt = probes.probes[i].prompt;
+            e.response = print->outputs.responses[i];
+            t.entries.push_back(std::move(e));
         }
         MP_TRY(write_file_atomic(a.transcript_out, transcript_to_jsonl(t)));
     }

@@ -31,6 +31,7 @@ public:
     std::string name() const override { return name_; }
     Result<PrefillResult> prefill(const PrefillRequest& req) override;
     Result<GenerateResult> generate(const GenerateRequest& req) override;
+    int64_t context_window() const override { return context_; }
 
     // CudaOps (cuda_ops_harness.cpp).
     Status embedding_forward(float* out, const int32_t* ids, const float* wte, int64_t V,

@@ -517,6 +517,21 @@ Result<ComparisonRecord> Store::latest_comparison(const std::string& a, const st
     return read_cmp(s);
 }
 
+Result<std::vector<ComparisonRecord>> Store::comparisons_of(const std::string& digest) {
+    Stmt s(impl_->db, path_);
+    MP_TRY(s.prepare(
+        "SELECT id, digest_a, digest_b, spec_digest, verdict, '', created_at FROM comparisons "
+        "WHERE digest_a = ?1 OR digest_b = ?1 ORDER BY id"));
+    s.bind(1, digest);
+    std::vector<ComparisonRecord> out;
+    while (true) {
+        MP_ASSIGN_OR_RETURN(bool row, s.step());
+        if (!row) break;
+        out.push_back(read_cmp(s));
+    }
+    return out;
+}
+
 // ---- reports
 
 Result<int64_t> Store::put_report(const ReportRecord& r) {

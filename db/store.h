@@ -155,6 +155,10 @@ public:
     Result<ComparisonRecord> find_comparison(const std::string& digest_a,
                                              const std::string& digest_b,
                                              const std::string& spec_digest);
+    // Every comparison with `digest` on either side, oldest first, without result_json (the
+    // recorded relations: resolve_background excludes models identical to, derived from or
+    // distilled from A or B).
+    Result<std::vector<ComparisonRecord>> comparisons_of(const std::string& digest);
     // Latest comparison of the pair under any spec, either order.
     Result<ComparisonRecord> latest_comparison(const std::string& digest_a,
                                                const std::string& digest_b);

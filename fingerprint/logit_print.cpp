@@ -155,6 +155,19 @@ Result<std::unique_ptr<ProbeRunner>> ProbeRunner::create(Backend& backend, const
 
 std::string_view ProbeRunner::chat_format() const { return chat_format_name(template_->format()); }
 
+int64_t ProbeRunner::context_window() const { return backend_.context_window(); }
+
+Result<std::vector<bool>> ProbeRunner::answerable(const ProbeSet& probes) const {
+    const int64_t W = context_window();
+    std::vector<bool> out(probes.probes.size(), true);
+    if (W <= 0) return out;
+    for (size_t i = 0; i < probes.probes.size(); ++i) {
+        MP_ASSIGN_OR_RETURN(auto ids, prompt_ids(probes.probes[i].prompt));
+        out[i] = static_cast<int64_t>(ids.size()) < W;
+    }
+    return out;
+}
+
 Result<std::vector<int32_t>> ProbeRunner::prompt_ids(std::string_view prompt) const {
     if (template_->format() == ChatFormat::kNone) {
         MP_ASSIGN_OR_RETURN(auto ids, tok_.encode(prompt, /*add_special_tokens=*/true));
@@ -183,6 +196,8 @@ Result<std::optional<ResponseSequence>> ProbeRunner::response_sequence(
     size_t lcp = 0;
     while (lcp < pids.size() && lcp < full.size() && pids[lcp] == full[lcp]) ++lcp;
     const size_t first = std::max<size_t>(lcp, 1);
+    const int64_t W = context_window();
+    if (W > 0 && static_cast<int64_t>(full.size()) > W) full.resize(static_cast<size_t>(W));
     if (first >= full.size()) return std::optional<ResponseSequence>();
     for (int32_t id : full) {
         if (id < 0 || id >= model_vocab_) {
@@ -203,9 +218,19 @@ Result<std::vector<std::string>> ProbeRunner::generate(const ProbeSet& probes, b
         if (ids.empty()) {
             return invalid_argument("probe {}: the prompt encodes to no tokens", p.id);
         }
+        const int64_t W = context_window();
+        if (W > 0 && static_cast<int64_t>(ids.size()) >= W) {  // not answerable (file comment)
+            out.emplace_back();
+            if (bar) bar->advance(1);
+            continue;
+        }
         GenerateRequest req;
         req.prompt = ids;
         req.max_new_tokens = p.max_new_tokens;
+        if (W > 0) {
+            req.max_new_tokens = static_cast<int>(
+                std::min<int64_t>(p.max_new_tokens, W - static_cast<int64_t>(ids.size())));
+        }
         if (auto eos = tok_.eos_id()) req.stop_ids.push_back(*eos);
         auto gen = backend_.generate(req);
         if (!gen.ok()) return gen.status().with_context(fmt::format("probe {}", p.id));
@@ -286,6 +311,10 @@ Result<LogitPrint> ProbeRunner::logit_print(const ProbeSet& probes, int top_k, i
         if (all_ids[i].empty()) {
             return invalid_argument("probe {}: the prompt encodes to no tokens",
                                     probes.probes[i].id);
+        }
+        const int64_t W = context_window();
+        if (W > 0 && static_cast<int64_t>(all_ids[i].size()) > W) {
+            all_ids[i].resize(static_cast<size_t>(W));  // the first W positions (file comment)
         }
     }
     std::unique_ptr<Progress> bar;
@@ -379,7 +408,7 @@ Result<BehaviorPrint> compute_behavior_print(const Model& model, Backend& backen
     MP_ASSIGN_OR_RETURN(bp.outputs.responses, runner->generate(probes, options.progress));
     bp.outputs.source = model.path();
     bp.outputs.probe_digest = probes.digest;
-    bp.outputs.present.assign(probes.probes.size(), true);
+    MP_ASSIGN_OR_RETURN(bp.outputs.present, runner->answerable(probes));
     bp.outputs.claims = extract_claims(probes, bp.outputs.responses, bp.outputs.present);
     MP_ASSIGN_OR_RETURN(bp.logits,
                         runner->logit_print(probes, options.top_k, options.batch, options.progress));

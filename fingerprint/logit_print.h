@@ -11,6 +11,12 @@
 // ProbeRunner also scores given responses under the model (the cross-likelihood primitive).
 // Prompt format: a chat template when the tokenizer has a recognised one (ChatTemplate "auto"),
 // else the raw prompt with the tokenizer's special tokens (BOS).
+// Truncation (the same rule for generation, prompt logits, response scoring and byte scoring):
+// no sequence run through the model is longer than its context window W
+// (Backend::context_window). The prompt is kept whole; generation stops at the window; a scored
+// response is scored on the tokens that fit (at most max_tokens); a probe whose formatted prompt
+// alone fills the window (>= W tokens) gets no answer (present = false) and no score, and its
+// prompt logits cover the first W tokens. Never an error (docs/behavior.md "Truncation").
 // Numerics: log-softmax in double; results do not depend on the thread count.
 #pragma once
 
@@ -96,16 +102,21 @@ public:
     ~ProbeRunner();
 
     std::string_view chat_format() const;
+    // The model's context window in tokens (0: unknown, nothing is cut).
+    int64_t context_window() const;
+    // Per probe: does the formatted prompt leave room for at least one answer token?
+    Result<std::vector<bool>> answerable(const ProbeSet& probes) const;
     // Token ids of the formatted prompt.
     Result<std::vector<int32_t>> prompt_ids(std::string_view prompt) const;
-    // The scored sequence of `response` after `prompt` (above); nullopt when the response adds
-    // no token. kOutOfRange for a token id outside the model's vocabulary (probe_id names it).
+    // The scored sequence of `response` after `prompt` (above), cut at the context window;
+    // nullopt when the response adds no token inside the window. kOutOfRange for a token id outside the model's vocabulary (probe_id names it).
     Result<std::optional<ResponseSequence>> response_sequence(std::string_view probe_id,
                                                               std::string_view prompt,
                                                               std::string_view response) const;
     Backend& backend() const { return backend_; }
     const Tokenizer& tokenizer() const { return tok_; }
-    // Greedy continuation (text following the prompt, see transcript.h) of every probe.
+    // Greedy continuation (text following the prompt, see transcript.h) of every probe; ""
+    // for a probe that is not answerable (file comment).
     Result<std::vector<std::string>> generate(const ProbeSet& probes, bool progress = false);
     // Log-likelihood of responses[i] after probe i's prompt, for probes with present[i]; at
     // most max_tokens response tokens are scored. kInvalidArgument for size mismatches.

@@ -32,7 +32,8 @@ Result<std::unique_ptr<BehaviorParticipant>> open_participant(const std::string&
                                                               const ProbeSet& probes,
                                                               DeviceKind device,
                                                               const BehaviorPrintOptions& options,
-                                                              const BehaviorPrint* cached) {
+                                                              const BehaviorPrint* cached,
+                                                              bool whole_probe_set) {
     auto p = std::make_unique<BehaviorParticipant>();
     p->name = path;
     if (is_transcript_path(path)) {
@@ -48,6 +49,17 @@ Result<std::unique_ptr<BehaviorParticipant>> open_participant(const std::string&
     MP_ASSIGN_OR_RETURN(p->runner,
                         ProbeRunner::create(*p->backend, *p->tokenizer,
                                             p->model->config().vocab_size, options.chat_template));
+    if (whole_probe_set) {
+        MP_ASSIGN_OR_RETURN(std::vector<bool> fits, p->runner->answerable(probes));
+        for (size_t i = 0; i < fits.size(); ++i) {
+            if (fits[i]) continue;
+            MP_ASSIGN_OR_RETURN(auto ids, p->runner->prompt_ids(probes.probes[i].prompt));
+            return failed_precondition(
+                "context too short: {}'s context window of {} tokens cannot hold probe {}'s "
+                "prompt ({} tokens) and one answer token",
+                path, p->runner->context_window(), probes.probes[i].id, ids.size());
+        }
+    }
     if (cached != nullptr && cached->probe_digest == probes.digest) {
         p->print = *cached;
     } else {
@@ -66,6 +78,10 @@ std::unique_ptr<BehaviorParticipant> participant_from_print(std::string name, Be
     p->outputs = print.outputs;
     p->print = std::move(print);
     return p;
+}
+
+std::string_view background_source_name(BackgroundSource s) {
+    return s == BackgroundSource::kStore ? "store" : "command-line";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,6 +112,7 @@ Result<const std::vector<ResponseScore>*> BehaviorPanel::scores(size_t c, size_t
         auto s = cand.runner->score(probes_, out.responses, out.present, o.max_score_tokens,
                                     o.batch);
         if (!s.ok()) {
+            last_failed_ = c;
             return s.status().with_context(
                 fmt::format("scoring {}'s responses with {}", parts_[r]->name, cand.name));
         }
@@ -121,6 +138,7 @@ Result<const std::vector<ByteScores>*> BehaviorPanel::byte_scores(size_t c, size
         auto s = score_response_bytes(*cand.runner, probes_, out.responses, out.present,
                                       o.max_score_tokens, o.batch);
         if (!s.ok()) {
+            last_failed_ = c;
             return s.status().with_context(
                 fmt::format("scoring {}'s responses byte by byte with {}", parts_[r]->name,
                             cand.name));
@@ -382,7 +400,7 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
     e.probe_set = panel.probes().name;
     e.probe_digest = panel.probes().digest;
     std::vector<size_t> bg = options.background;
-    if (bg.empty()) {
+    if (bg.empty() && !options.background_given) {
         for (size_t i = 0; i < panel.size(); ++i) {
             if (i != a && i != b) bg.push_back(i);
         }
@@ -601,12 +619,35 @@ std::string behavior_evidence_json(const BehaviorEvidence& e) {
     j["a"] = {{"name", e.a}, {"kind", e.kind_a}};
     j["b"] = {{"name", e.b}, {"kind", e.kind_b}};
     j["probe_set"] = {{"name", e.probe_set}, {"digest", e.probe_digest}};
+    if (!e.probes_used.digest.empty()) {
+        j["probe_set"]["probes"] = e.probes_used.probes;
+        j["probe_set"]["origin"] = e.probes_used.origin;
+    }
     j["relation"] = e.relation;
     j["confidence"] = e.confidence;
     j["reason"] = e.reason;
     j["decisive"] = e.decisive;
     j["p_value"] = finite_or_null(e.p_value);
     j["background"] = {{"participants", e.background}, {"null_pairs", e.null_pairs}};
+    {
+        Json members = Json::array();
+        for (const auto& m : e.background_members) {
+            members.push_back({{"name", m.name}, {"root_digest", m.root_digest},
+                               {"source", background_source_name(m.source)}, {"kind", m.kind}});
+        }
+        auto left_out = [](const std::vector<DroppedMember>& v) {
+            Json a = Json::array();
+            for (const auto& d : v) {
+                a.push_back({{"name", d.name}, {"reason", d.reason},
+                             {"root_digest", d.root_digest},
+                             {"source", background_source_name(d.source)}});
+            }
+            return a;
+        };
+        j["background"]["members"] = members;
+        j["background"]["dropped"] = left_out(e.dropped);
+        j["background"]["excluded"] = left_out(e.excluded);
+    }
     j["cross_likelihood"] = {{"b_given_a", xl_json(e.xl_b_given_a)},
                              {"a_given_b", xl_json(e.xl_a_given_b)}};
     if (e.has_logits) {
@@ -654,8 +695,24 @@ std::string behavior_evidence_json(const BehaviorEvidence& e) {
 std::string behavior_evidence_text(const BehaviorEvidence& e) {
     std::string out = fmt::format("behaviour: {} ({} confidence) — {}\n", e.relation, e.confidence,
                                   e.reason);
-    out += fmt::format("  background: {} participants, {} null pairs\n", e.background.size(),
-                       e.null_pairs);
+    size_t from_store = 0;
+    for (const auto& m : e.background_members) from_store += m.source == BackgroundSource::kStore;
+    std::string names;
+    for (const auto& n : e.background) names += (names.empty() ? "" : ", ") + n;
+    out += fmt::format("  background: {} participants{}, {} null pairs{}{}\n", e.background.size(),
+                       e.background_members.empty()
+                           ? std::string()
+                           : fmt::format(" ({} from the store, {} from --background)", from_store,
+                                         e.background.size() - from_store),
+                       e.null_pairs, names.empty() ? "" : ": ", names);
+    for (const auto& d : e.dropped) out += fmt::format("  dropped: {} — {}\n", d.name, d.reason);
+    for (const auto& d : e.excluded) out += fmt::format("  excluded: {} — {}\n", d.name, d.reason);
+    if (!e.probes_used.digest.empty()) {
+        out += fmt::format("  probe set: {} ({} probes, digest {}; {})\n",
+                           e.probes_used.name.empty() ? "(unnamed)" : e.probes_used.name,
+                           e.probes_used.probes, e.probes_used.digest.substr(0, 12),
+                           e.probes_used.origin);
+    }
     for (const DirectionalXl* d : {&e.xl_b_given_a, &e.xl_a_given_b}) {
         if (!d->available) continue;
         out += fmt::format("  cross-likelihood {} <- {}: {:.4f} nats/token vs background {:.4f} "

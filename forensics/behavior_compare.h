@@ -65,6 +65,7 @@
 
 #include "fingerprint/engine/backend.h"
 #include "fingerprint/logit_print.h"
+#include "forensics/behavior_background.h"
 #include "forensics/behavior_idio.h"
 #include "forensics/behavior_stats.h"
 #include "forensics/calibration.h"
@@ -92,14 +93,21 @@ struct BehaviorParticipant {
 
 // A .jsonl path is a transcript; anything else is opened as a model, run on `device`, and its
 // behaviour fingerprint computed (or taken from `cached` when given and of the same probe set).
+// With `whole_probe_set` (background members), a model whose context window cannot hold every
+// probe's prompt and one answer token is kFailedPrecondition naming the probe, before anything
+// runs: such a member would remove those probes from every statistic. A and B are truncated
+// instead (logit_print.h "Truncation"; their unanswerable probes are missing).
 Result<std::unique_ptr<BehaviorParticipant>> open_participant(
     const std::string& path, const ProbeSet& probes, DeviceKind device,
-    const BehaviorPrintOptions& options = {}, const BehaviorPrint* cached = nullptr);
+    const BehaviorPrintOptions& options = {}, const BehaviorPrint* cached = nullptr,
+    bool whole_probe_set = false);
 std::unique_ptr<BehaviorParticipant> participant_from_print(std::string name, BehaviorPrint print);
 
 struct BehaviorOptions {
-    // Background participants (indices into the panel); empty: every participant but a and b.
+    // Background participants (indices into the panel); empty: every participant but a and b,
+    // unless background_given (then empty means no background).
     std::vector<size_t> background;
+    bool background_given = false;
     // Null pairs (unordered); empty: the default of the file comment.
     std::vector<std::pair<size_t, size_t>> null_pairs;
     // Responders of each null pair's cross-likelihood (parallel to null_pairs, or empty): callers
@@ -174,6 +182,12 @@ struct BehaviorEvidence {
     std::vector<std::string> claims_a, claims_b, claims_shared;
     std::vector<BehaviorStat> stats;  // calibrated statistics
     std::vector<std::string> background;  // names
+    // Filled by compare_behavior_paths (behavior_background.h); empty from compare_behavior
+    // alone. background_members is parallel to background when filled.
+    std::vector<BackgroundParticipantInfo> background_members;
+    std::vector<DroppedMember> dropped;   // could not take part (reason)
+    std::vector<DroppedMember> excluded;  // store members related to A or B (reason)
+    ProbeSetUsed probes_used;
     size_t null_pairs = 0;
     std::string decisive;     // name of the deciding statistic
     std::string relation;     // "distilled" | "independent" | "unknown"
@@ -194,6 +208,11 @@ public:
     BehaviorParticipant& at(size_t i) { return *parts_.at(i); }
     // Per-probe scores of responder r's responses under candidate c (cached).
     Result<const std::vector<ResponseScore>*> scores(size_t c, size_t r, const BehaviorOptions& o);
+    // The candidate of the last scoring call that failed (a participant that cannot score the
+    // others' text, e.g. token ids beyond its vocabulary); compare_behavior_paths drops it when
+    // it is a background member and compares again (cached scores are kept).
+    std::optional<size_t> last_failed_scorer() const { return last_failed_; }
+    void clear_failed_scorer() { last_failed_.reset(); }
     // Per-byte scores of responder r's responses under candidate c (cached; behavior_idio.h).
     Result<const std::vector<ByteScores>*> byte_scores(size_t c, size_t r,
                                                        const BehaviorOptions& o);
@@ -211,6 +230,7 @@ private:
     std::map<std::pair<size_t, size_t>, std::vector<ResponseScore>> cache_;
     std::map<std::pair<size_t, size_t>, std::vector<ByteScores>> byte_cache_;
     std::map<std::pair<size_t, size_t>, PairSimilarity> sim_cache_;
+    std::optional<size_t> last_failed_;
 };
 
 Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t b,

@@ -7,9 +7,11 @@
 // against the background; otherwise the weight verdict stands, and with no weights the
 // behaviour relation (independent/unknown) is the verdict. The confidence of a behaviour
 // verdict maps high/medium/low to 0.9/0.7/0.3 (docs/behavior.md "Verdict").
-// Background: every --background path, each assumed independent of A, B and the others (the
-// report names them and the number of null pairs). Without background the null has no pairs
-// and the verdict is `unknown` (too little background), never a fixed threshold.
+// Background: the store's behaviour fingerprints on the comparison's probe set and every
+// --background path, each assumed independent of A, B and the others (the report names them,
+// the members dropped with their reasons and the number of null pairs; behavior_paths.h,
+// cli/behavior_source.h resolve_background). Without background the null has no pairs and the
+// verdict is `unknown` (too little background), never a fixed threshold.
 // Not here: the statistics (behavior_stats.h), calibration (calibration.h), storage.
 #pragma once
 
@@ -31,7 +33,9 @@ struct BehaviorRunOptions {
     BehaviorPrintOptions print;
 };
 
-// Opens everything and compares a with b. kInvalidArgument when a path appears twice.
+// Opens everything and compares a with b (probe set: comparison_probes; background: the
+// --background paths only, no store; behavior_paths.cpp). kInvalidArgument when a path appears
+// twice.
 Result<BehaviorEvidence> compare_behavior_paths(const std::string& a, const std::string& b,
                                                 const BehaviorRunOptions& options);
 

@@ -411,7 +411,13 @@ TEST(CompareBehavior, TranscriptsOnlyAndTooLittleBackground) {
     auto add_text = [&](const std::string& name, const std::string& resp) {
         Transcript t;
         t.source = name;
-        for (const auto& p : probes->probes) t.entries.push_back({p.id, p.prompt, resp + p.id});
+        for (const auto& p : probes->probes) {
+            TranscriptEntry e;
+            e.id = p.id;
+            e.prompt = p.prompt;
+            e.response = resp + p.id;
+            t.entries.push_back(std::move(e));
+        }
         auto op = output_print_from_transcript(*probes, t);
         EXPECT_TRUE(op.ok());
         auto part = std::make_unique<BehaviorParticipant>();

@@ -81,6 +81,10 @@ public:
     virtual std::string name() const = 0;  // "cpu", "cuda:0 (NVIDIA H100 ...)"
     virtual Result<PrefillResult> prefill(const PrefillRequest& req) = 0;
     virtual Result<GenerateResult> generate(const GenerateRequest& req) = 0;
+    // Tokens a sequence may span (prompt + generated); 0 when unknown (not enforced). A longer
+    // sequence is kOutOfRange in prefill/generate; callers that run arbitrary text (ProbeRunner)
+    // cut it to this window first (docs/behavior.md "Truncation").
+    virtual int64_t context_window() const { return 0; }
 };
 
 // Prefills n sequences (sequence i = ids(i)) `batch` at a time with every position's logits and

@@ -43,7 +43,7 @@ public:
     // True when converted layer weights are kept between passes (see file comment).
     bool caches_layers() const { return cache_layers_; }
     // Context window enforced on sequences (0: unknown, not enforced).
-    int64_t context_window() const { return context_; }
+    int64_t context_window() const override { return context_; }
     int threads() const { return threads_; }
 
     struct LayerWeights;  // cpu_backend.cpp
