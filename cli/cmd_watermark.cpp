@@ -25,8 +25,8 @@
 #include "fingerprint/tokenizer/tokenizer.h"
 #include "fingerprint/transcript.h"
 #include "fingerprint/watermark.h"
-#include "forensics/watermark.h"
 #include "forensics/stats.h"
+#include "forensics/watermark.h"
 #include "forensics/watermark_model.h"
 
 namespace modelprint::cli {
@@ -69,7 +69,8 @@ Status run_keygen(const WatermarkArgs& a) {
     } else if (a.scheme == "selfhash") {
         base.seeding_scheme = SeedingScheme::kSelfHash;
     } else {
-        return invalid_argument("--seeding-scheme must be lefthash or selfhash, not \"{}\"", a.scheme);
+        return invalid_argument("--seeding-scheme must be lefthash or selfhash, not \"{}\"",
+                                a.scheme);
     }
     base.vocab_size = a.vocab_size;
     if (!a.bind_model.empty()) {
@@ -102,7 +103,9 @@ Json test_json(const WatermarkTest& t) {
 Json mass_json(const GreenMassTest& t) {
     return {{"mode", "open-model"},
             {"reference", t.reference},
-            {"statistic", t.log_ratio ? "log-ratio" : t.reference ? "probability-difference" : "green-mass"},
+            {"statistic", t.log_ratio   ? "log-ratio"
+                          : t.reference ? "probability-difference"
+                                        : "green-mass"},
             {"scored", t.positions},
             {"contexts", t.contexts},
             {"green_mass", t.green_mass},
@@ -170,8 +173,10 @@ Result<GreenLists> lists_for(const WatermarkKey& key, int64_t model_vocab, const
         return invalid_argument("the key binds no vocabulary size: give --tokenizer (or a model)");
     }
     if (tok && tok->vocab_size() > V) {
-        return invalid_argument("the watermark key's vocabulary ({} ids) does not match the "
-                                "tokenizer's ({} ids)", V, tok->vocab_size());
+        return invalid_argument(
+            "the watermark key's vocabulary ({} ids) does not match the "
+            "tokenizer's ({} ids)",
+            V, tok->vocab_size());
     }
     return GreenLists::create(key, V);
 }
@@ -197,11 +202,15 @@ Status run_null_keys(const WatermarkArgs& a, const WatermarkKey& key, const Gree
         const double mn = *std::min_element(p.begin(), p.end());
         const auto below = std::count_if(p.begin(), p.end(), [](double x) { return x < 1e-3; });
         auto frac = [&](double t) {
-            return static_cast<double>(std::count_if(p.begin(), p.end(), [&](double x) { return x < t; })) /
+            return static_cast<double>(
+                       std::count_if(p.begin(), p.end(), [&](double x) { return x < t; })) /
                    static_cast<double>(p.size());
         };
-        return Json{{"ks_d", ks.d},          {"ks_p", ks.p_value},      {"min_p", mn},
-                    {"below_1e-3", below},    {"frac_below_0.05", frac(0.05)},
+        return Json{{"ks_d", ks.d},
+                    {"ks_p", ks.p_value},
+                    {"min_p", mn},
+                    {"below_1e-3", below},
+                    {"frac_below_0.05", frac(0.05)},
                     {"frac_below_0.5", frac(0.5)}};
     };
     Json j = {{"mode", "null-keys"},
@@ -215,7 +224,8 @@ Status run_null_keys(const WatermarkArgs& a, const WatermarkKey& key, const Gree
     return Status();
 }
 
-Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key, const WatermarkOptions& wo) {
+Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key,
+                        const WatermarkOptions& wo) {
     MP_ASSIGN_OR_RETURN(auto suspect, Model::open(a.input));
     MP_ASSIGN_OR_RETURN(auto s_tok, model_tokenizer(*suspect));
     std::unique_ptr<Model> teacher;
@@ -280,15 +290,21 @@ Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key, const W
     std::printf("key commitment sha256:%s\n", watermark_key_commitment(key).c_str());
     if (r.cross_tokenizer) {
         std::printf("cross-tokenizer suspect: %lld of %lld teacher token strings shared\n",
-                    static_cast<long long>(r.shared_tokens), static_cast<long long>(r.teacher_vocab));
+                    static_cast<long long>(r.shared_tokens),
+                    static_cast<long long>(r.teacher_vocab));
     }
     std::printf("%s\n", verdict_line("generation (" + std::to_string(r.responses) + " samples)",
-                                     r.generation).c_str());
+                                     r.generation)
+                            .c_str());
     auto mass_line = [&](const GreenMassTest& t) {
-        std::printf("open-model%s: %lld prefixes in %lld contexts, green mass %.4f (expected %.4f), "
-                    "z %.2f, p %.3g%s\n", t.log_ratio ? " (log-ratio to the teacher)" : t.reference ? " (p minus teacher's p)" : "",
-                    static_cast<long long>(t.positions), static_cast<long long>(t.contexts),
-                    t.green_mass, t.expected, t.z, t.p_value, t.conclusive ? "" : " (inconclusive)");
+        std::printf(
+            "open-model%s: %lld prefixes in %lld contexts, green mass %.4f (expected %.4f), "
+            "z %.2f, p %.3g%s\n",
+            t.log_ratio   ? " (log-ratio to the teacher)"
+            : t.reference ? " (p minus teacher's p)"
+                          : "",
+            static_cast<long long>(t.positions), static_cast<long long>(t.contexts), t.green_mass,
+            t.expected, t.z, t.p_value, t.conclusive ? "" : " (inconclusive)");
     };
     mass_line(om);
     if (om.reference) {
@@ -306,9 +322,11 @@ Status run_detect(const WatermarkArgs& a) {
     WatermarkOptions wo;
     wo.alpha = a.alpha;
     wo.dedup = !a.no_dedup;
-    if (!(wo.alpha > 0 && wo.alpha < 1)) return invalid_argument("--alpha {} is not in (0, 1)", wo.alpha);
+    if (!(wo.alpha > 0 && wo.alpha < 1))
+        return invalid_argument("--alpha {} is not in (0, 1)", wo.alpha);
     if (a.ids.empty() && a.input.empty()) return invalid_argument("give INPUT or --ids");
-    if (a.ids.empty() && a.input != "-" && is_model_path(a.input)) return run_detect_model(a, key, wo);
+    if (a.ids.empty() && a.input != "-" && is_model_path(a.input))
+        return run_detect_model(a, key, wo);
 
     std::unique_ptr<Tokenizer> tok;
     if (!a.tokenizer.empty()) {
@@ -325,7 +343,8 @@ Status run_detect(const WatermarkArgs& a) {
     std::vector<Row> rows;
     if (!a.ids.empty()) {
         MP_ASSIGN_OR_RETURN(std::vector<int32_t> ids, parse_id_list(a.ids));
-        if (tok && tok->bos_id() && !ids.empty() && ids[0] == *tok->bos_id()) ids.erase(ids.begin());
+        if (tok && tok->bos_id() && !ids.empty() && ids[0] == *tok->bos_id())
+            ids.erase(ids.begin());
         MP_ASSIGN_OR_RETURN(GreenCount c, counter.add(ids));
         rows.push_back({"ids", watermark_test(lists, c, wo)});
     } else if (a.input != "-" && is_transcript_path(a.input)) {
@@ -382,49 +401,49 @@ Status run_detect(const WatermarkArgs& a) {
     return Status();
 }
 
-CommandRegistrar reg({"watermark", "Keyed green-list watermarks: keygen, detect in text or models", 62,
-                      [](CLI::App& sub) -> CommandAction {
-                          auto a = std::make_shared<WatermarkArgs>();
-                          sub.require_subcommand(1);
-                          CLI::App* k = sub.add_subcommand("keygen", "Write a fresh secret key (0600)");
-                          a->keygen = k;
-                          k->add_option("--out", a->out, "Key file to write")->required();
-                          k->add_option("--greenlist-ratio", a->ratio, "Green fraction (default 0.25)");
-                          k->add_option("--bias", a->bias, "Logit bias of green ids (default 2.0)");
-                          k->add_option("--seeding-scheme", a->scheme, "lefthash (default) or selfhash");
-                          k->add_option("--context-width", a->context_width, "Context tokens (default 1)");
-                          k->add_option("--vocab-size", a->vocab_size, "Bind the key to V ids");
-                          k->add_option("--model", a->bind_model, "Bind the key to this model's vocabulary");
-                          k->add_flag("--force", a->force, "Overwrite an existing key file");
-                          CLI::App* d = sub.add_subcommand("detect", "Test text, a transcript or a model");
-                          a->detect = d;
-                          d->add_option("INPUT", a->input,
-                                        "Text file (- for stdin), TRANSCRIPT.jsonl, or a model");
-                          d->add_option("--key", a->key, "Key file (watermark keygen)")->required();
-                          d->add_option("--tokenizer", a->tokenizer, "Tokenizer of the text");
-                          d->add_option("--ids", a->ids, "Token ids instead of INPUT, comma-separated");
-                          d->add_option("--teacher-tokenizer", a->teacher_tokenizer,
-                                        "Model mode: the key's (teacher's) tokenizer");
-                          d->add_option("--teacher", a->teacher,
-                                        "Model mode: the teacher model (reference distribution)");
-                          d->add_option("--prompts", a->prompts,
-                                        "Model mode: prompts (lines; <bos> or empty line: BOS only)");
-                          d->add_option("--max-tokens", a->max_tokens, "Model mode: tokens per sample (128)")
-                              ->check(CLI::PositiveNumber);
-                          d->add_option("--temperature", a->temperature, "Model mode: sampling (1.0)")
-                              ->check(CLI::PositiveNumber);
-                          d->add_option("--seed", a->seed, "Model mode: sampling seed (0)");
-                          d->add_option("--alpha", a->alpha, "Significance level (default 1e-3)");
-                          d->add_flag("--no-dedup", a->no_dedup, "Score repeated n-grams every time");
-                          d->add_option("--null-keys", a->null_keys,
-                                        "Model mode: p-values under N random keys instead, and "
-                                        "their KS test against uniform")
-                              ->check(CLI::Range(1, 100000));
-                          d->add_flag("--json", a->json, "Print one JSON object");
-                          d->add_option("--device", a->device, "auto, cpu or cuda (default cpu)");
-                          d->add_option("--threads", a->threads, "CPU threads")->check(CLI::NonNegativeNumber);
-                          return [a] { return a->keygen->parsed() ? run_keygen(*a) : run_detect(*a); };
-                      }});
+CommandRegistrar reg(
+    {"watermark", "Keyed green-list watermarks: keygen, detect in text or models", 62,
+     [](CLI::App& sub) -> CommandAction {
+         auto a = std::make_shared<WatermarkArgs>();
+         sub.require_subcommand(1);
+         CLI::App* k = sub.add_subcommand("keygen", "Write a fresh secret key (0600)");
+         a->keygen = k;
+         k->add_option("--out", a->out, "Key file to write")->required();
+         k->add_option("--greenlist-ratio", a->ratio, "Green fraction (default 0.25)");
+         k->add_option("--bias", a->bias, "Logit bias of green ids (default 2.0)");
+         k->add_option("--seeding-scheme", a->scheme, "lefthash (default) or selfhash");
+         k->add_option("--context-width", a->context_width, "Context tokens (default 1)");
+         k->add_option("--vocab-size", a->vocab_size, "Bind the key to V ids");
+         k->add_option("--model", a->bind_model, "Bind the key to this model's vocabulary");
+         k->add_flag("--force", a->force, "Overwrite an existing key file");
+         CLI::App* d = sub.add_subcommand("detect", "Test text, a transcript or a model");
+         a->detect = d;
+         d->add_option("INPUT", a->input, "Text file (- for stdin), TRANSCRIPT.jsonl, or a model");
+         d->add_option("--key", a->key, "Key file (watermark keygen)")->required();
+         d->add_option("--tokenizer", a->tokenizer, "Tokenizer of the text");
+         d->add_option("--ids", a->ids, "Token ids instead of INPUT, comma-separated");
+         d->add_option("--teacher-tokenizer", a->teacher_tokenizer,
+                       "Model mode: the key's (teacher's) tokenizer");
+         d->add_option("--teacher", a->teacher,
+                       "Model mode: the teacher model (reference distribution)");
+         d->add_option("--prompts", a->prompts,
+                       "Model mode: prompts (lines; <bos> or empty line: BOS only)");
+         d->add_option("--max-tokens", a->max_tokens, "Model mode: tokens per sample (128)")
+             ->check(CLI::PositiveNumber);
+         d->add_option("--temperature", a->temperature, "Model mode: sampling (1.0)")
+             ->check(CLI::PositiveNumber);
+         d->add_option("--seed", a->seed, "Model mode: sampling seed (0)");
+         d->add_option("--alpha", a->alpha, "Significance level (default 1e-3)");
+         d->add_flag("--no-dedup", a->no_dedup, "Score repeated n-grams every time");
+         d->add_option("--null-keys", a->null_keys,
+                       "Model mode: p-values under N random keys instead, and "
+                       "their KS test against uniform")
+             ->check(CLI::Range(1, 100000));
+         d->add_flag("--json", a->json, "Print one JSON object");
+         d->add_option("--device", a->device, "auto, cpu or cuda (default cpu)");
+         d->add_option("--threads", a->threads, "CPU threads")->check(CLI::NonNegativeNumber);
+         return [a] { return a->keygen->parsed() ? run_keygen(*a) : run_detect(*a); };
+     }});
 
 }  // namespace
 }  // namespace modelprint::cli

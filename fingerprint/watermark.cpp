@@ -30,8 +30,8 @@ uint64_t mod_2_64_minus_1(unsigned __int128 v) {
 }
 
 const std::set<std::string>& known_fields() {
-    static const std::set<std::string> f = {"greenlist_ratio", "bias", "hashing_key",
-                                            "seeding_scheme", "context_width", "vocab_size"};
+    static const std::set<std::string> f = {"greenlist_ratio", "bias",          "hashing_key",
+                                            "seeding_scheme",  "context_width", "vocab_size"};
     return f;
 }
 
@@ -46,9 +46,10 @@ Result<WatermarkKey> parse_watermark_key(std::string_view text, std::string_view
     if (!j.is_object()) return corrupt_data("{}: a watermark key must be a JSON object", what);
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (!known_fields().count(it.key())) {
-            return corrupt_data("{}: unknown field \"{}\" (a watermark key has greenlist_ratio, "
-                                "bias, hashing_key, seeding_scheme, context_width, vocab_size)",
-                                what, it.key());
+            return corrupt_data(
+                "{}: unknown field \"{}\" (a watermark key has greenlist_ratio, "
+                "bias, hashing_key, seeding_scheme, context_width, vocab_size)",
+                what, it.key());
         }
     }
     WatermarkKey k;
@@ -70,14 +71,14 @@ Result<WatermarkKey> parse_watermark_key(std::string_view text, std::string_view
         return corrupt_data("{}: bias {} is not a finite number of at most 1e4", what, k.bias);
     }
     MP_ASSIGN_OR_RETURN(const Json* hk, need("hashing_key"));
-    if (!hk->is_number_integer() || (hk->is_number_integer() && !hk->is_number_unsigned() &&
-                                     hk->get<int64_t>() < 0)) {
+    if (!hk->is_number_integer() ||
+        (hk->is_number_integer() && !hk->is_number_unsigned() && hk->get<int64_t>() < 0)) {
         return corrupt_data("{}: hashing_key must be a non-negative integer", what);
     }
     k.hashing_key = hk->get<uint64_t>();
     if (k.hashing_key > kMaxHashingKey) {
-        return corrupt_data("{}: hashing_key exceeds 2^63 - 1 (transformers multiplies it in int64)",
-                            what);
+        return corrupt_data(
+            "{}: hashing_key exceeds 2^63 - 1 (transformers multiplies it in int64)", what);
     }
     MP_ASSIGN_OR_RETURN(const Json* scheme, need("seeding_scheme"));
     if (!scheme->is_string()) return corrupt_data("{}: seeding_scheme must be a string", what);
@@ -143,12 +144,14 @@ Status write_watermark_key(const std::string& path, const WatermarkKey& key, boo
     const int fd = ::open(path.c_str(), flags, 0600);
     if (fd < 0) {
         if (errno == EEXIST) {
-            return failed_precondition("{} exists; refusing to overwrite a key (use --force)", path);
+            return failed_precondition("{} exists; refusing to overwrite a key (use --force)",
+                                       path);
         }
         return io_error("cannot create {}: {}", path, std::strerror(errno));
     }
     Status st;
-    if (::fchmod(fd, 0600) != 0) st = io_error("cannot chmod 0600 {}: {}", path, std::strerror(errno));
+    if (::fchmod(fd, 0600) != 0)
+        st = io_error("cannot chmod 0600 {}: {}", path, std::strerror(errno));
     size_t off = 0;
     while (st.ok() && off < text.size()) {
         const ssize_t n = ::write(fd, text.data() + off, text.size() - off);
@@ -159,7 +162,8 @@ Status write_watermark_key(const std::string& path, const WatermarkKey& key, boo
             off += static_cast<size_t>(n);
         }
     }
-    if (st.ok() && ::fsync(fd) != 0) st = io_error("cannot sync {}: {}", path, std::strerror(errno));
+    if (st.ok() && ::fsync(fd) != 0)
+        st = io_error("cannot sync {}: {}", path, std::strerror(errno));
     ::close(fd);
     return st;
 }
@@ -184,8 +188,10 @@ Result<GreenLists> GreenLists::create(const WatermarkKey& key, int64_t vocab_siz
         return invalid_argument("watermark: vocabulary size {} is not in [2, 2^31)", vocab_size);
     }
     if (key.vocab_size > 0 && key.vocab_size != vocab_size) {
-        return invalid_argument("watermark key is bound to a vocabulary of {} ids, the model or "
-                                "tokenizer has {}", key.vocab_size, vocab_size);
+        return invalid_argument(
+            "watermark key is bound to a vocabulary of {} ids, the model or "
+            "tokenizer has {}",
+            key.vocab_size, vocab_size);
     }
     GreenLists g;
     g.key_ = key;
@@ -212,10 +218,12 @@ uint64_t GreenLists::seed(std::span<const int32_t> window) const {
     const size_t w = std::min(window.size(), static_cast<size_t>(key_.context_width));
     const std::span<const int32_t> tail = window.subspan(window.size() - w);
     const auto& t = *table_;
-    const uint64_t b = static_cast<uint64_t>(t[static_cast<size_t>(tail.back() % kSelfHashTableSize)]) + 1;
+    const uint64_t b =
+        static_cast<uint64_t>(t[static_cast<size_t>(tail.back() % kSelfHashTableSize)]) + 1;
     int64_t best = INT64_MAX;
     for (int32_t id : tail) {
-        const uint64_t a = static_cast<uint64_t>(t[static_cast<size_t>(id % kSelfHashTableSize)]) + 1;
+        const uint64_t a =
+            static_cast<uint64_t>(t[static_cast<size_t>(id % kSelfHashTableSize)]) + 1;
         const auto v = static_cast<int64_t>(hk * a * b);  // int64 tensor arithmetic wraps
         best = std::min(best, v);
     }
@@ -264,7 +272,8 @@ void GreenLists::apply(std::span<const int32_t> ids, std::span<float> logits) co
     const std::span<const int32_t> ctx = ids.subspan(ids.size() - std::min(keep, ids.size()));
     std::vector<int32_t> green;
     for (int64_t i = 0; i < K; ++i) {
-        if (is_green(ctx, order[static_cast<size_t>(i)])) green.push_back(order[static_cast<size_t>(i)]);
+        if (is_green(ctx, order[static_cast<size_t>(i)]))
+            green.push_back(order[static_cast<size_t>(i)]);
     }
     for (int32_t g : green) logits[static_cast<size_t>(g)] += bias;
 }

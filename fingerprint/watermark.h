@@ -37,15 +37,15 @@ std::string_view seeding_scheme_name(SeedingScheme s);  // "lefthash", "selfhash
 
 // Field names are transformers' WatermarkingConfig's (plus the optional vocab_size binding).
 struct WatermarkKey {
-    double greenlist_ratio = 0.25;  // (0, 1) exclusive
-    double bias = 2.0;              // added to green logits at generation; finite
+    double greenlist_ratio = 0.25;    // (0, 1) exclusive
+    double bias = 2.0;                // added to green logits at generation; finite
     uint64_t hashing_key = 15485863;  // [0, 2^63): transformers multiplies it in int64
     SeedingScheme seeding_scheme = SeedingScheme::kLeftHash;
-    int context_width = 1;  // [1, kMaxContextWidth]
+    int context_width = 1;   // [1, kMaxContextWidth]
     int64_t vocab_size = 0;  // the vocabulary the key is bound to (0: unbound)
 };
 inline constexpr int kMaxContextWidth = 64;
-inline constexpr int kSelfHashCandidates = 40;     // transformers' rejection-sampling width
+inline constexpr int kSelfHashCandidates = 40;  // transformers' rejection-sampling width
 inline constexpr int64_t kSelfHashTableSize = 1000003;
 
 // kCorruptData for JSON that is not an object of the known fields with the right types and

@@ -11,9 +11,12 @@ namespace modelprint {
 
 std::string_view watermark_verdict_name(WatermarkVerdict v) {
     switch (v) {
-        case WatermarkVerdict::kWatermarked: return "watermarked";
-        case WatermarkVerdict::kNotDetected: return "not-detected";
-        case WatermarkVerdict::kInconclusive: break;
+        case WatermarkVerdict::kWatermarked:
+            return "watermarked";
+        case WatermarkVerdict::kNotDetected:
+            return "not-detected";
+        case WatermarkVerdict::kInconclusive:
+            break;
     }
     return "inconclusive";
 }
@@ -24,8 +27,10 @@ Result<GreenCount> GreenCounter::add(std::span<const int32_t> ids, size_t start)
     const bool self = L.key().seeding_scheme == SeedingScheme::kSelfHash;
     for (size_t i = 0; i < ids.size(); ++i) {
         if (ids[i] < 0 || ids[i] >= L.vocab_size()) {
-            return out_of_range("token id {} at position {} is outside the watermark key's "
-                                "vocabulary of {} ids", ids[i], i, L.vocab_size());
+            return out_of_range(
+                "token id {} at position {} is outside the watermark key's "
+                "vocabulary of {} ids",
+                ids[i], i, L.vocab_size());
         }
     }
     GreenCount c;

@@ -64,9 +64,9 @@ class GreenCounter {
 public:
     GreenCounter(const GreenLists& lists, bool dedup) : lists_(&lists), dedup_(dedup) {}
     // Scores ids[start..] (each with the context_width ids before it, selfhash
-    // context_width - 1; start is raised to that): the count of this sequence alone (de-duplicated within it) is returned,
-    // and the pooled count (de-duplicated across every call) is updated. kOutOfRange for an id
-    // outside the key's vocabulary.
+    // context_width - 1; start is raised to that): the count of this sequence alone (de-duplicated
+    // within it) is returned, and the pooled count (de-duplicated across every call) is updated.
+    // kOutOfRange for an id outside the key's vocabulary.
     Result<GreenCount> add(std::span<const int32_t> ids, size_t start = 0);
     const GreenCount& pooled() const { return pooled_; }
 
@@ -79,6 +79,7 @@ private:
 
 // Scored tokens needed for a conclusive test under `o` (see WatermarkOptions::min_scored).
 int64_t watermark_tokens_needed(const GreenLists& lists, const WatermarkOptions& o);
-WatermarkTest watermark_test(const GreenLists& lists, const GreenCount& c, const WatermarkOptions& o);
+WatermarkTest watermark_test(const GreenLists& lists, const GreenCount& c,
+                             const WatermarkOptions& o);
 
 }  // namespace modelprint

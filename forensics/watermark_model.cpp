@@ -78,8 +78,9 @@ void top_ids(const std::vector<double>& p, int64_t k, std::vector<int32_t>& out)
     std::vector<int32_t> idx(p.size());
     std::iota(idx.begin(), idx.end(), 0);
     if (k < static_cast<int64_t>(p.size())) {
-        std::partial_sort(idx.begin(), idx.begin() + k, idx.end(),
-                          [&](int32_t a, int32_t b) { return p[a] > p[b] || (p[a] == p[b] && a < b); });
+        std::partial_sort(idx.begin(), idx.begin() + k, idx.end(), [&](int32_t a, int32_t b) {
+            return p[a] > p[b] || (p[a] == p[b] && a < b);
+        });
         idx.resize(static_cast<size_t>(k));
     }
     out.insert(out.end(), idx.begin(), idx.end());
@@ -100,8 +101,9 @@ GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, M
     int64_t H = 0;
     std::vector<char> mask, green_plain;
     for (const auto& c : d.contexts) {
-        const auto& X = kind == MassKind::kPlain ? c.plain
-                        : kind == MassKind::kReference ? c.ref : c.logratio;
+        const auto& X = kind == MassKind::kPlain       ? c.plain
+                        : kind == MassKind::kReference ? c.ref
+                                                       : c.logratio;
         double S = 0.0, P = 0.0, sx = 0.0, sxx = 0.0;
         if (!self) {
             mask.assign(static_cast<size_t>(L.vocab_size()), 0);
@@ -119,8 +121,8 @@ GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, M
             if (green(id)) P += x;
         }
         const double mean = pi * sx;
-        const double var = self ? pi * (1 - pi) * sxx
-                                : pi * (1 - pi) * (sxx - (sx * sx - sxx) / (V - 1.0));
+        const double var =
+            self ? pi * (1 - pi) * sxx : pi * (1 - pi) * (sxx - (sx * sx - sxx) / (V - 1.0));
         mass += P / static_cast<double>(c.n);
         if (var > 1e-300) {
             zsum += (S - mean) / std::sqrt(var);
@@ -141,11 +143,13 @@ GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, M
 Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const RadioactivityInput& in,
                                                 const RadioactivityOptions& o) {
     if (!in.suspect || !in.suspect_tokenizer || !in.teacher_tokenizer) {
-        return invalid_argument("watermark radioactivity needs a suspect, its tokenizer and the "
-                                "teacher's tokenizer");
+        return invalid_argument(
+            "watermark radioactivity needs a suspect, its tokenizer and the "
+            "teacher's tokenizer");
     }
     if (in.prompts.empty()) return invalid_argument("watermark radioactivity: no prompts");
-    if (o.max_new_tokens < 1) return invalid_argument("watermark radioactivity: max_new_tokens < 1");
+    if (o.max_new_tokens < 1)
+        return invalid_argument("watermark radioactivity: max_new_tokens < 1");
     const Tokenizer& S = *in.suspect_tokenizer;
     const Tokenizer& T = *in.teacher_tokenizer;
     const int64_t V = L.vocab_size();
@@ -156,7 +160,8 @@ Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const Radio
 
     // Teacher id -> suspect id of the same bytes (identity for the same vocabulary).
     bool same = S.vocab_size() == T.vocab_size();
-    for (int32_t i = 0; same && i < S.vocab_size(); ++i) same = S.token_bytes(i) == T.token_bytes(i);
+    for (int32_t i = 0; same && i < S.vocab_size(); ++i)
+        same = S.token_bytes(i) == T.token_bytes(i);
     std::vector<int32_t> t2s(static_cast<size_t>(V), -1);
     if (same) {
         for (int64_t a = 0; a < std::min(V, S.vocab_size()); ++a) t2s[a] = static_cast<int32_t>(a);
@@ -169,11 +174,12 @@ Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const Radio
         if (t2s[a] >= 0 && !T.is_special(static_cast<int32_t>(a))) ++res.shared_tokens;
     }
     res.cross_tokenizer = !same;
-    if (!same && static_cast<double>(res.shared_tokens) < o.min_shared_fraction * static_cast<double>(V)) {
+    if (!same &&
+        static_cast<double>(res.shared_tokens) < o.min_shared_fraction * static_cast<double>(V)) {
         return failed_precondition(
             "the suspect's vocabulary shares {} token strings with the teacher's {} (fewer than "
-            "{:.0f}%): too few for a cross-tokenizer watermark test", res.shared_tokens, V,
-            100 * o.min_shared_fraction);
+            "{:.0f}%): too few for a cross-tokenizer watermark test",
+            res.shared_tokens, V, 100 * o.min_shared_fraction);
     }
 
     // (a) the suspect generates; its text is kept in the teacher's tokenisation.
@@ -184,7 +190,8 @@ Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const Radio
         if (!prompt.empty()) {
             MP_ASSIGN_OR_RETURN(req.prompt, S.encode(prompt, true));
         }
-        if (req.prompt.empty() || (S.config_adds_bos() && S.bos_id() && req.prompt[0] != *S.bos_id())) {
+        if (req.prompt.empty() ||
+            (S.config_adds_bos() && S.bos_id() && req.prompt[0] != *S.bos_id())) {
             if (auto b = S.bos_id()) req.prompt.insert(req.prompt.begin(), *b);
         }
         if (req.prompt.empty()) {
@@ -215,7 +222,8 @@ Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const Radio
             t_ids.insert(t_ids.end(), r.begin(), r.end());
         }
         for (int32_t& id : t_ids) {
-            if (id >= V) return out_of_range("teacher token id {} >= the key's vocabulary {}", id, V);
+            if (id >= V)
+                return out_of_range("teacher token id {} >= the key's vocabulary {}", id, V);
         }
         res.samples.push_back({t_ids, start});
         s_full.push_back(std::move(s_ids));
@@ -256,7 +264,8 @@ Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const Radio
             const int64_t Vs = out_s.vocab_size, Vt = ref ? out_t.vocab_size : 0;
             for (const auto& [js, jt] : pairs) {
                 if (jt + 1 < (self ? cw - 1 : cw)) continue;
-                softmax(out_s.outputs[j - j0].logits.data() + static_cast<int64_t>(js) * Vs, Vs, ps);
+                softmax(out_s.outputs[j - j0].logits.data() + static_cast<int64_t>(js) * Vs, Vs,
+                        ps);
                 // Suspect mass on the teacher's ids, renormalised over the shared ones.
                 qs.assign(static_cast<size_t>(V), 0.0);
                 double zs = 0.0;
@@ -267,7 +276,8 @@ Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const Radio
                 for (double& x : qs) x /= zs;
                 qt.assign(static_cast<size_t>(V), 0.0);
                 if (ref) {
-                    softmax(out_t.outputs[j - j0].logits.data() + static_cast<int64_t>(jt) * Vt, Vt, pt);
+                    softmax(out_t.outputs[j - j0].logits.data() + static_cast<int64_t>(jt) * Vt, Vt,
+                            pt);
                     double zt = 0.0;
                     for (int64_t a = 0; a < std::min(V, Vt); ++a) {
                         if (t2s[a] >= 0) zt += (qt[a] = pt[a]);
@@ -321,10 +331,11 @@ Result<RadioactivityResult> evaluate_radioactivity(const GreenLists& L, const Ra
                                                    const RadioactivityOptions& o) {
     if (L.key().seeding_scheme != d.scheme || L.context_width() != d.context_width ||
         L.vocab_size() != d.vocab) {
-        return invalid_argument("watermark key ({}, width {}, {} ids) does not match the collected "
-                                "data ({}, width {}, {} ids)", seeding_scheme_name(L.key().seeding_scheme),
-                                L.context_width(), L.vocab_size(), seeding_scheme_name(d.scheme),
-                                d.context_width, d.vocab);
+        return invalid_argument(
+            "watermark key ({}, width {}, {} ids) does not match the collected "
+            "data ({}, width {}, {} ids)",
+            seeding_scheme_name(L.key().seeding_scheme), L.context_width(), L.vocab_size(),
+            seeding_scheme_name(d.scheme), d.context_width, d.vocab);
     }
     RadioactivityResult r;
     r.teacher_vocab = d.vocab;
@@ -344,7 +355,8 @@ Result<RadioactivityResult> evaluate_radioactivity(const GreenLists& L, const Ra
     return r;
 }
 
-Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L, const RadioactivityInput& in,
+Result<RadioactivityResult> watermark_radioactivity(const GreenLists& L,
+                                                    const RadioactivityInput& in,
                                                     const RadioactivityOptions& o) {
     MP_ASSIGN_OR_RETURN(RadioactivityData d, collect_radioactivity(L, in, o));
     return evaluate_radioactivity(L, d, o);

@@ -42,35 +42,35 @@ class Tokenizer;
 
 struct RadioactivityOptions {
     WatermarkOptions text;
-    int max_new_tokens = 128;   // per prompt, suspect generation
-    float temperature = 1.0f;   // suspect sampling (seeded: seed + prompt index)
+    int max_new_tokens = 128;  // per prompt, suspect generation
+    float temperature = 1.0f;  // suspect sampling (seeded: seed + prompt index)
     uint64_t seed = 0;
     // Cross-tokenizer suspects must share at least this fraction of the teacher's token
     // strings (docs/watermark.md: the byte-level student of the fixtures shares 0.5).
     double min_shared_fraction = 0.25;
-    int64_t min_contexts = 16;     // fewer seed groups: the open-model test is inconclusive
-    int64_t max_candidates = 1024; // ids kept per position (top of suspect and of teacher)
-    int batch = 8;                 // prefill batch
+    int64_t min_contexts = 16;      // fewer seed groups: the open-model test is inconclusive
+    int64_t max_candidates = 1024;  // ids kept per position (top of suspect and of teacher)
+    int batch = 8;                  // prefill batch
 };
 
 struct GreenMassTest {
-    bool reference = false;  // the teacher's distribution was subtracted
-    bool log_ratio = false;  // X = summed log(p_suspect / p_teacher) instead of p differences
-    int64_t positions = 0;   // prefixes scored
-    int64_t contexts = 0;    // seed groups
-    double green_mass = 0.0; // mean over groups of the suspect's green mass
-    double expected = 0.0;   // its null expectation (pi)
+    bool reference = false;   // the teacher's distribution was subtracted
+    bool log_ratio = false;   // X = summed log(p_suspect / p_teacher) instead of p differences
+    int64_t positions = 0;    // prefixes scored
+    int64_t contexts = 0;     // seed groups
+    double green_mass = 0.0;  // mean over groups of the suspect's green mass
+    double expected = 0.0;    // its null expectation (pi)
     double z = 0.0, log_p = 0.0, p_value = 1.0;
-    bool conclusive = false; // contexts >= min_contexts
+    bool conclusive = false;  // contexts >= min_contexts
 };
 
 struct RadioactivityResult {
-    WatermarkTest generation;      // mode (a)
+    WatermarkTest generation;           // mode (a)
     GreenMassTest open_model;           // mode (b), decisive: p_s - p_t with a teacher, else plain
     GreenMassTest open_model_logratio;  // mode (b) with log(p_s / p_t) (teacher given; reported)
     GreenMassTest open_model_plain;     // mode (b) without reference
     bool cross_tokenizer = false;
-    int64_t shared_tokens = 0;     // teacher ids with a suspect token of the same bytes
+    int64_t shared_tokens = 0;  // teacher ids with a suspect token of the same bytes
     int64_t teacher_vocab = 0;
     int64_t responses = 0;
 };
@@ -112,7 +112,8 @@ struct RadioactivityData {
 // kInvalidArgument for no prompts or missing parts; kFailedPrecondition when the suspect shares
 // too few token strings with the teacher (the message gives the counts). `lists` gives the
 // vocabulary, scheme and width (its hashing key is not used).
-Result<RadioactivityData> collect_radioactivity(const GreenLists& lists, const RadioactivityInput& in,
+Result<RadioactivityData> collect_radioactivity(const GreenLists& lists,
+                                                const RadioactivityInput& in,
                                                 const RadioactivityOptions& o);
 // kInvalidArgument when the key's scheme, width or vocabulary differ from the data's.
 Result<RadioactivityResult> evaluate_radioactivity(const GreenLists& lists,

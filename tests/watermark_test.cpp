@@ -3,6 +3,8 @@
 // with every malformed field, the 0600 key file, green counting with de-duplication, the exact
 // binomial tail, inconclusive short texts, the engine's logits-processor hook, the KS test, and
 // radioactivity on the shipped stories260K (no watermark: a null, and bad inputs).
+#include "fingerprint/watermark.h"
+
 #include <sys/stat.h>
 
 #include <cmath>
@@ -12,7 +14,6 @@
 #include "fingerprint/engine/backend.h"
 #include "fingerprint/model/model.h"
 #include "fingerprint/tokenizer/tokenizer.h"
-#include "fingerprint/watermark.h"
 #include "forensics/stats.h"
 #include "forensics/watermark.h"
 #include "forensics/watermark_model.h"
@@ -146,8 +147,10 @@ TEST(WatermarkTest, VocabularyMismatchIsAnError) {
                 StatusIs(StatusCode::kInvalidArgument, "bound to a vocabulary of 512 ids"));
     k.vocab_size = 0;
     k.greenlist_ratio = 0.001;
-    EXPECT_THAT(GreenLists::create(k, 512), StatusIs(StatusCode::kInvalidArgument, "gives 0 green ids"));
-    EXPECT_THAT(GreenLists::create(k, 1), StatusIs(StatusCode::kInvalidArgument, "vocabulary size 1"));
+    EXPECT_THAT(GreenLists::create(k, 512),
+                StatusIs(StatusCode::kInvalidArgument, "gives 0 green ids"));
+    EXPECT_THAT(GreenLists::create(k, 1),
+                StatusIs(StatusCode::kInvalidArgument, "vocabulary size 1"));
 }
 
 TEST(WatermarkTest, CounterDeduplicatesAndChecksIds) {
@@ -280,7 +283,8 @@ TEST(WatermarkTest, RadioactivityOfAnUnwatermarkedModelAndBadInputs) {
     in.teacher_tokenizer = tok->get();
     RadioactivityOptions o;
     o.max_new_tokens = 48;
-    EXPECT_THAT(watermark_radioactivity(*L, in, o), StatusIs(StatusCode::kInvalidArgument, "no prompts"));
+    EXPECT_THAT(watermark_radioactivity(*L, in, o),
+                StatusIs(StatusCode::kInvalidArgument, "no prompts"));
     in.prompts = std::vector<std::string>(12, "");
     in.prompts.push_back("Once upon a time");
     auto data = collect_radioactivity(*L, in, o);
@@ -293,12 +297,15 @@ TEST(WatermarkTest, RadioactivityOfAnUnwatermarkedModelAndBadInputs) {
     EXPECT_GT(r->open_model.contexts, 16);
     // a key of another scheme does not fit the collected data
     auto S = GreenLists::create(
-        key_of(R"({"greenlist_ratio":0.25,"bias":2.0,"hashing_key":3,"seeding_scheme":"selfhash","context_width":1})"),
+        key_of(
+            R"({"greenlist_ratio":0.25,"bias":2.0,"hashing_key":3,"seeding_scheme":"selfhash","context_width":1})"),
         512);
     ASSERT_TRUE(S.ok());
-    EXPECT_THAT(evaluate_radioactivity(*S, *data, o), StatusIs(StatusCode::kInvalidArgument, "does not match"));
+    EXPECT_THAT(evaluate_radioactivity(*S, *data, o),
+                StatusIs(StatusCode::kInvalidArgument, "does not match"));
     // a suspect sharing almost no token strings with the teacher
-    auto gpt2 = Tokenizer::from_file((::modelprint::testing::shared_dir() / "tokenizers" / "gpt2").string());
+    auto gpt2 = Tokenizer::from_file(
+        (::modelprint::testing::shared_dir() / "tokenizers" / "gpt2").string());
     ASSERT_TRUE(gpt2.ok());
     in.teacher_tokenizer = gpt2->get();
     auto G = GreenLists::create(key_of(kKey), (*gpt2)->vocab_size());
