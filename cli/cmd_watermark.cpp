@@ -351,17 +351,24 @@ Status run_detect(const WatermarkArgs& a) {
         MP_ASSIGN_OR_RETURN(Transcript t, load_transcript(a.input));
         for (size_t i = 0; i < t.entries.size(); ++i) {
             const auto& e = t.entries[i];
-            std::vector<int32_t> ids;
+            std::vector<int32_t> ctx;
             if (!e.prompt.empty()) {
-                MP_ASSIGN_OR_RETURN(ids, tok->encode(e.prompt, true));
+                MP_ASSIGN_OR_RETURN(ctx, tok->encode(e.prompt, true));
             } else if (auto b = tok->bos_id()) {
-                ids.push_back(*b);  // a response from BOS: BOS seeds its first token's list
+                ctx.push_back(*b);  // a response from BOS: BOS seeds its first token's list
             }
-            const size_t start = ids.size();
-            MP_ASSIGN_OR_RETURN(std::vector<int32_t> r, tok->encode(e.response, false));
-            ids.insert(ids.end(), r.begin(), r.end());
-            MP_ASSIGN_OR_RETURN(GreenCount c, counter.add(ids, start));
-            rows.push_back({e.id.empty() ? std::to_string(i) : e.id, watermark_test(lists, c, wo)});
+            // Every answer of the line is a response (the first and the alternatives).
+            std::vector<const std::string*> answers = {&e.response};
+            for (const auto& alt : e.alternatives) answers.push_back(&alt);
+            const std::string base = e.id.empty() ? std::to_string(i) : e.id;
+            for (size_t k = 0; k < answers.size(); ++k) {
+                std::vector<int32_t> ids = ctx;
+                MP_ASSIGN_OR_RETURN(std::vector<int32_t> r, tok->encode(*answers[k], false));
+                ids.insert(ids.end(), r.begin(), r.end());
+                MP_ASSIGN_OR_RETURN(GreenCount c, counter.add(ids, ctx.size()));
+                rows.push_back({answers.size() > 1 ? base + "#" + std::to_string(k) : base,
+                                watermark_test(lists, c, wo)});
+            }
         }
     } else {
         std::string text;

@@ -177,9 +177,9 @@ def main():
     dec = lambda row: st.decode(row, skip_special_tokens=True)
     for name, rows in (("wm_teacher.jsonl", W[:12]), ("clean_teacher.jsonl", C1[:12])):
         with open(os.path.join(OUT, name), "w") as f:
-            for i, row in enumerate(rows):
-                f.write(json.dumps({"id": f"s{i}", "prompt": "", "response": dec(row)},
-                                   sort_keys=True) + "\n")
+            # one prompt (BOS only) with its 12 answers on one line (transcript format)
+            f.write(json.dumps({"id": "s", "prompt": "", "responses": [dec(r) for r in rows]},
+                               sort_keys=True) + "\n")
     bos = lambda rows: [[1] + r for r in rows]
     manifest = {"key": "testdata/watermark/key.json", "teacher": "../shared/models/stories260K",
                 "models": {}}

@@ -50,7 +50,7 @@ check "empty text inconclusive" "grep -q '\"verdict\": \"inconclusive\"' $tmp/d5
 # The committed fixtures: teacher samples watermarked by transformers' WatermarkLogitsProcessor.
 if [ -f "$WM/wm_teacher.jsonl" ]; then
     "$MP" watermark detect "$WM/wm_teacher.jsonl" --key "$WM/key.json" --tokenizer "$STORIES" --json > "$tmp/t1.json"
-    check "transformers-watermarked transcript detected (pooled)" "grep -q '^  \"verdict\": \"watermarked\"' $tmp/t1.json && [ \$(grep -c '\"id\": \"s' $tmp/t1.json) -eq 12 ]"
+    check "transformers-watermarked transcript detected (pooled)" "grep -q '^  \"verdict\": \"watermarked\"' $tmp/t1.json && [ \$(grep -c '\"id\": \"s#' $tmp/t1.json) -eq 12 ]"
     "$MP" watermark detect "$WM/clean_teacher.jsonl" --key "$WM/key.json" --tokenizer "$STORIES" --json > "$tmp/t2.json"
     check "clean transcript not detected" "grep -q '^  \"verdict\": \"not-detected\"' $tmp/t2.json"
 fi
