@@ -21,9 +21,9 @@ BehaviorParticipant::~BehaviorParticipant() {
     model.reset();
 }
 
-const BehaviorStat* BehaviorEvidence::stat(std::string_view n) const {
+const BehaviorStat* BehaviorEvidence::stat(Statistic n) const {
     for (const auto& s : stats) {
-        if (s.name == n) return &s;
+        if (s.stat == n) return &s;
     }
     return nullptr;
 }
@@ -448,7 +448,7 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
     const bool use_ba = raw.ba.available, use_ab = raw.ab.available;
     const bool use_joint_ba = raw.ba.joint_available(), use_joint_ab = raw.ab.joint_available();
     const bool use_j3_ba = raw.ba.joint3_available(), use_j3_ab = raw.ab.joint3_available();
-    std::map<std::string, std::vector<double>> null_vals;
+    std::map<Statistic, std::vector<double>> null_vals;
     if (!options.null_responders.empty() && options.null_responders.size() != nulls.size()) {
         return invalid_argument("compare_behavior: {} null responder lists for {} null pairs",
                                 options.null_responders.size(), nulls.size());
@@ -473,105 +473,109 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
         // Directions mirror the tested pair's: with one direction only (a transcript on one
         // side), the null takes the available direction of each null pair, not the maximum.
         if (use_ba && use_ab) {
-            if (auto v = xl_stat(nr, true, true)) null_vals["cross_likelihood_z"].push_back(*v);
+            if (auto v = xl_stat(nr, true, true)) null_vals[Statistic::kCrossLikelihoodZ].push_back(*v);
         } else if (use_ba || use_ab) {
-            if (nr.ba.available) null_vals["cross_likelihood_z"].push_back(nr.ba.z);
-            if (nr.ab.available) null_vals["cross_likelihood_z"].push_back(nr.ab.z);
+            if (nr.ba.available) null_vals[Statistic::kCrossLikelihoodZ].push_back(nr.ba.z);
+            if (nr.ab.available) null_vals[Statistic::kCrossLikelihoodZ].push_back(nr.ab.z);
         }
-        if (auto v = scorer_stat(nr)) null_vals["cross_likelihood_scorer_z"].push_back(*v);
+        if (auto v = scorer_stat(nr)) null_vals[Statistic::kCrossLikelihoodScorerZ].push_back(*v);
         // distillation_z: with both directions tested, the null pair's min over both (and only
         // null pairs that have both); with one (a transcript side), each direction a value.
         if (use_joint_ba && use_joint_ab) {
             if (nr.ba.joint_available() && nr.ab.joint_available()) {
-                null_vals["distillation_z"].push_back(*joint_stat(nr));
+                null_vals[Statistic::kDistillationZ].push_back(*joint_stat(nr));
             }
         } else if (use_joint_ba || use_joint_ab) {
             for (const DirectionalXl* d : {&nr.ba, &nr.ab}) {
-                if (d->joint_available()) null_vals["distillation_z"].push_back(d->joint_z());
+                if (d->joint_available()) null_vals[Statistic::kDistillationZ].push_back(d->joint_z());
             }
         }
-        if (auto v = idio_stat(nr)) null_vals["idiosyncrasy_z"].push_back(*v);
+        if (auto v = idio_stat(nr)) null_vals[Statistic::kIdiosyncrasyZ].push_back(*v);
         if (use_j3_ba && use_j3_ab) {
             if (nr.ba.joint3_available() && nr.ab.joint3_available()) {
-                null_vals["distillation_idio_z"].push_back(*joint3_stat(nr));
+                null_vals[Statistic::kDistillationIdioZ].push_back(*joint3_stat(nr));
             }
         } else if (use_j3_ba || use_j3_ab) {
             for (const DirectionalXl* d : {&nr.ba, &nr.ab}) {
-                if (d->joint3_available()) null_vals["distillation_idio_z"].push_back(d->joint3_z());
+                if (d->joint3_available()) null_vals[Statistic::kDistillationIdioZ].push_back(d->joint3_z());
             }
         }
         if (nr.logits) {
-            null_vals["logit_js"].push_back(nr.logits->js);
-            null_vals["logit_topk_overlap"].push_back(nr.logits->overlap);
-            null_vals["logit_spearman"].push_back(nr.logits->spearman);
+            null_vals[Statistic::kLogitJs].push_back(nr.logits->js);
+            null_vals[Statistic::kLogitTopkOverlap].push_back(nr.logits->overlap);
+            null_vals[Statistic::kLogitSpearman].push_back(nr.logits->spearman);
         }
-        if (nr.cka) null_vals["cka_best_match"].push_back(nr.cka->best_match_mean);
+        if (nr.cka) null_vals[Statistic::kCkaBestMatch].push_back(nr.cka->best_match_mean);
         if (nr.outputs.probes > 0) {
-            null_vals["output_exact"].push_back(nr.outputs.exact);
-            null_vals["output_ngram"].push_back(nr.outputs.ngram);
-            null_vals["output_lcs"].push_back(nr.outputs.lcs);
+            null_vals[Statistic::kOutputExact].push_back(nr.outputs.exact);
+            null_vals[Statistic::kOutputNgram].push_back(nr.outputs.ngram);
+            null_vals[Statistic::kOutputLcs].push_back(nr.outputs.lcs);
         }
     }
-    auto add = [&](const std::string& name, std::optional<double> v, Tail tail) {
+    auto add = [&](Statistic name, std::optional<double> v, Tail tail) {
         BehaviorStat s;
-        s.name = name;
+        s.stat = name;
         s.tail = tail;
         s.available = v.has_value();
-        if (v) s.cal = calibrate(*v, null_vals[name], tail);
+        if (v) {
+            s.null_values = null_vals[name];
+            s.cal = calibrate(*v, s.null_values, tail);
+        }
         e.stats.push_back(std::move(s));
     };
-    add("distillation_z", joint_stat(raw), Tail::kGreater);
-    add("cross_likelihood_z", xl_stat(raw, true, true), Tail::kGreater);
-    add("cross_likelihood_scorer_z", scorer_stat(raw), Tail::kGreater);
+    add(Statistic::kDistillationZ, joint_stat(raw), Tail::kGreater);
+    add(Statistic::kCrossLikelihoodZ, xl_stat(raw, true, true), Tail::kGreater);
+    add(Statistic::kCrossLikelihoodScorerZ, scorer_stat(raw), Tail::kGreater);
     if (options.idiosyncrasy) {  // reported only (BehaviorOptions::idiosyncrasy)
-        add("idiosyncrasy_z", idio_stat(raw), Tail::kGreater);
-        add("distillation_idio_z", joint3_stat(raw), Tail::kGreater);
+        add(Statistic::kIdiosyncrasyZ, idio_stat(raw), Tail::kGreater);
+        add(Statistic::kDistillationIdioZ, joint3_stat(raw), Tail::kGreater);
     }
-    add("logit_js", raw.logits ? std::optional(raw.logits->js) : std::nullopt, Tail::kLess);
-    add("logit_topk_overlap", raw.logits ? std::optional(raw.logits->overlap) : std::nullopt,
+    add(Statistic::kLogitJs, raw.logits ? std::optional(raw.logits->js) : std::nullopt, Tail::kLess);
+    add(Statistic::kLogitTopkOverlap, raw.logits ? std::optional(raw.logits->overlap) : std::nullopt,
         Tail::kGreater);
-    add("logit_spearman", raw.logits ? std::optional(raw.logits->spearman) : std::nullopt,
+    add(Statistic::kLogitSpearman, raw.logits ? std::optional(raw.logits->spearman) : std::nullopt,
         Tail::kGreater);
-    add("cka_best_match", raw.cka ? std::optional(raw.cka->best_match_mean) : std::nullopt,
+    add(Statistic::kCkaBestMatch, raw.cka ? std::optional(raw.cka->best_match_mean) : std::nullopt,
         Tail::kGreater);
     const bool has_out = raw.outputs.probes > 0;
-    add("output_exact", has_out ? std::optional(raw.outputs.exact) : std::nullopt, Tail::kGreater);
-    add("output_ngram", has_out ? std::optional(raw.outputs.ngram) : std::nullopt, Tail::kGreater);
-    add("output_lcs", has_out ? std::optional(raw.outputs.lcs) : std::nullopt, Tail::kGreater);
+    add(Statistic::kOutputExact, has_out ? std::optional(raw.outputs.exact) : std::nullopt, Tail::kGreater);
+    add(Statistic::kOutputNgram, has_out ? std::optional(raw.outputs.ngram) : std::nullopt, Tail::kGreater);
+    add(Statistic::kOutputLcs, has_out ? std::optional(raw.outputs.lcs) : std::nullopt, Tail::kGreater);
 
     // Decision.
-    const BehaviorStat* dec = e.stat("distillation_z");
-    if (!dec->available) dec = e.stat("output_lcs");
+    const BehaviorStat* dec = e.stat(Statistic::kDistillationZ);
+    if (!dec->available) dec = e.stat(Statistic::kOutputLcs);
     if (!dec->available) {
-        e.relation = "unknown";
-        e.confidence = "low";
+        e.relation = Relation::kUnknown;
+        e.confidence = Confidence::kLow;
         e.reason = "no behaviour statistic is available for this pair (no shared answered probes "
                    "and neither side can score text)";
         return e;
     }
-    e.decisive = dec->name;
+    e.decisive = dec->stat;
     e.p_value = dec->cal.p_t;
     if (!dec->cal.sufficient) {
-        e.relation = "unknown";
-        e.confidence = "low";
+        e.relation = Relation::kUnknown;
+        e.confidence = Confidence::kLow;
         e.reason = fmt::format("too little background: {} independent pairs gave a null for {} "
                                "(at least {} needed); add background models",
-                               dec->cal.n_null, dec->name, kMinNullPairs);
+                               dec->cal.n_null, statistic_name(dec->stat), kMinNullPairs);
         return e;
     }
     if (dec->cal.p_t < options.alpha && dec->cal.exceeds_null) {
-        e.relation = "distilled";
-        e.confidence = dec->cal.n_null >= 20 && dec->cal.p_t < options.alpha / 10 ? "high" : "medium";
+        e.relation = Relation::kDistilled;
+        e.confidence = dec->cal.n_null >= 20 && dec->cal.p_t < options.alpha / 10 ? Confidence::kHigh
+                                                                              : Confidence::kMedium;
         e.reason = fmt::format("{} = {:.3f} exceeds all {} independent pairs (null mean {:.3f}, "
                                "sd {:.3f}); calibrated p = {:.3g} < {}",
-                               dec->name, dec->cal.value, dec->cal.n_null, dec->cal.null_mean,
+                               statistic_name(dec->stat), dec->cal.value, dec->cal.n_null, dec->cal.null_mean,
                                dec->cal.null_sd, dec->cal.p_t, options.alpha);
     } else {
-        e.relation = "independent";
-        e.confidence = dec->cal.n_null >= 20 ? "high" : "medium";
+        e.relation = Relation::kIndependent;
+        e.confidence = dec->cal.n_null >= 20 ? Confidence::kHigh : Confidence::kMedium;
         e.reason = fmt::format("{} = {:.3f} is within the null of {} independent pairs (mean "
                                "{:.3f}, max {:.3f}); calibrated p = {:.3g}",
-                               dec->name, dec->cal.value, dec->cal.n_null, dec->cal.null_mean,
+                               statistic_name(dec->stat), dec->cal.value, dec->cal.n_null, dec->cal.null_mean,
                                dec->cal.null_max, dec->cal.p_t);
     }
     return e;
@@ -623,10 +627,10 @@ std::string behavior_evidence_json(const BehaviorEvidence& e) {
         j["probe_set"]["probes"] = e.probes_used.probes;
         j["probe_set"]["origin"] = e.probes_used.origin;
     }
-    j["relation"] = e.relation;
-    j["confidence"] = e.confidence;
+    j["relation"] = std::string(relation_name(e.relation));
+    j["confidence"] = std::string(confidence_name(e.confidence));
     j["reason"] = e.reason;
-    j["decisive"] = e.decisive;
+    j["decisive"] = e.decisive == Statistic::kNone ? std::string() : std::string(statistic_name(e.decisive));
     j["p_value"] = finite_or_null(e.p_value);
     j["background"] = {{"participants", e.background}, {"null_pairs", e.null_pairs}};
     {
@@ -673,11 +677,15 @@ std::string behavior_evidence_json(const BehaviorEvidence& e) {
                      {"shared", e.claims_shared}};
     Json stats = Json::object();
     for (const auto& s : e.stats) {
+        const std::string name(statistic_name(s.stat));
         if (!s.available) {
-            stats[s.name] = {{"available", false}};
+            stats[name] = {{"available", false}};
             continue;
         }
-        stats[s.name] = {{"available", true},
+        Json nulls = Json::array();
+        for (double v : s.null_values) nulls.push_back(finite_or_null(v));
+        stats[name] = {{"available", true},
+                         {"null_values", nulls},
                          {"value", finite_or_null(s.cal.value)},
                          {"tail", s.tail == Tail::kGreater ? "greater" : "less"},
                          {"n_null", s.cal.n_null},
@@ -693,7 +701,8 @@ std::string behavior_evidence_json(const BehaviorEvidence& e) {
 }
 
 std::string behavior_evidence_text(const BehaviorEvidence& e) {
-    std::string out = fmt::format("behaviour: {} ({} confidence) — {}\n", e.relation, e.confidence,
+    std::string out = fmt::format("behaviour: {} ({} confidence) — {}\n", relation_name(e.relation),
+                                  confidence_name(e.confidence),
                                   e.reason);
     size_t from_store = 0;
     for (const auto& m : e.background_members) from_store += m.source == BackgroundSource::kStore;
@@ -733,16 +742,31 @@ std::string behavior_evidence_text(const BehaviorEvidence& e) {
                                d->idio.probes, d->idio.z, d->idio.binom_p);
         }
     }
-    out += fmt::format("  {:<22} {:>10} {:>8} {:>10} {:>10} {:>8}\n", "statistic", "value",
-                       "n_null", "null mean", "p", "pctile");
+    // Only statistics that were computed and calibrated get a row; the rest one line each kind
+    // (no blocks of n/a or p = 1 for data a pair does not have).
+    std::string missing, uncalibrated;
+    std::string rows;
     for (const auto& s : e.stats) {
+        const std::string name(statistic_name(s.stat));
         if (!s.available) {
-            out += fmt::format("  {:<22} {:>10}\n", s.name, "n/a");
-            continue;
+            missing += (missing.empty() ? "" : ", ") + name;
+        } else if (s.cal.n_null == 0) {
+            uncalibrated += (uncalibrated.empty() ? "" : ", ") + name;
+        } else {
+            rows += fmt::format("  {:<26} {:>10.4f} {:>8} {:>10.4f} {:>10.3g} {:>8.2f}\n", name,
+                                s.cal.value, s.cal.n_null, s.cal.null_mean, s.cal.p_t,
+                                s.cal.percentile);
         }
-        out += fmt::format("  {:<22} {:>10.4f} {:>8} {:>10.4f} {:>10.3g} {:>8.2f}\n", s.name,
-                           s.cal.value, s.cal.n_null, s.cal.null_mean, s.cal.p_t, s.cal.percentile);
     }
+    if (!rows.empty()) {
+        out += fmt::format("  {:<26} {:>10} {:>8} {:>10} {:>10} {:>8}\n", "statistic", "value",
+                           "n_null", "null mean", "p", "pctile");
+        out += rows;
+    }
+    if (!uncalibrated.empty()) {
+        out += "  no null pairs (no background) for: " + uncalibrated + "\n";
+    }
+    if (!missing.empty()) out += "  not available for this pair: " + missing + "\n";
     auto join = [](const std::vector<std::string>& v) {
         std::string s;
         for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;

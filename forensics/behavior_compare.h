@@ -69,6 +69,7 @@
 #include "forensics/behavior_idio.h"
 #include "forensics/behavior_stats.h"
 #include "forensics/calibration.h"
+#include "forensics/evidence_types.h"
 
 namespace modelprint {
 
@@ -163,10 +164,11 @@ struct PairSimilarity {
 };
 
 struct BehaviorStat {
-    std::string name;  // "cross_likelihood_z", "logit_js", ...
+    Statistic stat = Statistic::kNone;  // kCrossLikelihoodZ, kLogitJs, ...
     bool available = false;
     Tail tail = Tail::kGreater;
     Calibrated cal;
+    std::vector<double> null_values;  // the null it was calibrated on (one value per null pair)
 };
 
 struct BehaviorEvidence {
@@ -189,13 +191,13 @@ struct BehaviorEvidence {
     std::vector<DroppedMember> excluded;  // store members related to A or B (reason)
     ProbeSetUsed probes_used;
     size_t null_pairs = 0;
-    std::string decisive;     // name of the deciding statistic
-    std::string relation;     // "distilled" | "independent" | "unknown"
-    std::string confidence;   // "high" | "medium" | "low"
+    Statistic decisive = Statistic::kNone;  // the deciding statistic
+    Relation relation = Relation::kUnknown;  // distilled | independent | unknown
+    Confidence confidence = Confidence::kLow;
     std::string reason;
     double p_value = 1.0;     // decisive statistic's calibrated p (Student-t predictive)
 
-    const BehaviorStat* stat(std::string_view name) const;
+    const BehaviorStat* stat(Statistic s) const;
 };
 
 class BehaviorPanel {

@@ -17,8 +17,11 @@
 //
 // Predicate conventions (decimals as JSON strings, e.g. "0.9731"; timestamps RFC 3339 UTC). The
 // renderers recognise these optional members and show every other member as a generic table:
-//   "verdict":  {"label": "identical|derived|distilled|independent|unknown", "subtype": str,
-//                "confidence": str, "decided_by": str, "summary": str}
+//   "verdict":  {"label": "identical|derived|distilled|similar-behavior|independent|unknown",
+//                "subtype": str, "confidence": str, "basis": str, "decided_by": str,
+//                "summary": str}
+//   "comparison": the whole comparison document (signed; rendered through the members above,
+//                never dumped)
 //   "models":   [{"role": "A", "name": str, "root_digest": hex, "architecture": str,
 //                 "parameters": str|int, "path": str}]
 //   "heatmaps": [{"title": str, "x_label": str, "y_label": str, "x_labels": [str],

@@ -14,8 +14,10 @@
 namespace modelprint {
 namespace {
 
+// "comparison" is the whole comparison document: signed with the rest, rendered through the
+// sections, heatmaps and distributions built from it (never as a JSON dump).
 const char* const kKnown[] = {"verdict", "models", "heatmaps", "distributions", "sections",
-                              "created_at", "generator"};
+                              "created_at", "generator", "comparison"};
 
 bool is_known(const std::string& k) {
     for (const char* s : kKnown) {
@@ -276,6 +278,44 @@ std::string svg_histogram(const Json& d) {
     return s + "</svg>";
 }
 
+// A text histogram of a distribution's background with the observed value's bin marked, for
+// the Markdown rendering (a fenced block; Markdown has no inline graphics).
+std::string text_histogram(const Json& d) {
+    const double obs = d.contains("observed") ? decimal(d["observed"]) : std::nan("");
+    std::vector<double> xs;
+    if (d.contains("background") && d["background"].is_array()) {
+        for (const Json& v : d["background"]) {
+            const double x = decimal(v);
+            if (std::isfinite(x)) xs.push_back(x);
+        }
+    }
+    if (!std::isfinite(obs)) return "";
+    double lo = obs, hi = obs;
+    for (double x : xs) {
+        lo = std::min(lo, x);
+        hi = std::max(hi, x);
+    }
+    if (hi <= lo) {
+        lo -= 0.5;
+        hi += 0.5;
+    }
+    constexpr int kBins = 12, kWidth = 40;
+    std::vector<int> counts(kBins, 0);
+    auto bin = [&](double x) {
+        return std::clamp(static_cast<int>((x - lo) / (hi - lo) * kBins), 0, kBins - 1);
+    };
+    for (double x : xs) ++counts[bin(x)];
+    const int cmax = std::max(1, *std::max_element(counts.begin(), counts.end()));
+    std::string s = "```\n";
+    for (int b = 0; b < kBins; ++b) {
+        const double from = lo + (hi - lo) * b / kBins;
+        const int len = counts[b] * kWidth / cmax;
+        s += fmt::format("{:>10.4g} | {:<{}} {}{}\n", from, std::string(len, '#'), kWidth,
+                         counts[b], bin(obs) == b ? "  <- observed " + field(d, "observed") : "");
+    }
+    return s + fmt::format("(background n = {})\n```\n\n", xs.size());
+}
+
 // ---- shared tabular views
 
 using Table = std::pair<std::vector<std::string>, std::vector<std::vector<std::string>>>;
@@ -386,6 +426,7 @@ Result<std::string> render_report_markdown(std::string_view statement_json) {
             s += fmt::format(", confidence {}", md_escape(field(v, "confidence")));
         }
         s += "\n\n";
+        if (!field(v, "basis").empty()) s += fmt::format("Basis: {}\n\n", md_escape(field(v, "basis")));
         if (!field(v, "decided_by").empty()) {
             s += fmt::format("Decided by: {}\n\n", md_escape(field(v, "decided_by")));
         }
@@ -414,15 +455,14 @@ Result<std::string> render_report_markdown(std::string_view statement_json) {
         }
     }
     if (p.contains("distributions") && p["distributions"].is_array()) {
-        s += "## Behaviour statistics against their background\n\n" +
+        s += "## Decisive statistics against their null distributions\n\n" +
              md_table(distributions_table(p["distributions"]));
         for (const Json& dd : p["distributions"]) {
-            if (!field(dd, "note").empty()) {
-                s += fmt::format("- {}: {}\n", md_escape(field(dd, "statistic")),
-                                 md_escape(field(dd, "note")));
-            }
+            s += "### " + md_escape(field(dd, "title").empty() ? field(dd, "statistic")
+                                                              : field(dd, "title")) + "\n\n";
+            if (!field(dd, "note").empty()) s += md_escape(field(dd, "note")) + "\n\n";
+            s += text_histogram(dd);
         }
-        s += "\n";
     }
     if (p.contains("sections") && p["sections"].is_array()) {
         for (const Json& sec : p["sections"]) {
@@ -467,6 +507,7 @@ Result<std::string> render_report_html(std::string_view statement_json) {
             s += ", confidence " + html_escape(field(v, "confidence"));
         }
         s += "</div>\n";
+        if (!field(v, "basis").empty()) s += "<p>Basis: " + html_escape(field(v, "basis")) + "</p>\n";
         if (!field(v, "decided_by").empty()) {
             s += "<p>Decided by: " + html_escape(field(v, "decided_by")) + "</p>\n";
         }
@@ -484,7 +525,7 @@ Result<std::string> render_report_html(std::string_view statement_json) {
         }
     }
     if (p.contains("distributions") && p["distributions"].is_array()) {
-        s += "<h2>Behaviour statistics against their background</h2>\n" +
+        s += "<h2>Decisive statistics against their null distributions</h2>\n" +
              html_table(distributions_table(p["distributions"]));
         for (const Json& dd : p["distributions"]) {
             s += "<figure>" + svg_histogram(dd) + "<figcaption>" +

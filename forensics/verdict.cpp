@@ -39,7 +39,7 @@ std::string subtype_of(const WeightEvidence& ev) {
 Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
     Verdict v;
     if (ev.identical_bytes) {
-        v.relation = "identical";
+        v.relation = Relation::kIdentical;
         v.subtype = "bytes";
         v.confidence = 1.0;
         v.decisive = fmt::format("tensor SHA-256: {} of {} roles equal", ev.identity.equal_bytes,
@@ -48,7 +48,7 @@ Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
         return v;
     }
     if (ev.identical_values) {
-        v.relation = "identical";
+        v.relation = Relation::kIdentical;
         v.subtype = "values";
         v.confidence = 1.0;
         v.decisive = fmt::format("f32 values: {} of {} roles equal", ev.identity.equal_values,
@@ -60,7 +60,7 @@ Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
     if (!ev.layer_comparable) {
         if (ev.hidden_aligned && ev.hidden_cos >= t.embedding_derived &&
             hidden_log10 < t.derived_log10_p / 3.0) {
-            v.relation = "derived";
+            v.relation = Relation::kDerived;
             v.subtype = ev.hidden_a != ev.hidden_b ? "pruned" : "fine-tuned";
             v.confidence = 1.0 - std::pow(10.0, hidden_log10);
             v.decisive = fmt::format("held-out embedding-column |corr| {:.3f} (p = 1e{:.1f})",
@@ -68,7 +68,7 @@ Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
             v.reason = fmt::format("{}, but the embedding columns match one to one", ev.structure_note);
             return v;
         }
-        v.relation = "unknown";
+        v.relation = Relation::kUnknown;
         v.confidence = 0.0;
         v.decisive = ev.hidden_aligned
                          ? fmt::format("held-out embedding-column |corr| {:.3f}", ev.hidden_cos)
@@ -89,7 +89,7 @@ Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
         ev.layers.size(), log10p, ev.mean_similarity);
     v.decisive = stat;
     if (p_derived && s_derived) {
-        v.relation = "derived";
+        v.relation = Relation::kDerived;
         v.subtype = subtype_of(ev);
         v.confidence = std::min(1.0, 1.0 - std::pow(10.0, log10p));
         v.reason = "MLP units match one to one between the models far beyond chance, and the "
@@ -97,14 +97,14 @@ Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
         return v;
     }
     if (p_indep && s_indep) {
-        v.relation = "independent";
+        v.relation = Relation::kIndependent;
         v.confidence = std::clamp(0.5 + 0.5 * (1.0 - ev.mean_similarity / t.independent_similarity),
                                   0.5, 0.99);
         v.reason = "no layer shows more unit agreement than chance, and the aligned similarity is "
                    "in the range of independently trained models";
         return v;
     }
-    v.relation = "unknown";
+    v.relation = Relation::kUnknown;
     v.confidence = 0.0;
     v.reason = fmt::format("the signals disagree or fall between the thresholds (p {} 1e{:.0f}, "
                            "similarity {} {:.2f})",

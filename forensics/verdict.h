@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "forensics/evidence_types.h"
 #include "forensics/weights_compare.h"
 
 namespace modelprint {
@@ -27,7 +28,7 @@ struct VerdictThresholds {
 };
 
 struct Verdict {
-    std::string relation;   // identical | derived | independent | unknown
+    Relation relation = Relation::kUnknown;  // identical | derived | independent | unknown
     std::string subtype;    // derived: dtype-cast | quantised | fine-tuned | pruned | permuted |
                             // renamed/rescaled | merged; identical: bytes | values
     double confidence = 0;  // 0..1 (docs/methods.md "Confidence")

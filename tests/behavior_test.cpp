@@ -431,10 +431,10 @@ TEST(CompareBehavior, TranscriptsOnlyAndTooLittleBackground) {
     const size_t c = add_text("c", "Fish swim in deep water ");
     auto e = compare_behavior(panel, a, b);
     MP_ASSERT_OK(e);
-    EXPECT_EQ(e->decisive, "output_lcs");
-    EXPECT_EQ(e->relation, "unknown");  // 2 null pairs
+    EXPECT_EQ(e->decisive, Statistic::kOutputLcs);
+    EXPECT_EQ(e->relation, Relation::kUnknown);  // 2 null pairs
     EXPECT_NE(e->reason.find("too little background: 2 independent pairs"), std::string::npos) << e->reason;
-    EXPECT_FALSE(e->stat("cross_likelihood_z")->available);
+    EXPECT_FALSE(e->stat(Statistic::kCrossLikelihoodZ)->available);
     EXPECT_DOUBLE_EQ(e->outputs.exact, 1.0);
     const std::string json = behavior_evidence_json(*e);
     EXPECT_NE(json.find("\"relation\":\"unknown\""), std::string::npos);

@@ -4,6 +4,7 @@
 // hand-built evidence (every branch, including the cases that must stay `unknown`), and the
 // error paths of the document helpers.
 #include "forensics/compare.h"
+#include "forensics/pipeline.h"
 
 #include <cmath>
 
@@ -44,7 +45,7 @@ TEST(WeightsCompare, DtypeCastIsExactCastOfEveryRole) {
     EXPECT_EQ(ev.identity.dtype_b, "BF16");
     EXPECT_FALSE(ev.identical_values);
     const Verdict v = decide_weights(ev);
-    EXPECT_EQ(v.relation, "derived");
+    EXPECT_EQ(relation_name(v.relation), "derived");
     EXPECT_EQ(v.subtype, "dtype-cast");
 }
 
@@ -110,7 +111,7 @@ WeightEvidence comparable(double log10p, double sim) {
 TEST(Verdict, IdenticalBytesAndValues) {
     WeightEvidence ev = comparable(-500, 1.0);
     ev.identical_bytes = true;
-    EXPECT_EQ(decide_weights(ev).relation, "identical");
+    EXPECT_EQ(relation_name(decide_weights(ev).relation), "identical");
     EXPECT_EQ(decide_weights(ev).subtype, "bytes");
     ev.identical_bytes = false;
     ev.identical_values = true;
@@ -120,20 +121,20 @@ TEST(Verdict, IdenticalBytesAndValues) {
 
 TEST(Verdict, DerivedNeedsBothSignals) {
     const Verdict both = decide_weights(comparable(-100, 0.8));
-    EXPECT_EQ(both.relation, "derived");
+    EXPECT_EQ(relation_name(both.relation), "derived");
     EXPECT_EQ(both.subtype, "fine-tuned");
     EXPECT_THAT(both.decisive, HasSubstr("Fisher p = 1e-100.0"));
     // A tiny p-value alone, with similarity in neither range: unknown, never derived.
     const Verdict p_only = decide_weights(comparable(-100, 0.35));
-    EXPECT_EQ(p_only.relation, "unknown");
+    EXPECT_EQ(relation_name(p_only.relation), "unknown");
     EXPECT_THAT(p_only.reason, HasSubstr("similarity between"));
     // High similarity with an unremarkable p-value: unknown.
     const Verdict s_only = decide_weights(comparable(-2, 0.9));
-    EXPECT_EQ(s_only.relation, "unknown");
+    EXPECT_EQ(relation_name(s_only.relation), "unknown");
     EXPECT_EQ(s_only.confidence, 0.0);
     // Both in the independent range.
     const Verdict ind = decide_weights(comparable(-0.5, 0.15));
-    EXPECT_EQ(ind.relation, "independent");
+    EXPECT_EQ(relation_name(ind.relation), "independent");
     EXPECT_GT(ind.confidence, 0.5);
     EXPECT_LT(ind.confidence, 1.0);
 }
@@ -170,7 +171,7 @@ TEST(Verdict, NoSharedStructure) {
     ev.hidden_cos = 0.1;
     ev.hidden_log_p = -0.5 * kLn10;
     Verdict v = decide_weights(ev);
-    EXPECT_EQ(v.relation, "unknown");
+    EXPECT_EQ(relation_name(v.relation), "unknown");
     EXPECT_THAT(v.reason, HasSubstr("different widths (hidden 64 vs 96)"));
     EXPECT_THAT(v.reason, HasSubstr("behaviour evidence is needed"));
     // Widths differ but the embedding columns match one to one: a width-pruned derivative.
@@ -179,43 +180,49 @@ TEST(Verdict, NoSharedStructure) {
     ev.hidden_a = 64;
     ev.hidden_b = 48;
     v = decide_weights(ev);
-    EXPECT_EQ(v.relation, "derived");
+    EXPECT_EQ(relation_name(v.relation), "derived");
     EXPECT_EQ(v.subtype, "pruned");
     // No embedding at all: nothing to align.
     WeightEvidence none;
     none.structure_note = "a model has no token embedding: no shared coordinates to align";
     v = decide_weights(none);
-    EXPECT_EQ(v.relation, "unknown");
+    EXPECT_EQ(relation_name(v.relation), "unknown");
     EXPECT_EQ(v.decisive, "none");
 }
 
 // ---- documents
 
 TEST(CompareDocuments, JsonHasTheRequiredKeys) {
-    CompareOptions o;
-    o.progress = false;
-    auto r = compare_models(lineage("base"), lineage("pruned"), o);
+    CompareRequest req;
+    req.a = lineage("base");
+    req.b = lineage("pruned");
+    req.weights_only = true;
+    req.weights.progress = false;
+    auto r = run_comparison(req);
     MP_ASSERT_OK(r);
-    auto j = parse_json(comparison_json(*r), "doc");
+    auto j = parse_json(comparison_document(*r), "doc");
     MP_ASSERT_OK(j);
     EXPECT_EQ((*j)["verdict"]["relation"], "derived");
     EXPECT_EQ((*j)["verdict"]["subtype"], "pruned");
+    EXPECT_EQ((*j)["verdict"]["basis"], "weights");
+    EXPECT_EQ((*j)["verdict"]["scope"], "weights");
+    EXPECT_EQ((*j)["verdict"]["statistic"], "permutation_fisher_p");
     EXPECT_TRUE((*j)["verdict"]["confidence"].is_number());
     EXPECT_TRUE((*j)["evidence"]["weights"]["p_value"].is_number());
     EXPECT_LT((*j)["evidence"]["weights"]["log10_p_value"].get<double>(), -100);
     EXPECT_EQ((*j)["evidence"]["weights"]["layers"].size(), 3u);
+    EXPECT_FALSE((*j)["evidence"].contains("behavior"));  // --weights-only: not run at all
     EXPECT_EQ((*j)["a"]["root_digest"].get<std::string>().size(), 64u);
-    EXPECT_EQ((*j)["b"]["root_digest"], r->b.root_digest);
-    EXPECT_NE(r->a.root_digest, r->b.root_digest);
-    const std::string text = comparison_text(*r);
+    EXPECT_EQ((*j)["b"]["root_digest"], r->b.model.root_digest);
+    EXPECT_NE(r->a.model.root_digest, r->b.model.root_digest);
+    const std::string text = comparison_text_of(*r);
     EXPECT_EQ(text.rfind("verdict      derived / pruned", 0), 0u) << text;
     EXPECT_THAT(text, HasSubstr("layer similarity"));
-    // The report predicate built from the document.
-    auto p = comparison_predicate(comparison_json(*r, -1));
-    MP_ASSERT_OK(p);
-    auto pj = parse_json(*p, "predicate");
+    // The report predicate built from the sections.
+    auto pj = parse_json(comparison_predicate_of(*r), "predicate");
     MP_ASSERT_OK(pj);
     EXPECT_EQ((*pj)["verdict"]["label"], "derived");
+    EXPECT_EQ((*pj)["verdict"]["basis"], "weights");
     EXPECT_EQ((*pj)["models"].size(), 2u);
     EXPECT_EQ((*pj)["heatmaps"][0]["values"].size(), 4u);     // rows: A's 4 layers
     EXPECT_EQ((*pj)["heatmaps"][0]["values"][0].size(), 3u);  // columns: B's 3 layers
@@ -223,14 +230,18 @@ TEST(CompareDocuments, JsonHasTheRequiredKeys) {
 }
 
 TEST(CompareDocuments, ErrorPaths) {
-    EXPECT_THAT(comparison_predicate("{not json"),
-                StatusIs(StatusCode::kCorruptData, "comparison document: invalid JSON"));
-    EXPECT_THAT(comparison_predicate("[1, 2]"),
-                StatusIs(StatusCode::kInvalidArgument, "no object 'a'"));
-    EXPECT_THAT(comparison_predicate(R"({"a": {}, "b": {}})"),
-                StatusIs(StatusCode::kInvalidArgument, "no object 'verdict'"));
-    EXPECT_THAT(comparison_predicate(R"({"a": {}, "b": {}, "verdict": {"relation": 3}})"),
-                StatusIs(StatusCode::kInvalidArgument, "no string verdict.relation"));
+    CompareRequest req;
+    req.a = lineage("base");
+    req.b = lineage("pruned");
+    req.weights_only = req.behavior_only = true;
+    EXPECT_THAT(run_comparison(req), StatusIs(StatusCode::kInvalidArgument, "exclude each other"));
+    req.behavior_only = false;
+    req.b = "answers.jsonl";
+    EXPECT_THAT(run_comparison(req), StatusIs(StatusCode::kInvalidArgument, "is a transcript"));
+    EXPECT_THAT(reused_comparison_document("{not json", {}),
+                StatusIs(StatusCode::kCorruptData, "invalid JSON"));
+    EXPECT_THAT(reused_comparison_text(R"({"a": 1})", {}, ""),
+                StatusIs(StatusCode::kCorruptData, "no verdict object"));
     OpenedPair empty;
     EXPECT_THAT(compare_opened(empty), StatusIs(StatusCode::kInvalidArgument, "is not open"));
     EXPECT_THAT(compare_models(lineage("base"), lineage("no_such_model")),

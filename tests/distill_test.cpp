@@ -125,7 +125,7 @@ ProbeSet* DistillFamily::probes_ = nullptr;
 BehaviorPanel* DistillFamily::panel_ = nullptr;
 std::map<std::string, size_t> DistillFamily::index_;
 
-std::string fmt_stat(const BehaviorEvidence& e, const char* name, bool p) {
+std::string fmt_stat(const BehaviorEvidence& e, Statistic name, bool p) {
     const BehaviorStat* s = e.stat(name);
     if (s == nullptr || !s->available) return "–";
     return p ? fmt::format("{:.3f} (p {:.2g})", s->cal.value, s->cal.p_t) : fmt::format("{:.3f}", s->cal.value);
@@ -161,11 +161,11 @@ TEST_F(DistillFamily, CrossLikelihoodSeparatesDistilledFromIndependent) {
     for (const PairOutcome& o : compare_all_pairs(*family_, options_for, *panel_, index_)) {
         ASSERT_TRUE(o.e.ok()) << o.a << " vs " << o.b << ": " << o.e.status().to_string();
         const BehaviorEvidence& e = *o.e;
-        const BehaviorStat* xl = e.stat("cross_likelihood_z");
+        const BehaviorStat* xl = e.stat(Statistic::kCrossLikelihoodZ);
         ASSERT_TRUE(xl->available) << o.a << " vs " << o.b;
         (o.truth == "distilled" ? pos : neg).push_back(xl->cal.value);
-        const BehaviorStat* sc = e.stat("cross_likelihood_scorer_z");
-        const BehaviorStat* dz = e.stat("distillation_z");
+        const BehaviorStat* sc = e.stat(Statistic::kCrossLikelihoodScorerZ);
+        const BehaviorStat* dz = e.stat(Statistic::kDistillationZ);
         ASSERT_TRUE(sc->available && dz->available) << o.a << " vs " << o.b;
         (o.truth == "distilled" ? pos_s : neg_s).push_back(sc->cal.value);
         (o.truth == "distilled" ? pos_d : neg_d).push_back(dz->cal.value);
@@ -176,11 +176,11 @@ TEST_F(DistillFamily, CrossLikelihoodSeparatesDistilledFromIndependent) {
             return d.scorer_available ? fmt::format("{:.2f}", d.scorer_z) : std::string("–");
         };
         table += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.2g} | {} / {} | {} / {} | {} | {} | {} | {} | {} |\n",
-                             o.a, o.b, o.truth, e.relation, dz->cal.value, e.p_value,
+                             o.a, o.b, o.truth, relation_name(e.relation), dz->cal.value, e.p_value,
                              z(e.xl_b_given_a), z(e.xl_a_given_b), sz(e.xl_b_given_a),
-                             sz(e.xl_a_given_b), e.null_pairs, fmt_stat(e, "logit_js", false),
-                             fmt_stat(e, "logit_topk_overlap", false),
-                             fmt_stat(e, "cka_best_match", false), fmt_stat(e, "output_lcs", false));
+                             sz(e.xl_a_given_b), e.null_pairs, fmt_stat(e, Statistic::kLogitJs, false),
+                             fmt_stat(e, Statistic::kLogitTopkOverlap, false),
+                             fmt_stat(e, Statistic::kCkaBestMatch, false), fmt_stat(e, Statistic::kOutputLcs, false));
     }
     const double auc = roc_auc(pos, neg);
     const double auc_s = roc_auc(pos_s, neg_s);
@@ -227,13 +227,13 @@ TEST_F(DistillFamily, EveryDistilledPairDetectedOneKnownFalseAccusation) {
         ASSERT_TRUE(o.e.ok()) << o.a << " vs " << o.b << ": " << o.e.status().to_string();
         if (o.truth == "distilled") {
             ++distilled;
-            detected += o.e->relation == "distilled" ? 1 : 0;
-            EXPECT_EQ(o.e->relation, "distilled") << o.a << " vs " << o.b << ": " << o.e->reason
+            detected += o.e->relation == Relation::kDistilled ? 1 : 0;
+            EXPECT_EQ(relation_name(o.e->relation), "distilled") << o.a << " vs " << o.b << ": " << o.e->reason
                                                   << "\n" << behavior_evidence_text(*o.e);
-        } else if (o.e->relation != "independent") {
+        } else if (o.e->relation != Relation::kIndependent) {
             accused.insert({o.a, o.b});
             EXPECT_TRUE(known.count({o.a, o.b})) << o.a << " vs " << o.b << " (independent) called "
-                                                 << o.e->relation << ": " << o.e->reason;
+                                                 << relation_name(o.e->relation) << ": " << o.e->reason;
         }
     }
     EXPECT_EQ(distilled, 10);
@@ -277,15 +277,15 @@ TEST_F(DistillFamily, IdiosyncrasyReport) {
     for (const PairOutcome& o : compare_all_pairs(*family_, with_idio, *panel_, index_)) {
         ASSERT_TRUE(o.e.ok()) << o.a << " vs " << o.b << ": " << o.e.status().to_string();
         const BehaviorEvidence& e = *o.e;
-        const BehaviorStat* dz = e.stat("distillation_z");
-        const BehaviorStat* iz = e.stat("idiosyncrasy_z");
-        const BehaviorStat* jz = e.stat("distillation_idio_z");
+        const BehaviorStat* dz = e.stat(Statistic::kDistillationZ);
+        const BehaviorStat* iz = e.stat(Statistic::kIdiosyncrasyZ);
+        const BehaviorStat* jz = e.stat(Statistic::kDistillationIdioZ);
         ASSERT_TRUE(dz->available && iz->available && jz->available) << o.a << " vs " << o.b;
         const bool pos = o.truth == "distilled";
         (pos ? pos_d : neg_d).push_back(dz->cal.value);
         (pos ? pos_i : neg_i).push_back(iz->cal.value);
         (pos ? pos_j : neg_j).push_back(jz->cal.value);
-        const bool old_call = e.relation == "distilled";
+        const bool old_call = e.relation == Relation::kDistilled;
         const bool new_call = jz->cal.sufficient && jz->cal.p_t < 0.01 && jz->cal.exceeds_null;
         const std::string name = o.a + "/" + o.b;
         if (pos && !old_call) missed_old.push_back(name);
@@ -298,7 +298,7 @@ TEST_F(DistillFamily, IdiosyncrasyReport) {
         const auto bg = independent_of(o.a, o.b);
         table += fmt::format(
             "| {} | {} | {} | {:.2f} | {} | {} / {} | {} / {} | {} / {} | {:.2f} | {:.2g} | {} |\n",
-            o.a, o.b, o.truth, dz->cal.value, e.relation, iz_dir(e.xl_b_given_a),
+            o.a, o.b, o.truth, dz->cal.value, relation_name(e.relation), iz_dir(e.xl_b_given_a),
             iz_dir(e.xl_a_given_b), variant(o.b, o.a, bg, IdioSelection::kAll),
             variant(o.a, o.b, bg, IdioSelection::kAll),
             variant(o.b, o.a, bg, IdioSelection::kCertain),

@@ -86,8 +86,8 @@ TEST(Lineage, EveryPairGetsItsRelation) {
         ASSERT_TRUE(r.ok()) << p.a << " vs " << p.b << ": " << r.status().to_string();
         const Verdict& v = r->verdict;
         ++checked;
-        if (p.relation == "independent" && v.relation == "derived") ++independent_called_derived;
-        bool ok = v.relation == p.expected;
+        if (p.relation == "independent" && v.relation == Relation::kDerived) ++independent_called_derived;
+        bool ok = relation_name(v.relation) == p.expected;
         // A subtype is ground truth only where one model was made from the other.
         if (ok && p.expected == "derived" && !p.subtype.empty() && p.subtype != "sibling") {
             ok = v.subtype == p.subtype;
@@ -97,7 +97,7 @@ TEST(Lineage, EveryPairGetsItsRelation) {
             ++wrong;
             ADD_FAILURE() << p.a << " vs " << p.b << ": expected " << p.expected
                           << (p.subtype.empty() ? "" : "/" + p.subtype) << ", got "
-                          << v.relation << "/" << v.subtype << " (" << v.decisive << "; "
+                          << relation_name(v.relation) << "/" << v.subtype << " (" << v.decisive << "; "
                           << v.reason << ")";
         }
     }
@@ -115,7 +115,7 @@ TEST(Lineage, AdversarialDerivativesAreDerived) {
             const std::string& y = swap ? m.paths.at("base") : m.paths.at(name);
             auto r = compare_models(x, y, quiet());
             ASSERT_TRUE(r.ok()) << r.status().to_string();
-            EXPECT_EQ(r->verdict.relation, "derived") << name << " swap " << swap;
+            EXPECT_EQ(relation_name(r->verdict.relation), "derived") << name << " swap " << swap;
             EXPECT_EQ(r->verdict.subtype, subtype) << name << " swap " << swap;
             EXPECT_LT(r->weights.log_p / std::log(10.0), -100.0) << name;
             EXPECT_GT(r->verdict.confidence, 0.99);
@@ -140,12 +140,12 @@ TEST(Lineage, NoSharedStructureIsUnknownWithReason) {
     const Manifest m = load_manifest();
     auto r = compare_models(m.paths.at("base"), m.paths.at("indep_width"), quiet());
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->verdict.relation, "unknown");
+    EXPECT_EQ(relation_name(r->verdict.relation), "unknown");
     EXPECT_THAT(r->verdict.reason, ::testing::HasSubstr("different widths (hidden 64 vs 96)"));
     EXPECT_FALSE(r->weights.layer_comparable);
     r = compare_models(m.paths.at("base"), m.paths.at("indep_arch"), quiet());
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->verdict.relation, "unknown");
+    EXPECT_EQ(relation_name(r->verdict.relation), "unknown");
     EXPECT_THAT(r->verdict.reason, ::testing::HasSubstr("behaviour evidence is needed"));
 }
 
@@ -154,13 +154,13 @@ TEST(Lineage, IdenticalAcrossFormats) {
     // The same stories260K weights as safetensors and as GGUF (interleaved q/k, other names).
     auto r = compare_models(m.paths.at("stories260K"), m.paths.at("stories260K_gguf"), quiet());
     ASSERT_TRUE(r.ok()) << r.status().to_string();
-    EXPECT_EQ(r->verdict.relation, "identical");
+    EXPECT_EQ(relation_name(r->verdict.relation), "identical");
     EXPECT_EQ(r->verdict.subtype, "values");
     EXPECT_EQ(r->weights.identity.equal_values, r->weights.identity.shared_roles);
     // A model against itself: bit for bit.
     r = compare_models(m.paths.at("base"), m.paths.at("base"), quiet());
     ASSERT_TRUE(r.ok());
-    EXPECT_EQ(r->verdict.relation, "identical");
+    EXPECT_EQ(relation_name(r->verdict.relation), "identical");
     EXPECT_EQ(r->verdict.subtype, "bytes");
     EXPECT_EQ(r->a.root_digest, r->b.root_digest);
 }

@@ -17,6 +17,7 @@
 #include "fingerprint/model/hash.h"
 #include "fingerprint/model/model.h"
 #include "forensics/compare.h"
+#include "forensics/weights_section.h"
 #include "tests/util/test_util.h"
 
 namespace modelprint {
@@ -87,9 +88,11 @@ fs::path scrambled_base(const TempDir& dir) {
 }
 
 // The evidence and verdict of a comparison document (paths and digests left out).
-Json evidence_of(const ComparisonResult& r) {
-    Json j = parse_json(comparison_json(r), "comparison").value();
-    return Json{{"evidence", j["evidence"]}, {"verdict", j["verdict"]}};
+Json evidence_of(const WeightComparison& r) {
+    Json j = parse_json(weights_evidence_json(r), "weight evidence").value();
+    return Json{{"evidence", j},
+                {"verdict", {std::string(relation_name(r.verdict.relation)), r.verdict.subtype,
+                             r.verdict.confidence, r.verdict.decisive, r.verdict.reason}}};
 }
 
 TEST(HashStream, DigestsFromOneReadInAnyOrder) {
