@@ -6,6 +6,9 @@
 // format (fingerprint/tokenizer/chat_template.h) and the generation prompt; default: none.
 // --json: {"prompt_ids", "tokens", "logprobs", "stopped", "text", "timings"} (text only with a
 // tokenizer; timings as `logits --json`: decode_tokens = passes after the prompt's).
+// --watermark KEY.json: green-list watermark (fingerprint/watermark.h, transformers'
+// WatermarkLogitsProcessor) on the model's vocabulary; the key is never printed, --json carries
+// its commitment as "watermark_key_commitment".
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -16,6 +19,7 @@
 #include "fingerprint/model/model.h"
 #include "fingerprint/tokenizer/chat_template.h"
 #include "fingerprint/tokenizer/tokenizer.h"
+#include "fingerprint/watermark.h"
 
 namespace modelprint::cli {
 
@@ -37,6 +41,7 @@ struct GenerateArgs {
     bool json = false;
     std::string device = "cpu";
     int threads = 0;
+    std::string watermark;
 };
 
 std::string json_escape(const std::string& s) {
@@ -87,6 +92,15 @@ Status run_generate(const GenerateArgs& a) {
     req.temperature = a.temperature;
     req.seed = a.seed;
     req.top_k = a.top_k;
+    std::shared_ptr<const GreenLists> lists;
+    if (!a.watermark.empty()) {
+        MP_ASSIGN_OR_RETURN(WatermarkKey key, load_watermark_key(a.watermark));
+        MP_ASSIGN_OR_RETURN(GreenLists g, GreenLists::create(key, model->config().vocab_size));
+        lists = std::make_shared<const GreenLists>(std::move(g));
+        req.logits_processor = [lists](std::span<const int32_t> ids, std::span<float> logits) {
+            lists->apply(ids, logits);
+        };
+    }
     MP_ASSIGN_OR_RETURN(DeviceKind dev, parse_device(a.device));
     BackendOptions opt;
     opt.threads = a.threads;
@@ -114,6 +128,9 @@ Status run_generate(const GenerateArgs& a) {
         s += fmt::format("], \"stopped\": {}, \"device\": \"{}\"", res.stopped ? "true" : "false",
                          backend->name());
         if (have_text) s += ", \"text\": \"" + json_escape(text) + "\"";
+        if (lists) {
+            s += ", \"watermark_key_commitment\": \"" + watermark_key_commitment(lists->key()) + "\"";
+        }
         s += ", \"timings\": " + timings_json(res.timings, open_s) + "}\n";
         std::fputs(s.c_str(), stdout);
         return Status();
@@ -143,6 +160,8 @@ CommandRegistrar reg({"generate", "Continue a prompt with the model (greedy or s
                           sub.add_option("--seed", a->seed, "Sampling seed (default 0)");
                           sub.add_option("--top-k", a->top_k, "Sample from the K best tokens (0: all)")
                               ->check(CLI::NonNegativeNumber);
+                          sub.add_option("--watermark", a->watermark,
+                                         "Watermark the output with this key (watermark keygen)");
                           sub.add_flag("--json", a->json, "Print one JSON object");
                           sub.add_option("--device", a->device, "auto, cpu or cuda (default cpu)");
                           sub.add_option("--threads", a->threads, "CPU threads (default: all cores)")

@@ -470,8 +470,11 @@ Result<GenerateResult> CudaBackend::generate(const GenerateRequest& req) {
     MP_TRY(argmax_lp_.reserve(8, "argmax log-probability"));
     std::mt19937_64 rng(req.seed);
     GenerateResult res;
-    std::vector<float> logits;
+    std::vector<float> logits, processed;
     std::vector<int32_t> step(1);
+    // The ids so far for the logits processor (only when there is one).
+    std::vector<int32_t> seq;
+    if (req.logits_processor) seq = req.prompt;
     int64_t past = 0;
     std::span<const int32_t> next_ids(req.prompt);
     for (int i = 0; i < req.max_new_tokens; ++i) {
@@ -488,7 +491,7 @@ Result<GenerateResult> CudaBackend::generate(const GenerateRequest& req) {
         MP_TRY(head(logits_.as<float>(), last, 1));
         int32_t tok = 0;
         float logprob = 0.0f;
-        if (req.temperature == 0.0f) {
+        if (req.temperature == 0.0f && !req.logits_processor) {
             // Greedy on the device: the first maximal logit and its log-softmax.
             double lp = 0.0;
             MP_CUDA_TRY(kern::argmax_logprob_forward(argmax_ids_.as<int32_t>(), argmax_lp_.as<double>(),
@@ -498,14 +501,27 @@ Result<GenerateResult> CudaBackend::generate(const GenerateRequest& req) {
             MP_CUDA_TRY(cudaStreamSynchronize(s));
             logprob = static_cast<float>(lp);
         } else {
-            // Seeded sampling exactly as the CPU engine (same candidates, same draw).
+            // On the host exactly as the CPU engine: the logits processor (a watermark), then
+            // the greedy choice or the seeded draw (same candidates, same draw).
             logits.resize(static_cast<size_t>(V));
             MP_CUDA_TRY(cudaMemcpyAsync(logits.data(), logits_.as(), V * 4, cudaMemcpyDeviceToHost, s));
             MP_CUDA_TRY(cudaStreamSynchronize(s));
-            tok = sample_token(logits.data(), V, req.temperature, req.top_k, rng);
+            const std::vector<float>* choose = &logits;
+            if (req.logits_processor) {
+                processed = logits;
+                req.logits_processor(seq, processed);
+                choose = &processed;
+            }
+            if (req.temperature == 0.0f) {
+                tok = static_cast<int32_t>(std::max_element(choose->begin(), choose->end()) -
+                                           choose->begin());
+            } else {
+                tok = sample_token(choose->data(), V, req.temperature, req.top_k, rng);
+            }
             logprob = static_cast<float>(log_softmax_at(logits.data(), V, tok));
         }
         res.tokens.push_back(tok);
+        if (req.logits_processor) seq.push_back(tok);
         res.token_logprobs.push_back(logprob);
         const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
         if (i == 0) {

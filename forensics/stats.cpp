@@ -129,6 +129,48 @@ double log_beta_inc(double a, double b, double x) {
     return log1m_exp(other);
 }
 
+double log_binomial_sf(int64_t k, int64_t n, double p) {
+    if (k <= 0) return 0.0;
+    if (k > n) return kNegInf;
+    if (n > 100000) return log_beta_inc(static_cast<double>(k), static_cast<double>(n - k + 1), p);
+    // log pmf(j) = lgamma(n+1) - lgamma(j+1) - lgamma(n-j+1) + j log p + (n-j) log(1-p), summed
+    // from the largest term outwards in a fixed order (log-sum-exp).
+    const double lp = std::log(p), lq = std::log1p(-p), ln = std::lgamma(static_cast<double>(n) + 1);
+    auto term = [&](int64_t j) {
+        return ln - std::lgamma(static_cast<double>(j) + 1) -
+               std::lgamma(static_cast<double>(n - j) + 1) + static_cast<double>(j) * lp +
+               static_cast<double>(n - j) * lq;
+    };
+    double mx = kNegInf;
+    for (int64_t j = k; j <= n; ++j) mx = std::max(mx, term(j));
+    double acc = 0.0;
+    for (int64_t j = k; j <= n; ++j) acc += std::exp(term(j) - mx);
+    return std::min(0.0, mx + std::log(acc));
+}
+
+KsResult ks_uniform(std::span<const double> u) {
+    KsResult r;
+    if (u.empty()) return r;
+    std::vector<double> x(u.begin(), u.end());
+    std::sort(x.begin(), x.end());
+    const auto n = static_cast<double>(x.size());
+    for (size_t i = 0; i < x.size(); ++i) {
+        const double v = std::clamp(x[i], 0.0, 1.0);
+        r.d = std::max({r.d, (static_cast<double>(i) + 1.0) / n - v, v - static_cast<double>(i) / n});
+    }
+    const double sn = std::sqrt(n), lambda = (sn + 0.12 + 0.11 / sn) * r.d;
+    double sum = 0.0, sign = 1.0;
+    for (int k = 1; k <= 200; ++k) {
+        const double term = std::exp(-2.0 * k * k * lambda * lambda);
+        sum += sign * term;
+        sign = -sign;
+        if (term < 1e-18) break;
+    }
+    r.p_value = std::clamp(2.0 * sum, 0.0, 1.0);
+    if (lambda < 0.3) r.p_value = 1.0;  // the series converges slowly there; Q(lambda) = 1 - 1e-9
+    return r;
+}
+
 double log_student_t_sf(double t, double df) {
     if (std::isinf(t)) return t > 0 ? kNegInf : 0.0;
     // P(T > t) = 0.5 * I_{df/(df+t^2)}(df/2, 1/2) for t >= 0 (NR 3rd ed. 6.14.10).

@@ -34,6 +34,20 @@ double log_normal_sf(double z);
 double log_student_t_sf(double t, double df);
 // log of the regularised incomplete beta I_x(a, b), a, b > 0, 0 <= x <= 1.
 double log_beta_inc(double a, double b, double x);
+// log of the exact binomial upper tail P(X >= k) for X ~ Binomial(n, p), 0 < p < 1, n >= 0:
+// the sum of the probabilities k..n in log space for n <= 100000, else I_p(k, n - k + 1)
+// (Numerical Recipes 3rd ed. 6.4.12). 0 for k <= 0, -inf for k > n. The one place for the
+// binomial tail (watermark green counts, forensics/watermark.h).
+double log_binomial_sf(int64_t k, int64_t n, double p);
+// One-sample Kolmogorov-Smirnov test of `u` against the uniform distribution on [0, 1]:
+// the statistic D and its asymptotic p-value with Stephens' correction (Numerical Recipes 3rd
+// ed. 14.3.18: lambda = (sqrt(n) + 0.12 + 0.11 / sqrt(n)) D). Used to check that p-values of a
+// null are uniform. n = 0 gives D = 0, p = 1.
+struct KsResult {
+    double d = 0.0;
+    double p_value = 1.0;
+};
+KsResult ks_uniform(std::span<const double> u);
 // log of the chi-square survival function P(X > x) with df > 0.
 double log_chi2_sf(double x, double df);
 // log of the regularised upper incomplete gamma Q(a, x).

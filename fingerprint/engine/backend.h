@@ -67,11 +67,12 @@ struct GenerateRequest {
     float temperature = 0.0f;       // 0: greedy
     int top_k = 0;                  // 0: whole vocabulary (sampling only)
     uint64_t seed = 0;
-    // Optional (empty: none). Called once per generated token before it is chosen, with ids =
-    // this sequence's prompt + tokens generated so far and its raw next-token logits (V), which
-    // it may modify in place (the watermark's green-list bias); greedy and sampling use the
-    // processed logits, token_logprobs stay the log-softmax of the unprocessed ones. Must be
-    // stateless (it is called per sequence of a batch).
+    // Optional, called before each new token is chosen with the ids so far (prompt + new
+    // tokens) and the next-token logits (V), which it may change in place: a watermark adds its
+    // bias to the green ids (fingerprint/watermark.h). Greedy and sampled choices both see the
+    // processed logits; token_logprobs stay the model's own (unprocessed) log-probabilities.
+    // Every engine calls it on the host, once per step, in step order, per sequence of a batch
+    // (so it must be stateless; docs/watermark.md).
     std::function<void(std::span<const int32_t> ids, std::span<float> logits)> logits_processor;
 };
 
