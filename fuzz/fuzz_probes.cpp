@@ -16,17 +16,10 @@
 namespace {
 
 [[noreturn]] void fail(const char* what, const std::string& detail) {
-    std::fprintf(stderr, "fuzz_probes invariant broken: %s: %s\n", what, detail.c_str());
-    std::abort();
+    modelprint::fuzz::invariant_broken("fuzz_probes", what, detail);
 }
 
-bool is_hex64(std::string_view s) {
-    if (s.size() != 64) return false;
-    for (char c : s) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    }
-    return true;
-}
+using modelprint::fuzz::is_hex64;
 
 }  // namespace
 

