@@ -12,6 +12,7 @@
 #include <map>
 
 #include "cli/command.h"
+#include "cli/report_record.h"
 #include "db/store.h"
 #include "fingerprint/base/json.h"
 #include "fingerprint/engine/backend.h"
@@ -297,15 +298,9 @@ Status run_audit_cmd(const AuditArgs& a) {
         std::fprintf(stderr, "wrote %s audit report %s\n", a.sign.empty() ? "unsigned" : "signed",
                      a.out.c_str());
         if (store) {
-            MP_ASSIGN_OR_RETURN(ParsedReport rep, parse_report(bytes, a.out));
-            ReportRecord rr;
-            rr.kind = "audit";
-            rr.predicate_type = std::string(kAuditPredicateType);
-            rr.envelope = bytes;
-            rr.is_signed = rep.is_signed;
-            rr.key_hint = rep.is_signed ? rep.bundle.key_hint : "";
+            MP_ASSIGN_OR_RETURN(ReportRecord rr, report_record_of(bytes, a.out, "audit",
+                                                                  kAuditPredicateType));
             rr.audit_id = audit_id;
-            for (const auto& s : rep.subjects) rr.subjects.push_back({s.name, s.sha256});
             MP_ASSIGN_OR_RETURN(int64_t rid, store->put_report(rr));
             std::fprintf(stderr, "stored as report %lld\n", static_cast<long long>(rid));
         }

@@ -21,6 +21,7 @@
 
 #include "cli/behavior_source.h"
 #include "cli/command.h"
+#include "cli/report_record.h"
 #include "db/store.h"
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/base/sha256.h"
@@ -170,15 +171,10 @@ Status sign_and_store(const CompareArgs& a, const ComparisonResult& r,
     else
         std::fprintf(stderr, "wrote signed comparison report %s\n", a.out.c_str());
     if (store == nullptr) return Status();
-    MP_ASSIGN_OR_RETURN(ParsedReport rep, parse_report(bytes, a.out.empty() ? "report" : a.out));
-    ReportRecord rr;
-    rr.kind = "comparison";
-    rr.predicate_type = std::string(kComparisonPredicateType);
-    rr.envelope = bytes;
-    rr.is_signed = rep.is_signed;
-    rr.key_hint = rep.is_signed ? rep.bundle.key_hint : "";
+    MP_ASSIGN_OR_RETURN(ReportRecord rr,
+                        report_record_of(bytes, a.out.empty() ? "report" : a.out, "comparison",
+                                         kComparisonPredicateType));
     rr.comparison_id = comparison_id;
-    for (const auto& s : rep.subjects) rr.subjects.push_back({s.name, s.sha256});
     auto rid = store->put_report(rr);
     if (rid.ok()) {
         std::fprintf(stderr,
