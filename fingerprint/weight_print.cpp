@@ -46,14 +46,25 @@ Mat slice_rows(const Mat& m, int64_t r0, int64_t n) {
 }
 
 // (K x C) times W^T where W is (R x C): returns K x R.
+// Each output is the same in-order sum whatever the loop order or thread split (rows of W are
+// read once, by blocks of rows over the threads): bitwise equal to the plain i, r, c loops.
 std::vector<double> times_t(const std::vector<double>& x, int64_t k, const Mat& w) {
     std::vector<double> out(static_cast<size_t>(k * w.rows), 0.0);
-    for (int64_t i = 0; i < k; ++i)
-        for (int64_t r = 0; r < w.rows; ++r) {
-            double s = 0;
-            for (int64_t c = 0; c < w.cols; ++c) s += x[i * w.cols + c] * w.at(r, c);
-            out[i * w.rows + r] = s;
+    constexpr int64_t kRowBlock = 64;
+    const int64_t blocks = (w.rows + kRowBlock - 1) / kRowBlock;
+    parallel_for(static_cast<size_t>(blocks), [&](size_t bi) {
+        const int64_t r0 = static_cast<int64_t>(bi) * kRowBlock;
+        const int64_t r1 = std::min(w.rows, r0 + kRowBlock);
+        for (int64_t r = r0; r < r1; ++r) {
+            const float* wr = w.v.data() + r * w.cols;
+            for (int64_t i = 0; i < k; ++i) {
+                const double* xi = x.data() + i * w.cols;
+                double s = 0;
+                for (int64_t c = 0; c < w.cols; ++c) s += xi[c] * wr[c];
+                out[i * w.rows + r] = s;
+            }
         }
+    });
     return out;
 }
 
@@ -133,26 +144,39 @@ void layer_invariants(const Projections& p, const std::vector<double>& x, int64_
             }
     }
     // vo: sum_h X~ Wv_g(h)^T Wo_h^T X^T; first (K x C) = sum_h vx_g(h) Wo[:, h]^T
+    // voc[i][d] accumulates over (h, r) in that order; rows d of Wo are independent (threads).
     std::vector<double> voc(k * c, 0.0);
-    for (int64_t h = 0; h < std::max<int64_t>(1, heads); ++h) {
-        const int64_t g = h / group;
-        for (int64_t i = 0; i < k; ++i)
-            for (int64_t r = 0; r < hs; ++r) {
-                const int64_t vr = g * hs + r, oc = h * hs + r;
-                if (vr >= p.v.rows || oc >= p.o.cols) continue;
-                const double a = vx[i * p.v.rows + vr];
-                for (int64_t d = 0; d < c && d < p.o.rows; ++d) voc[i * c + d] += a * p.o.at(d, oc);
+    const int64_t n_heads = std::max<int64_t>(1, heads);
+    parallel_for(static_cast<size_t>(std::min(c, p.o.rows)), [&](size_t di) {
+        const int64_t d = static_cast<int64_t>(di);
+        const float* od = p.o.v.data() + d * p.o.cols;
+        for (int64_t i = 0; i < k; ++i) {
+            double acc = voc[i * c + d];
+            for (int64_t h = 0; h < n_heads; ++h) {
+                const int64_t g = h / group;
+                for (int64_t r = 0; r < hs; ++r) {
+                    const int64_t vr = g * hs + r, oc = h * hs + r;
+                    if (vr >= p.v.rows || oc >= p.o.cols) continue;
+                    acc += vx[i * p.v.rows + vr] * od[oc];
+                }
             }
-    }
+            voc[i * c + d] = acc;
+        }
+    }, 0, 16);
     // ffn: X~' Wup^T Wdown^T X^T
     const std::vector<double> ux = times_t(xf, k, p.up);  // K x FF
     std::vector<double> udc(k * c, 0.0);
-    for (int64_t i = 0; i < k; ++i)
-        for (int64_t d = 0; d < c && d < p.down.rows; ++d) {
+    const int64_t n_units = std::min(p.up.rows, p.down.cols);
+    parallel_for(static_cast<size_t>(std::min(c, p.down.rows)), [&](size_t di) {
+        const int64_t d = static_cast<int64_t>(di);
+        const float* dd = p.down.v.data() + d * p.down.cols;
+        for (int64_t i = 0; i < k; ++i) {
+            const double* ui = ux.data() + i * p.up.rows;
             double s = 0;
-            for (int64_t u = 0; u < p.up.rows && u < p.down.cols; ++u) s += ux[i * p.up.rows + u] * p.down.at(d, u);
+            for (int64_t u = 0; u < n_units; ++u) s += ui[u] * dd[u];
             udc[i * c + d] = s;
         }
+    }, 0, 16);
     for (int64_t i = 0; i < k; ++i)
         for (int64_t j = 0; j < k; ++j) {
             double s1 = 0, s2 = 0;
