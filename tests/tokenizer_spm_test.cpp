@@ -120,9 +120,10 @@ TEST(SpmGolden, EveryIdOfEveryLineMatchesSentencepiece) {
     }
     EXPECT_EQ(mismatches, 0u) << mismatches << " mismatches, first:\n" << first;
     EXPECT_EQ(lines, corpus.size() * std::size(kModels));
-    std::printf("[ spm golden ] %zu models, %zu lines, %zu ids, %zu decodes compared; %zu "
-                "mismatches\n",
-                std::size(kModels), lines, ids, decodes, mismatches);
+    std::printf(
+        "[ spm golden ] %zu models, %zu lines, %zu ids, %zu decodes compared; %zu "
+        "mismatches\n",
+        std::size(kModels), lines, ids, decodes, mismatches);
     ::testing::Test::RecordProperty("ids_compared", std::to_string(ids));
 }
 
@@ -275,7 +276,10 @@ std::string piece(const std::string& p, float score, int type = 1) {
 std::string base_pieces() {
     return piece("<unk>", 0, 2) + piece("<s>", 0, 3) + piece("</s>", 0, 3) +
            piece("\xE2\x96\x81", -1) + piece("a", -2) + piece("b", -3) + piece("ab", -0.5f) +
-           piece("\xE2\x96\x81" "ab", -0.25f);
+           piece(
+               "\xE2\x96\x81"
+               "ab",
+               -0.25f);
 }
 std::string trainer(int model_type, const std::string& extra = "") {
     return len_field(2, varint_field(3, static_cast<uint64_t>(model_type)) + extra);
@@ -310,8 +314,11 @@ TEST(SpmMalformed, HandMadeModelWorks) {
 TEST(SpmMalformed, UnigramUserDefinedBonusIsMeasured) {
     for (float d : {0.09f, 0.11f}) {
         const std::string pieces = piece("<unk>", 0, 2) + piece("\xE2\x96\x81", 0) +
-                                   piece("\xE2\x96\x81" "a", d) + piece("a", -5) + piece("b", 0) +
-                                   piece("ab", 0, 4);
+                                   piece(
+                                       "\xE2\x96\x81"
+                                       "a",
+                                       d) +
+                                   piece("a", -5) + piece("b", 0) + piece("ab", 0, 4);
         auto tok = load(pieces + trainer(1) + identity_norm());
         ASSERT_TRUE(tok.ok()) << tok.status().to_string();
         const std::vector<int32_t> want =
@@ -347,8 +354,9 @@ TEST(SpmMalformed, WireFormatErrors) {
     const std::string p = base_pieces();
     EXPECT_THAT(load(p + tag(2, 0) + varint(5)).status(),
                 StatusIs(StatusCode::kCorruptData, "field 2 (trainer_spec) at byte"));
-    EXPECT_THAT(load(len_field(1, varint_field(1, 5))).status(),
-                StatusIs(StatusCode::kCorruptData, "has wire type varint, expected length-delimited"));
+    EXPECT_THAT(
+        load(len_field(1, varint_field(1, 5))).status(),
+        StatusIs(StatusCode::kCorruptData, "has wire type varint, expected length-delimited"));
     EXPECT_THAT(load(len_field(1, len_field(1, "x") + len_field(2, "abcd"))).status(),
                 StatusIs(StatusCode::kCorruptData, "(score)"));
     EXPECT_THAT(load(p + tag(7, 3)).status(),
@@ -388,8 +396,9 @@ TEST(SpmMalformed, LimitsOnPiecesAndSizes) {
     EXPECT_TRUE(tok::parse_spm_model_proto(many, "t.model").ok());
     small = {};
     small.max_piece_bytes = 8;
-    EXPECT_THAT(tok::parse_spm_model_proto(piece(std::string(9, 'x'), 0), "t.model", small).status(),
-                StatusIs(StatusCode::kCorruptData, "piece of 9 bytes exceeds the limit of 8"));
+    EXPECT_THAT(
+        tok::parse_spm_model_proto(piece(std::string(9, 'x'), 0), "t.model", small).status(),
+        StatusIs(StatusCode::kCorruptData, "piece of 9 bytes exceeds the limit of 8"));
     small = {};
     small.max_file_bytes = 10;
     EXPECT_THAT(tok::parse_spm_model_proto(many, "t.model", small).status(),
@@ -411,10 +420,9 @@ TEST(SpmMalformed, InvalidPieces) {
                 StatusIs(StatusCode::kCorruptData, "empty piece"));
     EXPECT_THAT(load(piece("<unk>", 0, 2) + piece("a", std::nanf("")) + t).status(),
                 StatusIs(StatusCode::kCorruptData, "score at byte"));
-    EXPECT_THAT(
-        load(piece("<unk>", 0, 2) + piece("a", std::numeric_limits<float>::infinity()) + t)
-            .status(),
-        StatusIs(StatusCode::kCorruptData, "is not finite"));
+    EXPECT_THAT(load(piece("<unk>", 0, 2) + piece("a", std::numeric_limits<float>::infinity()) + t)
+                    .status(),
+                StatusIs(StatusCode::kCorruptData, "is not finite"));
     EXPECT_THAT(load(piece("<unk>", 0, 2) + piece("a", -1, 7) + t).status(),
                 StatusIs(StatusCode::kCorruptData, "type 7 at byte"));
     EXPECT_THAT(load(piece("<unk>", 0, 2) + piece("a", -1, 0) + t).status(),
@@ -504,8 +512,9 @@ TEST(SpmMalformed, PrecompiledCharsmap) {
     EXPECT_THAT(with_map(charsmap(0, std::string("x\0", 2), 256, 1000)).status(),
                 StatusIs(StatusCode::kCorruptData, "trie node base 1000 is outside its 256 units"));
     // Malformed headers.
-    EXPECT_THAT(with_map(charsmap(0, std::string("x\0", 2), 2)).status(),
-                StatusIs(StatusCode::kCorruptData, "trie size 8 is not a positive multiple of 1024"));
+    EXPECT_THAT(
+        with_map(charsmap(0, std::string("x\0", 2), 2)).status(),
+        StatusIs(StatusCode::kCorruptData, "trie size 8 is not a positive multiple of 1024"));
     EXPECT_THAT(with_map(charsmap(0, "")).status(),
                 StatusIs(StatusCode::kCorruptData, "leaves no string blob"));
     EXPECT_THAT(with_map("abc").status(),

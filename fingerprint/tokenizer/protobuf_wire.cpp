@@ -10,10 +10,14 @@ namespace modelprint::pb {
 
 std::string_view wire_type_name(WireType t) {
     switch (t) {
-        case WireType::kVarint: return "varint";
-        case WireType::kFixed64: return "fixed64";
-        case WireType::kLen: return "length-delimited";
-        case WireType::kFixed32: return "fixed32";
+        case WireType::kVarint:
+            return "varint";
+        case WireType::kFixed64:
+            return "fixed64";
+        case WireType::kLen:
+            return "length-delimited";
+        case WireType::kFixed32:
+            return "fixed32";
     }
     return "?";
 }
@@ -23,8 +27,8 @@ Result<uint64_t> Reader::varint(const char* name) {
     uint64_t v = 0;
     for (int i = 0; i < 10; ++i) {
         if (pos_ >= data_.size()) {
-            return corrupt_data("{}: truncated {} at byte {} (input ends inside the varint)",
-                                what_, name, base_ + start);
+            return corrupt_data("{}: truncated {} at byte {} (input ends inside the varint)", what_,
+                                name, base_ + start);
         }
         const uint8_t b = static_cast<uint8_t>(data_[pos_++]);
         if (i == 9 && b > 1) {
@@ -44,8 +48,8 @@ Result<bool> Reader::next(Field& f) {
     const uint64_t number = tag >> 3;
     const uint32_t wt = static_cast<uint32_t>(tag & 7);
     if (number == 0 || number > (uint64_t{1} << 29) - 1) {
-        return corrupt_data("{}: field number {} at byte {} is outside 1..536870911", what_,
-                            number, f.offset);
+        return corrupt_data("{}: field number {} at byte {} is outside 1..536870911", what_, number,
+                            f.offset);
     }
     f.number = static_cast<uint32_t>(number);
     switch (wt) {

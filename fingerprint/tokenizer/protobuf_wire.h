@@ -24,9 +24,9 @@ std::string_view wire_type_name(WireType t);
 struct Field {
     uint32_t number = 0;
     WireType type = WireType::kVarint;
-    uint64_t value = 0;       // kVarint, kFixed64, kFixed32 (zero-extended)
-    std::string_view bytes;   // kLen: the payload
-    size_t offset = 0;        // offset of the tag, from the start of the outermost input
+    uint64_t value = 0;      // kVarint, kFixed64, kFixed32 (zero-extended)
+    std::string_view bytes;  // kLen: the payload
+    size_t offset = 0;       // offset of the tag, from the start of the outermost input
 };
 
 class Reader {

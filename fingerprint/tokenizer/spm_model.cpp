@@ -36,7 +36,7 @@ namespace {
 
 constexpr std::string_view kSpaceSymbol = "\xE2\x96\x81";  // "▁" U+2581
 constexpr std::string_view kReplacementChar = "\xEF\xBF\xBD";
-constexpr float kUnkPenalty = 10.0f;  // unigram_model.h
+constexpr float kUnkPenalty = 10.0f;       // unigram_model.h
 constexpr double kUserDefinedBonus = 0.1;  // per byte of a user-defined piece (see below)
 
 // string_util::OneCharLen: the length the lead byte announces (1 for continuation bytes).
@@ -61,8 +61,8 @@ bool valid_utf8_char(std::string_view s, size_t& len) {
         const uint32_t c = ((b(0) & 0x0Fu) << 12) | ((b(1) & 0x3Fu) << 6) | (b(2) & 0x3Fu);
         if (trail(1) && trail(2) && c >= 0x800 && ok_cp(c)) return len = 3, true;
     } else if (s.size() >= 4 && (b(0) & 0xF8) == 0xF0) {
-        const uint32_t c = ((b(0) & 0x07u) << 18) | ((b(1) & 0x3Fu) << 12) |
-                           ((b(2) & 0x3Fu) << 6) | (b(3) & 0x3Fu);
+        const uint32_t c = ((b(0) & 0x07u) << 18) | ((b(1) & 0x3Fu) << 12) | ((b(2) & 0x3Fu) << 6) |
+                           (b(3) & 0x3Fu);
         if (trail(1) && trail(2) && trail(3) && c >= 0x10000 && ok_cp(c)) return len = 4, true;
     }
     return false;
@@ -84,10 +84,11 @@ int piece_to_byte(std::string_view p) {
 
 // A byte trie over piece strings: edges sorted by (node, byte) for binary search.
 struct SpmModel::Trie {
-    std::vector<int32_t> value{-1};                    // node -> piece id, -1 for none
-    std::vector<std::pair<uint64_t, int32_t>> edges;   // (node << 8 | byte) -> child, sorted
+    std::vector<int32_t> value{-1};                   // node -> piece id, -1 for none
+    std::vector<std::pair<uint64_t, int32_t>> edges;  // (node << 8 | byte) -> child, sorted
 
-    static std::unique_ptr<Trie> build(const std::vector<std::pair<std::string_view, int32_t>>& keys) {
+    static std::unique_ptr<Trie> build(
+        const std::vector<std::pair<std::string_view, int32_t>>& keys) {
         auto t = std::make_unique<Trie>();
         std::unordered_map<uint64_t, int32_t> tmp;
         for (const auto& [key, id] : keys) {
@@ -150,14 +151,16 @@ public:
         // As the library: the trie is a whole number of 256-unit blocks, and a non-empty,
         // NUL-terminated string blob follows it.
         if (trie_bytes == 0 || trie_bytes % 1024 != 0) {
-            return corrupt_data("{}: precompiled_charsmap: trie size {} is not a positive "
-                                "multiple of 1024 bytes",
-                                what, trie_bytes);
+            return corrupt_data(
+                "{}: precompiled_charsmap: trie size {} is not a positive "
+                "multiple of 1024 bytes",
+                what, trie_bytes);
         }
         if (trie_bytes >= blob.size() - 4) {
-            return corrupt_data("{}: precompiled_charsmap: trie size {} leaves no string blob in "
-                                "the {} bytes after its header",
-                                what, trie_bytes, blob.size() - 4);
+            return corrupt_data(
+                "{}: precompiled_charsmap: trie size {} leaves no string blob in "
+                "the {} bytes after its header",
+                what, trie_bytes, blob.size() - 4);
         }
         n->units_.resize(trie_bytes / 4);
         for (size_t i = 0; i < n->units_.size(); ++i) {
@@ -233,9 +236,10 @@ private:
             const uint32_t base = todo.back();
             todo.pop_back();
             if (base >= n) {
-                return corrupt_data("{}: precompiled_charsmap: trie node base {} is outside its "
-                                    "{} units",
-                                    what_, base, n);
+                return corrupt_data(
+                    "{}: precompiled_charsmap: trie node base {} is outside its "
+                    "{} units",
+                    what_, base, n);
             }
             if (seen[base]) continue;
             seen[base] = true;
@@ -244,14 +248,16 @@ private:
                 if (child >= n || label(units_[child]) != c) continue;
                 const uint32_t next = child ^ offset(units_[child]);
                 if (next >= n) {
-                    return corrupt_data("{}: precompiled_charsmap: trie index {} is outside its "
-                                        "{} units",
-                                        what_, next, n);
+                    return corrupt_data(
+                        "{}: precompiled_charsmap: trie index {} is outside its "
+                        "{} units",
+                        what_, next, n);
                 }
                 if (has_leaf(units_[child]) && value(units_[next]) >= strings_.size()) {
-                    return corrupt_data("{}: precompiled_charsmap: replacement offset {} is "
-                                        "outside its {}-byte string blob",
-                                        what_, value(units_[next]), strings_.size());
+                    return corrupt_data(
+                        "{}: precompiled_charsmap: replacement offset {} is "
+                        "outside its {}-byte string blob",
+                        what_, value(units_[next]), strings_.size());
                 }
                 todo.push_back(next);
             }
@@ -262,7 +268,8 @@ private:
     // NormalizePrefix: (replacement, bytes consumed) for the start of a non-empty input.
     Result<std::pair<std::string_view, size_t>> prefix(std::string_view in) const {
         if (user_ != nullptr) {
-            if (const size_t n = user_->longest(in); n > 0) return std::make_pair(in.substr(0, n), n);
+            if (const size_t n = user_->longest(in); n > 0)
+                return std::make_pair(in.substr(0, n), n);
         }
         size_t longest_len = 0;
         uint32_t longest_value = 0;
@@ -279,9 +286,10 @@ private:
                 pos ^= offset(u);
                 if (has_leaf(u)) {
                     if (pos >= units_.size()) {
-                        return corrupt_data("{}: precompiled_charsmap: trie index {} is outside "
-                                            "its {} units",
-                                            what_, pos, units_.size());
+                        return corrupt_data(
+                            "{}: precompiled_charsmap: trie index {} is outside "
+                            "its {} units",
+                            what_, pos, units_.size());
                     }
                     longest_len = i + 1;
                     longest_value = value(units_[pos]);
@@ -294,15 +302,17 @@ private:
             return std::make_pair(in.substr(0, len), len);
         }
         if (longest_value >= strings_.size()) {
-            return corrupt_data("{}: precompiled_charsmap: replacement offset {} is outside its "
-                                "{}-byte string blob",
-                                what_, longest_value, strings_.size());
+            return corrupt_data(
+                "{}: precompiled_charsmap: replacement offset {} is outside its "
+                "{}-byte string blob",
+                what_, longest_value, strings_.size());
         }
         const size_t end = strings_.find('\0', longest_value);
         if (end == std::string::npos) {
-            return corrupt_data("{}: precompiled_charsmap: replacement at offset {} has no NUL "
-                                "terminator",
-                                what_, longest_value);
+            return corrupt_data(
+                "{}: precompiled_charsmap: replacement at offset {} has no NUL "
+                "terminator",
+                what_, longest_value);
         }
         return std::make_pair(std::string_view(strings_).substr(longest_value, end - longest_value),
                               longest_len);
@@ -327,9 +337,10 @@ Result<std::unique_ptr<SpmModel>> SpmModel::build(SpmModelProto proto, std::stri
                            what);
     }
     if (proto.denormalizer_has_charsmap) {
-        return unsupported("{}: SentencePiece denormalizer_spec with a precompiled_charsmap is not "
-                           "supported",
-                           what);
+        return unsupported(
+            "{}: SentencePiece denormalizer_spec with a precompiled_charsmap is not "
+            "supported",
+            what);
     }
     auto m = std::unique_ptr<SpmModel>(new SpmModel());
     m->what_ = what;
@@ -375,9 +386,10 @@ Result<std::unique_ptr<SpmModel>> SpmModel::build(SpmModelProto proto, std::stri
     if (proto.byte_fallback) {
         for (int b = 0; b < 256; ++b) {
             if (m->byte_ids_[b] < 0) {
-                return corrupt_data("{}: byte_fallback is true but the byte piece <0x{:02X}> is "
-                                    "missing",
-                                    what, b);
+                return corrupt_data(
+                    "{}: byte_fallback is true but the byte piece <0x{:02X}> is "
+                    "missing",
+                    what, b);
             }
         }
     }
@@ -601,8 +613,8 @@ Result<std::string> SpmModel::decode(std::span<const int32_t> ids) const {
     bool is_bos_ws = true, bos_ws_seen = false;
     for (const int32_t raw : ids) {
         if (!valid_id(raw)) {
-            return out_of_range("decode: token id {} is not in the vocabulary of {} (size {})",
-                                raw, what_, size());
+            return out_of_range("decode: token id {} is not in the vocabulary of {} (size {})", raw,
+                                what_, size());
         }
         const int32_t id = lookup(piece(raw).piece);  // Decode(pieces) looks the ids up again
         const SpmPiece& p = piece(id);
@@ -639,15 +651,15 @@ Result<std::string> SpmModel::decode(std::span<const int32_t> ids) const {
 }
 
 std::string SpmModel::describe() const {
-    return fmt::format("SentencePiece {}{} ({} normalizer{}{})",
-                       proto_.model_type == SpmModelType::kUnigram ? "unigram" : "BPE",
-                       proto_.byte_fallback ? " with byte fallback" : "",
-                       proto_.precompiled_charsmap.empty()
-                           ? std::string("identity")
-                           : (proto_.normalizer_name.empty() ? std::string("charsmap")
-                                                             : proto_.normalizer_name),
-                       proto_.add_dummy_prefix ? ", dummy prefix" : "",
-                       proto_.remove_extra_whitespaces ? ", extra spaces removed" : "");
+    return fmt::format(
+        "SentencePiece {}{} ({} normalizer{}{})",
+        proto_.model_type == SpmModelType::kUnigram ? "unigram" : "BPE",
+        proto_.byte_fallback ? " with byte fallback" : "",
+        proto_.precompiled_charsmap.empty()
+            ? std::string("identity")
+            : (proto_.normalizer_name.empty() ? std::string("charsmap") : proto_.normalizer_name),
+        proto_.add_dummy_prefix ? ", dummy prefix" : "",
+        proto_.remove_extra_whitespaces ? ", extra spaces removed" : "");
 }
 
 }  // namespace modelprint::tok

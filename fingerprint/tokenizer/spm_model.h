@@ -131,8 +131,8 @@ private:
     Map reserved_;  // CONTROL, UNKNOWN, BYTE
     int32_t unk_id_ = -1;
     int32_t byte_ids_[256] = {};
-    float min_score_ = 0.0f;  // lowest NORMAL score (the unknown node scores min - 10)
-    std::unique_ptr<Trie> pieces_trie_;        // normal_ (unigram lattice)
+    float min_score_ = 0.0f;             // lowest NORMAL score (the unknown node scores min - 10)
+    std::unique_ptr<Trie> pieces_trie_;  // normal_ (unigram lattice)
     std::unique_ptr<Trie> user_defined_trie_;  // USER_DEFINED pieces (prefix matcher)
     std::unique_ptr<Normalizer> normalizer_;
 };

@@ -66,10 +66,11 @@ Status parse_piece(std::string_view bytes, std::string what, size_t base, size_t
             case 3: {
                 MP_TRY(expect(r, f, "type", WireType::kVarint));
                 if (f.value < 1 || f.value > 6) {
-                    return corrupt_data("{}: type {} at byte {} is not a SentencePiece type "
-                                        "(1..6: NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, "
-                                        "BYTE)",
-                                        r.what(), f.value, f.offset);
+                    return corrupt_data(
+                        "{}: type {} at byte {} is not a SentencePiece type "
+                        "(1..6: NORMAL, UNKNOWN, CONTROL, USER_DEFINED, UNUSED, "
+                        "BYTE)",
+                        r.what(), f.value, f.offset);
                 }
                 p.type = static_cast<SpmPieceType>(f.value);
                 break;
@@ -96,21 +97,37 @@ Status parse_trainer(std::string_view bytes, std::string what, size_t base, SpmM
             case 3: {
                 MP_TRY(expect(r, f, "model_type", WireType::kVarint));
                 if (f.value < 1 || f.value > 4) {
-                    return corrupt_data("{}: model_type {} at byte {} is not one of UNIGRAM(1), "
-                                        "BPE(2), WORD(3), CHAR(4)",
-                                        r.what(), f.value, f.offset);
+                    return corrupt_data(
+                        "{}: model_type {} at byte {} is not one of UNIGRAM(1), "
+                        "BPE(2), WORD(3), CHAR(4)",
+                        r.what(), f.value, f.offset);
                 }
                 m.model_type = static_cast<SpmModelType>(f.value);
                 break;
             }
-            case 24: MP_TRY(read_bool(r, f, "treat_whitespace_as_suffix", m.treat_whitespace_as_suffix)); break;
-            case 35: MP_TRY(read_bool(r, f, "byte_fallback", m.byte_fallback)); break;
-            case 44: MP_TRY(read_string(r, f, "unk_surface", m.unk_surface)); break;
-            case 45: MP_TRY(read_string(r, f, "unk_piece", m.unk_piece)); break;
-            case 46: MP_TRY(read_string(r, f, "bos_piece", m.bos_piece)); break;
-            case 47: MP_TRY(read_string(r, f, "eos_piece", m.eos_piece)); break;
-            case 48: MP_TRY(read_string(r, f, "pad_piece", m.pad_piece)); break;
-            default: break;
+            case 24:
+                MP_TRY(read_bool(r, f, "treat_whitespace_as_suffix", m.treat_whitespace_as_suffix));
+                break;
+            case 35:
+                MP_TRY(read_bool(r, f, "byte_fallback", m.byte_fallback));
+                break;
+            case 44:
+                MP_TRY(read_string(r, f, "unk_surface", m.unk_surface));
+                break;
+            case 45:
+                MP_TRY(read_string(r, f, "unk_piece", m.unk_piece));
+                break;
+            case 46:
+                MP_TRY(read_string(r, f, "bos_piece", m.bos_piece));
+                break;
+            case 47:
+                MP_TRY(read_string(r, f, "eos_piece", m.eos_piece));
+                break;
+            case 48:
+                MP_TRY(read_string(r, f, "pad_piece", m.pad_piece));
+                break;
+            default:
+                break;
         }
     }
     return Status::ok_status();
@@ -131,12 +148,23 @@ Status parse_normalizer(std::string_view bytes, std::string what, size_t base, S
             continue;
         }
         switch (f.number) {
-            case 1: MP_TRY(read_string(r, f, "name", m.normalizer_name)); break;
-            case 2: MP_TRY(read_string(r, f, "precompiled_charsmap", m.precompiled_charsmap, false)); break;
-            case 3: MP_TRY(read_bool(r, f, "add_dummy_prefix", m.add_dummy_prefix)); break;
-            case 4: MP_TRY(read_bool(r, f, "remove_extra_whitespaces", m.remove_extra_whitespaces)); break;
-            case 5: MP_TRY(read_bool(r, f, "escape_whitespaces", m.escape_whitespaces)); break;
-            default: break;
+            case 1:
+                MP_TRY(read_string(r, f, "name", m.normalizer_name));
+                break;
+            case 2:
+                MP_TRY(read_string(r, f, "precompiled_charsmap", m.precompiled_charsmap, false));
+                break;
+            case 3:
+                MP_TRY(read_bool(r, f, "add_dummy_prefix", m.add_dummy_prefix));
+                break;
+            case 4:
+                MP_TRY(read_bool(r, f, "remove_extra_whitespaces", m.remove_extra_whitespaces));
+                break;
+            case 5:
+                MP_TRY(read_bool(r, f, "escape_whitespaces", m.escape_whitespaces));
+                break;
+            default:
+                break;
         }
     }
     return Status::ok_status();

@@ -56,11 +56,13 @@ Result<std::unique_ptr<TokenizerData>> load_spm_model(std::string_view model_byt
     MP_ASSIGN_OR_RETURN(const bool add_eos, flag("add_eos_token"));
     d->config_add_bos = add_bos;
     if (add_bos) {
-        if (!d->bos) return corrupt_data("{}: add_bos_token is true but the model has no BOS", cwhat);
+        if (!d->bos)
+            return corrupt_data("{}: add_bos_token is true but the model has no BOS", cwhat);
         d->prefix_ids.push_back(*d->bos);
     }
     if (add_eos) {
-        if (!d->eos) return corrupt_data("{}: add_eos_token is true but the model has no EOS", cwhat);
+        if (!d->eos)
+            return corrupt_data("{}: add_eos_token is true but the model has no EOS", cwhat);
         d->suffix_ids.push_back(*d->eos);
     }
     if (cfg.contains("chat_template")) {
@@ -70,9 +72,10 @@ Result<std::unique_ptr<TokenizerData>> load_spm_model(std::string_view model_byt
         } else if (ct.is_array()) {  // [{"name": ..., "template": ...}]: take "default"
             for (const auto& e : ct) {
                 if (!e.is_object() || !e.contains("template") || !e["template"].is_string()) {
-                    return corrupt_data("{}: chat_template list entry is not "
-                                        "{{\"name\", \"template\"}}",
-                                        cwhat);
+                    return corrupt_data(
+                        "{}: chat_template list entry is not "
+                        "{{\"name\", \"template\"}}",
+                        cwhat);
                 }
                 if ((e.contains("name") && e["name"] == "default") || d->chat_template.empty()) {
                     d->chat_template = e["template"].get<std::string>();
