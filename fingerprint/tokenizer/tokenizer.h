@@ -11,10 +11,11 @@
 //
 // Invalid UTF-8 input: encode() first replaces every maximal ill-formed subpart with U+FFFD, the
 // same as Python's bytes.decode("utf-8", errors="replace") before calling the reference.
-// Not supported (clear kUnsupported errors naming the component): WordPiece/Unigram/WordLevel
-// models, BPE dropout and subword prefixes/suffixes, normalizers other than NFC, Prepend,
-// Replace, Strip, pre-tokenizers other than Split, ByteLevel, Digits, Metaspace, decoders other
-// than ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, and pair post-processing.
+// Not supported in tokenizer.json (clear kUnsupported errors naming the component):
+// WordPiece/Unigram/WordLevel models, BPE dropout and subword prefixes/suffixes, normalizers
+// other than NFC, Prepend, Replace, Strip, pre-tokenizers other than Split, ByteLevel, Digits,
+// Metaspace, decoders other than ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, and
+// pair post-processing.
 // Thread-safe: all const methods may be called concurrently.
 #pragma once
 
