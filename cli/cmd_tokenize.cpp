@@ -2,7 +2,8 @@
 //  [--json] [--chat-template none|auto|NAME]`: token ids and pieces of a text, or of every line
 // of a JSONL file (one JSON string per line, or {"text": ...} / {"hex": "<bytes>"} objects) as
 // one {"ids": [...], "pieces": [...]} object per line, in input order, in one process.
-// MODEL_OR_TOKENIZER is a model directory, a tokenizer.json, its folder, or a .gguf file.
+// MODEL_OR_TOKENIZER is a model directory, a tokenizer.json, a SentencePiece .model, their
+// folder, or a .gguf file.
 // With a chat template the text becomes one user message plus the generation prompt, encoded
 // without adding special tokens again (the template already holds BOS), as transformers'
 // apply_chat_template(tokenize=True) does. Blank input lines are skipped.
@@ -123,7 +124,8 @@ CommandRegistrar reg({"tokenize", "Token ids and pieces of a text or of a JSONL 
                       [](CLI::App& sub) -> CommandAction {
                           auto a = std::make_shared<TokenizeArgs>();
                           sub.add_option("MODEL_OR_TOKENIZER", a->model,
-                                         "Model directory, tokenizer.json, its folder, or .gguf")
+                                         "Model directory, tokenizer.json, tokenizer.model, "
+                                         "its folder, or .gguf")
                               ->required();
                           auto* text = sub.add_option("--text", a->text, "Text to tokenize");
                           auto* input = sub.add_option(

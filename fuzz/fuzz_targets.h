@@ -38,6 +38,7 @@ int fuzz_transcript(const uint8_t* data, size_t size);
 int fuzz_probes(const uint8_t* data, size_t size);
 int fuzz_tokenizer(const uint8_t* data, size_t size);
 int fuzz_bundle(const uint8_t* data, size_t size);
+int fuzz_spm(const uint8_t* data, size_t size);
 
 }  // namespace modelprint::fuzz
 

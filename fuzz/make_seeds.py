@@ -9,7 +9,9 @@ Text targets: transcript (testdata/behavior transcript, lines of it, hand-writte
 probes (the built-in set, a header + probes), tokenizer (each testdata/tokenizer/mini_cases
 tokenizer, the small tokenizer.json + tokenizer_config.json of testdata/audit and
 testdata/lineage, the same tokenizer with each shipped chat template of ../shared/tokenizers,
-joined by NUL bytes as fuzz/fuzz_tokenizer.cpp expects, and the two GGUF seeds) and bundle
+joined by NUL bytes as fuzz/fuzz_tokenizer.cpp expects, and the two GGUF seeds), spm (the
+SentencePiece models of testdata/tokenizer/spm up to 64 KB, and hand-built ModelProtos: UNIGRAM
+and BPE with a hand-made precompiled charsmap, user-defined and unused pieces) and bundle
 (with MODELPRINT=path/to/modelprint: a comparison report signed with fuzz/keys/fuzz_p256.key,
 the unsigned statement, and an OpenSSF model.sig of a small model directory).
 Usage: python3 fuzz/make_seeds.py OUT [MODELPRINT]
@@ -68,8 +70,45 @@ def main():
         if os.path.getsize(f) <= 64 * 1024:
             shutil.copy(f, os.path.join(s, f"{i:02d}_{os.path.basename(f)}"))
     text_seeds(out)
+    spm_seeds(os.path.join(out, "spm"))
     if len(sys.argv) > 2:
         bundle_seeds(out, sys.argv[2])
+
+
+def spm_seeds(folder):
+    for f in sorted(glob.glob(os.path.join(ROOT, "testdata", "tokenizer", "spm", "*.model"))):
+        if os.path.getsize(f) <= 64 * 1024:
+            write(folder, os.path.basename(f), open(f, "rb").read())
+
+    def varint(v):
+        b = bytearray()
+        while v >= 0x80:
+            b.append((v & 0x7F) | 0x80)
+            v >>= 7
+        b.append(v)
+        return bytes(b)
+
+    def field(n, payload):
+        return varint(n << 3 | 2) + varint(len(payload)) + payload
+
+    def piece(p, score, t=1):
+        body = field(1, p.encode()) + varint(2 << 3 | 5) + np.float32(score).tobytes()
+        return field(1, body + (varint(3 << 3) + varint(t) if t != 1 else b""))
+
+    pieces = (piece("<unk>", 0, 2) + piece("<s>", 0, 3) + piece("</s>", 0, 3) +
+              piece("\u2581", -1) + piece("a", -2) + piece("b", -3) + piece("ab", -0.5) +
+              piece("\u2581ab", -0.25) + piece("<u>", 0, 4) + piece("ba", -0.1, 5))
+    units = [0] * 98
+    units[0] = 1 << 10
+    units[96] = (1 << 10) | (1 << 8) | 0x61
+    units[97] = (1 << 31) | 2
+    charsmap = np.uint32(len(units) * 4).tobytes() + np.array(units, "<u4").tobytes() + b"x\0b\0"
+    for model_type in (1, 2):
+        trainer = field(2, varint(3 << 3) + varint(model_type))
+        norm = field(3, field(1, b"nmt_nfkc") + field(2, charsmap))
+        write(folder, f"hand_{model_type}.model", pieces + trainer + norm)
+        write(folder, f"hand_{model_type}_identity.model",
+              pieces + trainer + field(3, field(1, b"identity") + varint(4 << 3) + varint(0)))
 
 
 def write(folder, name, data):

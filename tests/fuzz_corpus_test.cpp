@@ -31,6 +31,7 @@ const Target kTargets[] = {
     {"probes", fuzz::fuzz_probes},
     {"tokenizer", fuzz::fuzz_tokenizer},
     {"bundle", fuzz::fuzz_bundle},
+    {"spm", fuzz::fuzz_spm},
 };
 
 void PrintTo(const Target& t, std::ostream* os) { *os << t.name; }

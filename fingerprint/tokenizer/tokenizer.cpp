@@ -5,6 +5,8 @@
 //   BPE each word -> template (prefix/suffix ids) when add_special_tokens.
 // decode() = TokenizerImpl::decode: ids -> token strings (added tokens first; specials dropped
 // when skip_special) -> decoder chain, or the strings joined by " " when there is no decoder.
+// A SentencePiece tokenizer.model (d_->spm) replaces the whole pipeline with SpmModel, the
+// sentencepiece library's encode/decode (spm_model.h), plus BOS/EOS from tokenizer_config.json.
 #include "fingerprint/tokenizer/tokenizer.h"
 
 #include <filesystem>
@@ -58,6 +60,13 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_gguf(const GgufFile& gguf,
     return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(data)));
 }
 
+Result<std::unique_ptr<Tokenizer>> Tokenizer::from_sentencepiece(std::string_view model_bytes,
+                                                                 std::string_view config_json,
+                                                                 std::string_view what) {
+    MP_ASSIGN_OR_RETURN(auto data, tok::load_spm_model(model_bytes, config_json, what));
+    return std::unique_ptr<Tokenizer>(new Tokenizer(std::move(data)));
+}
+
 Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::string& path) {
     namespace fs = std::filesystem;
     std::error_code ec;
@@ -65,6 +74,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::string& path)
     if (fs::is_directory(p, ec)) {
         if (fs::exists(p / "tokenizer.json", ec)) {
             p /= "tokenizer.json";
+        } else if (fs::exists(p / "tokenizer.model", ec)) {
+            p /= "tokenizer.model";
         } else {
             std::vector<fs::path> ggufs;
             for (const auto& e : fs::directory_iterator(p, ec)) {
@@ -72,8 +83,8 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::string& path)
             }
             if (ggufs.size() != 1) {
                 return not_found(
-                    "no tokenizer in directory '{}': no tokenizer.json and {} .gguf files "
-                    "(need exactly 1)",
+                    "no tokenizer in directory '{}': no tokenizer.json, no tokenizer.model and "
+                    "{} .gguf files (need exactly 1)",
                     path, ggufs.size());
             }
             p = ggufs[0];
@@ -94,7 +105,12 @@ Result<std::unique_ptr<Tokenizer>> Tokenizer::from_file(const std::string& path)
     }
     const std::string what =
         (p.parent_path().filename() / p.filename()).string();  // "qwen3/tokenizer.json"
-    MP_ASSIGN_OR_RETURN(auto tok, from_json(json, config, what));
+    std::unique_ptr<Tokenizer> tok;
+    if (p.extension() == ".model") {  // SentencePiece ModelProto
+        MP_ASSIGN_OR_RETURN(tok, from_sentencepiece(json, config, what));
+    } else {
+        MP_ASSIGN_OR_RETURN(tok, from_json(json, config, what));
+    }
     // chat_template.jinja / chat_template.json beside it override tokenizer_config.json's.
     std::string file;
     MP_ASSIGN_OR_RETURN(std::string tpl, read_chat_template_file(p.parent_path().string(), &file));
@@ -108,6 +124,14 @@ Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text,
     std::vector<int32_t> ids;
     ids.reserve(clean.size() / 3 + 4);
     if (add_special_tokens) ids = d_->prefix_ids;
+    if (d_->spm) {
+        MP_ASSIGN_OR_RETURN(const std::vector<int32_t> body, d_->spm->encode(clean));
+        ids.insert(ids.end(), body.begin(), body.end());
+        if (add_special_tokens) {
+            ids.insert(ids.end(), d_->suffix_ids.begin(), d_->suffix_ids.end());
+        }
+        return ids;
+    }
     std::vector<tok::TextSegment> segments;
     if (d_->raw_matcher.empty()) {
         segments.push_back(tok::TextSegment{0, clean.size(), -1});
@@ -147,6 +171,15 @@ Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text,
 }
 
 Result<std::string> Tokenizer::decode(std::span<const int32_t> ids, bool skip_special) const {
+    if (d_->spm) {
+        if (!skip_special) return d_->spm->decode(ids);
+        std::vector<int32_t> kept;
+        kept.reserve(ids.size());
+        for (int32_t id : ids) {
+            if (!d_->spm->valid_id(id) || !is_special(id)) kept.push_back(id);
+        }
+        return d_->spm->decode(kept);
+    }
     std::vector<std::string> tokens;
     tokens.reserve(ids.size());
     for (int32_t id : ids) {
@@ -173,6 +206,7 @@ Result<std::string> Tokenizer::decode(std::span<const int32_t> ids, bool skip_sp
 }
 
 std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
+    if (d_->spm) return d_->spm->piece_to_id(token);
     if (const auto it = d_->added_by_content.find(token); it != d_->added_by_content.end()) {
         return it->second;
     }
@@ -180,6 +214,7 @@ std::optional<int32_t> Tokenizer::token_to_id(std::string_view token) const {
 }
 
 std::string Tokenizer::id_to_token(int32_t id) const {
+    if (d_->spm) return d_->spm->valid_id(id) ? d_->spm->piece(id).piece : std::string();
     if (const auto it = d_->added_by_id.find(id); it != d_->added_by_id.end()) {
         return d_->added[it->second].content;
     }
@@ -188,6 +223,22 @@ std::string Tokenizer::id_to_token(int32_t id) const {
 }
 
 std::optional<std::string> Tokenizer::token_bytes(int32_t id) const {
+    if (d_->spm) {
+        if (!d_->spm->valid_id(id)) return std::nullopt;
+        if (auto b = d_->spm->byte_of(id)) return std::string(1, static_cast<char>(*b));
+        const std::string& s = d_->spm->piece(id).piece;
+        if (is_special(id)) return s;
+        std::string out;
+        for (size_t i = 0; i < s.size();) {
+            if (s.compare(i, d_->space_symbol.size(), d_->space_symbol) == 0) {
+                out += ' ';
+                i += d_->space_symbol.size();
+            } else {
+                out += s[i++];
+            }
+        }
+        return out;
+    }
     if (const auto it = d_->added_by_id.find(id); it != d_->added_by_id.end()) {
         return d_->added[it->second].content;
     }
@@ -226,12 +277,18 @@ std::optional<std::string> Tokenizer::token_bytes(int32_t id) const {
 }
 
 int64_t Tokenizer::vocab_size() const {
+    if (d_->spm) return d_->spm->size();
     int64_t n = d_->model->id_limit();
     for (const auto& t : d_->added) n = std::max<int64_t>(n, int64_t{t.id} + 1);
     return n;
 }
 
 bool Tokenizer::is_special(int32_t id) const {
+    if (d_->spm) {
+        if (!d_->spm->valid_id(id)) return false;
+        const tok::SpmPieceType t = d_->spm->piece(id).type;
+        return t == tok::SpmPieceType::kControl || t == tok::SpmPieceType::kUnknown;
+    }
     const auto it = d_->added_by_id.find(id);
     return it != d_->added_by_id.end() && d_->added[it->second].special;
 }
@@ -242,6 +299,9 @@ bool Tokenizer::config_adds_bos() const { return d_->config_add_bos; }
 const std::string& Tokenizer::chat_template_source() const { return d_->chat_template; }
 
 std::string Tokenizer::describe() const {
+    if (d_->spm) {
+        return fmt::format("{} from {}: {} ids", d_->spm->describe(), d_->source, vocab_size());
+    }
     const char* kind = d_->byte_level                       ? "byte-level BPE"
                        : d_->model->options().byte_fallback ? "SentencePiece BPE (byte fallback)"
                                                             : "BPE";

@@ -1,16 +1,21 @@
 // Tokenizer: text <-> token ids, byte-exact with Hugging Face `tokenizers` for the BPE families
 // modelprint supports — byte-level BPE (GPT-2, Llama-3, Qwen2/2.5/3, DeepSeek-V3/R1) and
 // SentencePiece-style BPE with byte fallback (Llama-2, Mistral, stories260K) — loaded from
-// tokenizer.json (+ tokenizer_config.json) or from a GGUF file's tokenizer.ggml.* vocabulary.
+// tokenizer.json (+ tokenizer_config.json) or from a GGUF file's tokenizer.ggml.* vocabulary —
+// and SentencePiece `tokenizer.model` files (UNIGRAM and BPE, byte-exact with the
+// `sentencepiece` library; used when a repository ships no tokenizer.json: Gemma, Llama-2,
+// Mistral v0.1). SentencePiece, like its library, does not recognise control pieces ("<s>")
+// written in the text.
 // Also: the vocabulary mapping between two tokenizers (tokens meeting on their raw bytes) and
 // chat formatting (chat_template.h).
 //
 // Invalid UTF-8 input: encode() first replaces every maximal ill-formed subpart with U+FFFD, the
 // same as Python's bytes.decode("utf-8", errors="replace") before calling the reference.
-// Not supported (clear kUnsupported errors naming the component): WordPiece/Unigram/WordLevel
-// models, BPE dropout and subword prefixes/suffixes, normalizers other than NFC, Prepend,
-// Replace, Strip, pre-tokenizers other than Split, ByteLevel, Digits, Metaspace, decoders other
-// than ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, and pair post-processing.
+// Not supported in tokenizer.json (clear kUnsupported errors naming the component):
+// WordPiece/Unigram/WordLevel models, BPE dropout and subword prefixes/suffixes, normalizers
+// other than NFC, Prepend, Replace, Strip, pre-tokenizers other than Split, ByteLevel, Digits,
+// Metaspace, decoders other than ByteLevel, Replace, ByteFallback, Fuse, Strip, Metaspace, and
+// pair post-processing.
 // Thread-safe: all const methods may be called concurrently.
 #pragma once
 
@@ -34,8 +39,9 @@ struct TokenizerData;
 
 class Tokenizer {
 public:
-    // `path`: a tokenizer.json file, a directory holding one (a model directory), or a .gguf
-    // file (vocabulary from its metadata). tokenizer_config.json beside tokenizer.json is read
+    // `path`: a tokenizer.json file, a SentencePiece .model file, a directory holding one (a
+    // model directory; tokenizer.json is preferred to tokenizer.model), or a .gguf file
+    // (vocabulary from its metadata). tokenizer_config.json beside tokenizer.json is read
     // when present (bos/eos names, add_bos_token, chat_template); chat_template.jinja or
     // chat_template.json beside it, when present, give the chat template instead
     // (read_chat_template_file in chat_template.h).
@@ -44,6 +50,13 @@ public:
     static Result<std::unique_ptr<Tokenizer>> from_json(std::string_view tokenizer_json,
                                                         std::string_view config_json,
                                                         std::string_view what);
+    // From the bytes of a SentencePiece tokenizer.model and (optional) tokenizer_config.json.
+    // Errors: kCorruptData for malformed protobuf or an invalid model, kUnsupported for
+    // options not implemented (model types WORD/CHAR, treat_whitespace_as_suffix, a
+    // denormalizer), each naming the file and the field.
+    static Result<std::unique_ptr<Tokenizer>> from_sentencepiece(std::string_view model_bytes,
+                                                                 std::string_view config_json,
+                                                                 std::string_view what);
     // From tokenizer.ggml.* metadata (model "llama" = SentencePiece BPE, "gpt2" = byte-level BPE).
     static Result<std::unique_ptr<Tokenizer>> from_gguf(const GgufFile& gguf,
                                                         std::string_view what = "GGUF");

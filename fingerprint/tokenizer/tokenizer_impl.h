@@ -12,6 +12,7 @@
 #include "fingerprint/tokenizer/added_vocab.h"
 #include "fingerprint/tokenizer/bpe.h"
 #include "fingerprint/tokenizer/components.h"
+#include "fingerprint/tokenizer/spm_model.h"
 
 namespace modelprint::tok {
 
@@ -22,6 +23,9 @@ struct TokenizerData {
     bool has_decoder = false;
     std::vector<DecoderStep> decoders;
     std::unique_ptr<BpeModel> model;
+    // A SentencePiece tokenizer.model: when set, `model`, the normalizers, pre-tokenizers,
+    // decoders and added tokens are unused and encode/decode follow the sentencepiece library.
+    std::unique_ptr<SpmModel> spm;
 
     std::vector<AddedToken> added;                    // in file order
     std::unordered_map<int32_t, size_t> added_by_id;  // id -> index in `added`
