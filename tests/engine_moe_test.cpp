@@ -151,6 +151,38 @@ TEST(EngineMoePlan, PlansFollowTheConfigs) {
               "norm gated-silu");
 }
 
+// Dense plans are the config's recipe, layer for layer (what the engine computed before plans).
+TEST(EngineMoePlan, DensePlansMirrorTheConfig) {
+    for (const char* name : {"llama", "mistral", "qwen2", "qwen3", "gpt2"}) {
+        SCOPED_TRACE(name);
+        auto m = open_model(models() / name);
+        ASSERT_NE(m, nullptr);
+        MP_ASSERT_OK(m->plan_status());
+        const ModelConfig& c = m->config();
+        const ModelPlan& p = m->plan();
+        ASSERT_EQ(static_cast<int64_t>(p.layers.size()), c.n_layers);
+        EXPECT_FALSE(p.has_moe());
+        for (const LayerPlan& lp : p.layers) {
+            EXPECT_EQ(lp.mlp.kind, MlpKind::kDense);
+            EXPECT_EQ(lp.mlp.ff, c.intermediate_size);
+            EXPECT_EQ(lp.mlp.gated, c.gated_mlp);
+            EXPECT_EQ(lp.attn.n_heads, c.n_heads);
+            EXPECT_EQ(lp.attn.n_kv_heads, c.n_kv_heads);
+            EXPECT_EQ(lp.attn.head_dim_k, c.head_dim);
+            EXPECT_EQ(lp.attn.qkv_bias, c.qkv_bias);
+            EXPECT_EQ(lp.attn.qk_norm, c.qk_norm);
+            EXPECT_EQ(lp.attn.rope, !c.learned_positions);
+            EXPECT_EQ(lp.norm.type, c.norm);
+        }
+    }
+    auto gpt2 = open_model(models() / "gpt2");
+    ASSERT_NE(gpt2, nullptr);
+    const auto lines = describe_plan(gpt2->plan());
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0], "0-1: gqa 4/4 hs 12 learned-pos fused-qkv qkv-bias | dense gelu-tanh ff 192 "
+                        "| layernorm");
+}
+
 // The GGUF twin has the same plan (read from llama.cpp metadata and which routers exist) and
 // every canonical tensor, experts sliced out of the stacked tensors, equals the HF one exactly.
 TEST(EngineMoePlan, GgufAndSafetensorsMeetInOneCanonicalView) {
