@@ -2,7 +2,8 @@
 // per dtype, tied embeddings, and the tensor table (name, canonical role, dtype, shape). Every
 // tensor is listed: roles inferred from shapes and structure are marked `inferred`
 // (fingerprint/model/role_infer.h), and the tensors without a role are counted and named
-// ("12 tensors without a role: ...").
+// ("12 tensors without a role: ..."). The layer plan is printed one line per run of identical
+// layers (attention kind, heads, RoPE; dense MLP width or experts, top-k and routing).
 #include <cstdio>
 #include <map>
 
@@ -39,6 +40,7 @@ Status run_inspect(const InspectArgs& a) {
         j["weight_bytes"] = model->weight_bytes();
         j["tied_embeddings"] = c.tie_word_embeddings;
         j["config"] = config_to_json(c);
+        j["plan"] = plan_to_json(*model);
         j["dtypes"] = Json::object();
         for (const auto& [name, e] : by_dtype) j["dtypes"][name] = {{"bytes", e.first}, {"tensors", e.second}};
         j["files"] = Json::array();
@@ -76,6 +78,15 @@ Status run_inspect(const InspectArgs& a) {
                 (long long)c.n_heads, (long long)c.n_kv_heads, (long long)c.head_dim,
                 (long long)c.intermediate_size, (long long)c.max_position);
     std::printf("tied head     %s\n", c.tie_word_embeddings ? "yes" : "no");
+    if (model->plan_status().ok()) {
+        // The layer plan, one line per run of identical layers (fingerprint/model/plan.h).
+        const auto lines = describe_plan(model->plan());
+        for (size_t i = 0; i < lines.size(); ++i) {
+            std::printf("%s %s\n", i == 0 ? "layers       " : "             ", lines[i].c_str());
+        }
+    } else {
+        std::printf("layers        no plan: %s\n", model->plan_status().message().c_str());
+    }
     for (const auto& [name, e] : by_dtype) {
         std::printf("dtype         %-6s %s bytes in %llu tensors\n", name.c_str(),
                     group_digits(e.first).c_str(), (unsigned long long)e.second);

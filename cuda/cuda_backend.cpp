@@ -69,7 +69,12 @@ Result<std::unique_ptr<CudaBackend>> CudaBackend::create(const Model& model,
 }
 
 Status CudaBackend::init() {
-    // The device first: every failure here means "no GPU".
+    // The layer plan first: layers this engine has no kernels for (MoE) are refused whether or
+    // not a GPU is present, so `--device cuda` names the reason (kUnsupported) and
+    // `--device auto` falls back to the CPU engine.
+    MP_TRY(check_engine_config(cfg_, model_.path(), "CUDA"));
+    MP_TRY(check_engine_plan(model_, "CUDA", /*moe=*/false));
+    // Then the device: every failure here means "no GPU".
     int count = 0;
     cudaError_t err = cudaGetDeviceCount(&count);
     if (err != cudaSuccess) return no_gpu(err, "cudaGetDeviceCount");

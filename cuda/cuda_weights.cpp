@@ -139,11 +139,39 @@ Status WeightStore::add_piece(std::vector<Piece>* pieces, uint64_t* bytes, int f
 Result<std::unique_ptr<WeightStore>> WeightStore::plan(const Model& model, StoreType store) {
     std::unique_ptr<WeightStore> w(new WeightStore(model, store));
     const ModelConfig& c = model.config();
-    const int64_t V = c.vocab_size, C = c.hidden_size, HS = c.head_dim;
-    const int64_t QD = c.n_heads * HS, KVD = c.n_kv_heads * HS, FF = c.intermediate_size;
-    const int64_t FFW = c.gated_mlp ? 2 * FF : FF;
-    const bool ln = c.norm == NormType::kLayerNorm;
-    const bool fused_qkv = model.find_role(Role::kAttnQKV, 0) != nullptr;
+    // The layer recipe comes from the plan (fingerprint/model/plan.h). The store gives every
+    // layer one slot layout, so every layer must be alike (layer 0's plan), and dense.
+    if (!model.plan_status().ok()) return model.plan_status().with_context(model.path());
+    const ModelPlan& mplan = model.plan();
+    if (mplan.layers.empty()) return corrupt_data("{}: the model has no layers", model.path());
+    const LayerPlan& lp0 = mplan.layers[0];
+    for (size_t l = 0; l < mplan.layers.size(); ++l) {
+        const LayerPlan& lp = mplan.layers[l];
+        const AttnPlan &a = lp.attn, &a0 = lp0.attn;
+        const MlpPlan &m = lp.mlp, &m0 = lp0.mlp;
+        if (m.kind != MlpKind::kDense) {
+            return unsupported("{}: layer {} is a mixture-of-experts block, which the CUDA weight "
+                               "store does not implement", model.path(), l);
+        }
+        if (a.n_heads != a0.n_heads || a.n_kv_heads != a0.n_kv_heads ||
+            a.head_dim_k != a0.head_dim_k || a.head_dim_v != a.head_dim_k ||
+            a.fused_qkv != a0.fused_qkv || a.qkv_bias != a0.qkv_bias ||
+            a.out_bias != a0.out_bias || a.qk_norm != a0.qk_norm || m.ff != m0.ff ||
+            m.gated != m0.gated || m.bias != m0.bias || lp.norm.type != lp0.norm.type) {
+            return unsupported("{}: layer {} differs from layer 0 in its plan; the CUDA weight "
+                               "store needs every layer alike", model.path(), l);
+        }
+    }
+    const AttnPlan& ap = lp0.attn;
+    const MlpPlan& mp = lp0.mlp;
+    const int64_t V = mplan.vocab_size, C = mplan.hidden_size, HS = ap.head_dim_k;
+    const int64_t QD = ap.n_heads * HS, KVD = ap.n_kv_heads * HS, FF = mp.ff;
+    const int64_t FFW = mp.gated ? 2 * FF : FF;
+    const bool ln = lp0.norm.type == NormType::kLayerNorm;
+    const bool fused_qkv = ap.fused_qkv;
+    const bool qkv_bias = ap.qkv_bias, out_bias = ap.out_bias, qk_norm = ap.qk_norm;
+    const bool gated = mp.gated, mlp_bias = mp.bias;
+    const bool learned_positions = mplan.learned_positions;
     const size_t es = store_size(store);
 
     // Field offsets (slot layout, then global layout).
@@ -157,23 +185,23 @@ Result<std::unique_ptr<WeightStore>> WeightStore::plan(const Model& model, Store
     reserve(kAttnNormW, true, C * 4);
     reserve(kAttnNormB, ln, C * 4);
     reserve(kQkvW, true, (QD + 2 * KVD) * C * es);
-    reserve(kQkvB, c.qkv_bias, (QD + 2 * KVD) * 4);
-    reserve(kQNorm, c.qk_norm, HS * 4);
-    reserve(kKNorm, c.qk_norm, HS * 4);
+    reserve(kQkvB, qkv_bias, (QD + 2 * KVD) * 4);
+    reserve(kQNorm, qk_norm, HS * 4);
+    reserve(kKNorm, qk_norm, HS * 4);
     reserve(kOW, true, C * QD * es);
-    reserve(kOB, c.attn_out_bias, C * 4);
+    reserve(kOB, out_bias, C * 4);
     reserve(kFfnNormW, true, C * 4);
     reserve(kFfnNormB, ln, C * 4);
     reserve(kUpW, true, FFW * C * es);
-    reserve(kUpB, c.mlp_bias, FFW * 4);
+    reserve(kUpB, mlp_bias, FFW * 4);
     reserve(kDownW, true, C * FF * es);
-    reserve(kDownB, c.mlp_bias, C * 4);
+    reserve(kDownB, mlp_bias, C * 4);
     w->slot_bytes_ = off;
     off = 0;
     const bool untied = model.find_role(Role::kOutput) != nullptr;
-    const TensorInfo* pe = c.learned_positions ? model.find_role(Role::kPosEmbd) : nullptr;
+    const TensorInfo* pe = learned_positions ? model.find_role(Role::kPosEmbd) : nullptr;
     const int64_t pos_rows = pe != nullptr && !pe->shape.empty() ? pe->shape[0] : 0;
-    if (c.learned_positions && pe == nullptr) {
+    if (learned_positions && pe == nullptr) {
         return not_found("{}: tensor {} is missing (the {} engine needs it)", model.path(),
                          canonical_name({Role::kPosEmbd, -1, false}), arch_name(c.arch));
     }
@@ -181,7 +209,7 @@ Result<std::unique_ptr<WeightStore>> WeightStore::plan(const Model& model, Store
     reserve(kOutput, untied, V * C * es);
     reserve(kOutNormW, true, C * 4);
     reserve(kOutNormB, ln, C * 4);
-    reserve(kPosEmbd, c.learned_positions, pos_rows * C * 4);
+    reserve(kPosEmbd, learned_positions, pos_rows * C * 4);
     w->global_bytes_ = off;
 
     // Globals.
@@ -191,7 +219,7 @@ Result<std::unique_ptr<WeightStore>> WeightStore::plan(const Model& model, Store
     if (untied) MP_TRY(w->add_piece(&g, &gstage, kOutput, Role::kOutput, -1, false, {V, C}, 0));
     MP_TRY(w->add_piece(&g, &gstage, kOutNormW, Role::kOutputNorm, -1, false, {C}, 0));
     if (ln) MP_TRY(w->add_piece(&g, &gstage, kOutNormB, Role::kOutputNorm, -1, true, {C}, 0));
-    if (c.learned_positions) {
+    if (learned_positions) {
         MP_TRY(w->add_piece(&g, &gstage, kPosEmbd, Role::kPosEmbd, -1, false, {pos_rows, C}, 0));
     }
     w->globals_.pos_rows = pos_rows;
@@ -210,36 +238,36 @@ Result<std::unique_ptr<WeightStore>> WeightStore::plan(const Model& model, Store
         }
         if (fused_qkv) {
             MP_TRY(w->add_piece(&P, &stage, kQkvW, Role::kAttnQKV, l, false, {QD + 2 * KVD, C}, 0));
-            if (c.qkv_bias) {
+            if (qkv_bias) {
                 MP_TRY(w->add_piece(&P, &stage, kQkvB, Role::kAttnQKV, l, true, {QD + 2 * KVD}, 0));
             }
         } else {
             int64_t row = 0;
             for (auto [role, rows] : {std::pair{Role::kAttnQ, QD}, {Role::kAttnK, KVD}, {Role::kAttnV, KVD}}) {
                 MP_TRY(w->add_piece(&P, &stage, kQkvW, role, l, false, {rows, C}, row));
-                if (c.qkv_bias) MP_TRY(w->add_piece(&P, &stage, kQkvB, role, l, true, {rows}, row));
+                if (qkv_bias) MP_TRY(w->add_piece(&P, &stage, kQkvB, role, l, true, {rows}, row));
                 row += rows;
             }
         }
         MP_TRY(w->add_piece(&P, &stage, kOW, Role::kAttnOut, l, false, {C, QD}, 0));
-        if (c.attn_out_bias) MP_TRY(w->add_piece(&P, &stage, kOB, Role::kAttnOut, l, true, {C}, 0));
-        if (c.qk_norm) {
+        if (out_bias) MP_TRY(w->add_piece(&P, &stage, kOB, Role::kAttnOut, l, true, {C}, 0));
+        if (qk_norm) {
             MP_TRY(w->add_piece(&P, &stage, kQNorm, Role::kAttnQNorm, l, false, {HS}, 0));
             MP_TRY(w->add_piece(&P, &stage, kKNorm, Role::kAttnKNorm, l, false, {HS}, 0));
         }
-        if (c.gated_mlp) {
+        if (gated) {
             MP_TRY(w->add_piece(&P, &stage, kUpW, Role::kFfnGate, l, false, {FF, C}, 0));
             MP_TRY(w->add_piece(&P, &stage, kUpW, Role::kFfnUp, l, false, {FF, C}, FF));
-            if (c.mlp_bias) {
+            if (mlp_bias) {
                 MP_TRY(w->add_piece(&P, &stage, kUpB, Role::kFfnGate, l, true, {FF}, 0));
                 MP_TRY(w->add_piece(&P, &stage, kUpB, Role::kFfnUp, l, true, {FF}, FF));
             }
         } else {
             MP_TRY(w->add_piece(&P, &stage, kUpW, Role::kFfnUp, l, false, {FF, C}, 0));
-            if (c.mlp_bias) MP_TRY(w->add_piece(&P, &stage, kUpB, Role::kFfnUp, l, true, {FF}, 0));
+            if (mlp_bias) MP_TRY(w->add_piece(&P, &stage, kUpB, Role::kFfnUp, l, true, {FF}, 0));
         }
         MP_TRY(w->add_piece(&P, &stage, kDownW, Role::kFfnDown, l, false, {C, FF}, 0));
-        if (c.mlp_bias) MP_TRY(w->add_piece(&P, &stage, kDownB, Role::kFfnDown, l, true, {C}, 0));
+        if (mlp_bias) MP_TRY(w->add_piece(&P, &stage, kDownB, Role::kFfnDown, l, true, {C}, 0));
         // Raw device bytes: pieces that need a dequantisation pass.
         uint64_t raw = 0;
         for (auto& p : P) {

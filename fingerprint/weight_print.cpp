@@ -75,6 +75,12 @@ struct Projections {
 
 Result<Projections> load_layer(const Model& m, int layer) {
     Projections p;
+    // The layer plan says what the layer is: a MoE layer has no dense MLP to take invariants of
+    // (expert-level fingerprints are not implemented), so it is skipped like a layer without one.
+    if (m.plan_status().ok() && layer >= 0 && layer < static_cast<int>(m.plan().layers.size()) &&
+        m.plan().layers[static_cast<size_t>(layer)].mlp.kind == MlpKind::kMoe) {
+        return p;
+    }
     auto has = [&](Role r) { return m.find_role(r, layer) != nullptr; };
     if (!has(Role::kAttnOut) || !has(Role::kFfnUp) || !has(Role::kFfnDown)) return p;
     if (has(Role::kAttnQ) && has(Role::kAttnK) && has(Role::kAttnV)) {

@@ -10,14 +10,12 @@
 namespace modelprint {
 
 Status check_engine_config(const ModelConfig& c, const std::string& path, const char* engine) {
-    const bool supported = c.arch == Arch::kLlama || c.arch == Arch::kMistral ||
-                           c.arch == Arch::kQwen2 || c.arch == Arch::kQwen3 ||
-                           c.arch == Arch::kGpt2;
-    if (!supported) {
+    if (find_arch(c.arch) == nullptr) {
+        std::vector<std::string_view> names;
+        for (const ArchSpec* s : all_archs()) names.push_back(s->name);
         return unsupported(
-            "{}: architecture \"{}\" is not supported by the {} engine (supported: "
-            "llama, mistral, qwen2, qwen3, gpt2)",
-            path, c.model_type, engine);
+            "{}: architecture \"{}\" is not supported by the {} engine (supported: {})", path,
+            c.model_type, engine, fmt::join(names, ", "));
     }
     const ArchSpec* spec = find_arch(c.arch);
     if (spec == nullptr) return internal_error("no ArchSpec for {}", c.model_type);
@@ -41,6 +39,36 @@ Status check_engine_config(const ModelConfig& c, const std::string& path, const 
     }
     if (!(c.norm_eps >= 0.0))
         return corrupt_data("{}: norm epsilon {} is negative", path, c.norm_eps);
+    return Status();
+}
+
+Status check_engine_plan(const Model& m, const char* engine, bool moe) {
+    const std::string& path = m.path();
+    if (!m.plan_status().ok()) return m.plan_status().with_context(path);
+    const ModelPlan& p = m.plan();
+    if (static_cast<int64_t>(p.layers.size()) != m.config().n_layers) {
+        return internal_error("{}: plan has {} layers, config {}", path, p.layers.size(),
+                              m.config().n_layers);
+    }
+    for (size_t l = 0; l < p.layers.size(); ++l) {
+        const MlpPlan& mp = p.layers[l].mlp;
+        if (mp.kind == MlpKind::kMoe && !moe) {
+            return unsupported(
+                "{}: layer {} is a mixture-of-experts block ({} experts, top-{}), which the {} "
+                "engine does not implement; run it with --device cpu",
+                path, l, mp.moe.n_experts, mp.moe.top_k, engine);
+        }
+    }
+    std::vector<TensorRole> need = global_tensors(p);
+    for (size_t l = 0; l < p.layers.size(); ++l) {
+        for (const TensorRole& r : layer_tensors(p.layers[l], static_cast<int>(l))) need.push_back(r);
+    }
+    for (const auto& r : need) {
+        if (!m.has_tensor(r)) {
+            return not_found("{}: tensor {} is missing (the {} engine needs it)", path,
+                             canonical_name(r), arch_name(m.config().arch));
+        }
+    }
     return Status();
 }
 

@@ -21,13 +21,19 @@
 #include "fingerprint/base/status.h"
 #include "fingerprint/engine/backend.h"
 #include "fingerprint/model/config.h"
+#include "fingerprint/model/model.h"
 
 namespace modelprint {
 
-// The model checks of both engines: a supported architecture (llama, mistral, qwen2, qwen3,
-// gpt2; `engine` names the engine in the message), no parallel residual, every dimension in
+// The model checks of both engines: a known architecture (every registered ArchSpec; `engine`
+// names the engine in the message), no parallel residual, every dimension in
 // [1, 2^31], heads a multiple of kv heads, non-negative norm epsilon.
 Status check_engine_config(const ModelConfig& c, const std::string& model_path, const char* engine);
+// The layer-plan checks of both engines (after check_engine_config): the model has a plan
+// (Model::plan_status), every layer is of a kind this engine implements (`moe`: MoE MLP blocks;
+// kUnsupported naming the layer otherwise), and every tensor the plan reads exists (kNotFound
+// with its canonical name).
+Status check_engine_plan(const Model& model, const char* engine, bool moe);
 
 Status check_prefill_request(const PrefillRequest& req, int64_t vocab_size);
 Status check_generate_request(const GenerateRequest& req, int64_t vocab_size);

@@ -2,9 +2,11 @@
 // Block structure (transformers modeling_llama.py / modeling_qwen2.py / modeling_qwen3.py /
 // modeling_mistral.py / modeling_gpt2.py), pre-norm residual:
 //   x = embed(ids) [+ wpe(pos)]
-//   per layer: h = norm1(x); q,k,v = h Wqkv^T + b; [q,k = per-head RMSNorm (Qwen3)];
-//              [q,k = RoPE(q,k)]; x += attn(q,k,v) Wo^T + bo;
+//   per layer (its LayerPlan): h = norm1(x); q,k,v = h Wqkv^T + b; [q,k = per-head RMSNorm
+//              (Qwen3)]; [q,k = RoPE(q,k)]; x += attn(q,k,v) Wo^T + bo;
 //              h = norm2(x); x += down(act(gate(h)) * up(h))   (or down(act(up(h))) for GPT-2)
+//              or, for a MoE layer, x += sum_j w_j expert_{e_j}(h) [+ sigmoid(h.g) shared(h)]
+//              with (e_j, w_j) the top-k of softmax(h Wr^T) (moe_forward).
 //   logits = norm_f(x) Wout^T  [softcap]
 // Ragged batches run as one (N, C) activation matrix (N = all tokens of all sequences) so the
 // big products are single GEMMs; attention runs per sequence. Weights: q/k/v rows are
@@ -41,6 +43,14 @@ struct CpuBackend::LayerWeights {
     std::vector<float> up_b;
     PackedMatrix down_w;                          // (C, FF) packed
     std::vector<float> down_b;                    // (C) or empty
+    // MoE layers: router (E, C); per expert gate|up (2*FFE, C) and down (C, FFE); shared expert
+    // gate|up (2*FFS, C), down (C, FFS) and its gate (1, C).
+    PackedMatrix router;
+    struct Expert {
+        PackedMatrix gate_up, down;
+    };
+    std::vector<Expert> experts;
+    PackedMatrix shared_up, shared_down, shared_gate;
 };
 
 struct CpuBackend::KvCache {
@@ -66,7 +76,7 @@ std::string shape_str(const std::vector<int64_t>& s) {
 }  // namespace
 
 CpuBackend::CpuBackend(const Model& model, const BackendOptions& options)
-    : model_(model), cfg_(model.config()), options_(options) {}
+    : model_(model), cfg_(model.config()), plan_(model.plan()), options_(options) {}
 
 CpuBackend::~CpuBackend() = default;
 
@@ -83,46 +93,17 @@ Status CpuBackend::init() {
     MP_TRY(check_engine_config(c, path, "CPU"));
     threads_ = options_.threads > 0 ? options_.threads : default_thread_count();
 
-    // Every tensor the architecture reads must exist (checked before any conversion).
-    std::vector<TensorRole> need = {{Role::kTokenEmbd, -1, false}, {Role::kOutputNorm, -1, false}};
-    if (c.norm == NormType::kLayerNorm) need.push_back({Role::kOutputNorm, -1, true});
-    if (c.learned_positions) need.push_back({Role::kPosEmbd, -1, false});
-    const bool fused_qkv = model_.find_role(Role::kAttnQKV, 0) != nullptr;
-    for (int l = 0; l < c.n_layers; ++l) {
-        need.push_back({Role::kAttnNorm, l, false});
-        need.push_back({Role::kFfnNorm, l, false});
-        if (c.norm == NormType::kLayerNorm) {
-            need.push_back({Role::kAttnNorm, l, true});
-            need.push_back({Role::kFfnNorm, l, true});
-        }
-        if (fused_qkv) {
-            need.push_back({Role::kAttnQKV, l, false});
-            if (c.qkv_bias) need.push_back({Role::kAttnQKV, l, true});
-        } else {
-            for (Role r : {Role::kAttnQ, Role::kAttnK, Role::kAttnV}) {
-                need.push_back({r, l, false});
-                if (c.qkv_bias) need.push_back({r, l, true});
-            }
-        }
-        need.push_back({Role::kAttnOut, l, false});
-        if (c.attn_out_bias) need.push_back({Role::kAttnOut, l, true});
-        if (c.qk_norm) {
-            need.push_back({Role::kAttnQNorm, l, false});
-            need.push_back({Role::kAttnKNorm, l, false});
-        }
-        if (c.gated_mlp) need.push_back({Role::kFfnGate, l, false});
-        need.push_back({Role::kFfnUp, l, false});
-        need.push_back({Role::kFfnDown, l, false});
-        if (c.mlp_bias) {
-            if (c.gated_mlp) need.push_back({Role::kFfnGate, l, true});
-            need.push_back({Role::kFfnUp, l, true});
-            need.push_back({Role::kFfnDown, l, true});
-        }
-    }
-    for (const auto& r : need) {
-        if (model_.find_role(r.role, r.layer, r.is_bias) == nullptr) {
-            return not_found("{}: tensor {} is missing (the {} engine needs it)", path,
-                             canonical_name(r), arch_name(c.arch));
+    // The plan's layer kinds, and every tensor it reads (checked before any conversion).
+    MP_TRY(check_engine_plan(model_, "CPU", /*moe=*/true));
+    for (const LayerPlan& lp : plan_.layers) {
+        const AttnPlan& a = lp.attn;
+        const AttnPlan& a0 = plan_.layers[0].attn;
+        if (a.head_dim_v != a.head_dim_k || a.softcap > 0.0 || lp.norm.one_plus_w ||
+            lp.norm.post_attn || lp.norm.post_ffn || a.rope != a0.rope ||
+            a.rope_cfg.theta != a0.rope_cfg.theta || a.rope_cfg.scaling != a0.rope_cfg.scaling) {
+            return unsupported("{}: the layer plan has per-layer RoPE, attention soft-capping, "
+                               "post-norms or K/V head sizes that differ, which the CPU engine "
+                               "does not implement yet", path);
         }
     }
 
@@ -193,19 +174,22 @@ Status CpuBackend::init() {
     return Status();
 }
 
-Result<PackedMatrix> CpuBackend::load_linear(std::initializer_list<std::pair<Role, int64_t>> parts,
-                                             int l, int64_t cols) {
+Result<PackedMatrix> CpuBackend::load_linear(std::initializer_list<LinearPart> parts, int l,
+                                             int64_t cols) {
     std::vector<StoredMatrix> stored;
     std::vector<std::vector<float>> expanded;  // f32 copies of dtypes without a packed format
     expanded.reserve(parts.size());
-    std::vector<const TensorInfo*> sources;
-    for (auto [role, rows] : parts) {
-        MP_ASSIGN_OR_RETURN(StoredTensor t, model_.canonical_stored(role, l));
+    std::vector<StoredTensor> sources;
+    for (auto [role, rows, expert] : parts) {
+        MP_ASSIGN_OR_RETURN(StoredTensor t, model_.canonical_stored(role, l, false, expert));
         if (t.shape != std::vector<int64_t>{rows, cols}) {
             return corrupt_data("{}: tensor {} has shape {}, the config implies {}", model_.path(),
-                                canonical_name({role, l, false}), shape_str(t.shape),
+                                canonical_name({role, l, false, expert}), shape_str(t.shape),
                                 shape_str({rows, cols}));
         }
+        StoredTensor src;
+        src.info = t.info;
+        src.bytes = t.bytes;
         StoredMatrix m;
         m.rows = rows;
         m.cols = cols;
@@ -215,19 +199,19 @@ Result<PackedMatrix> CpuBackend::load_linear(std::initializer_list<std::pair<Rol
             m.transposed = t.transposed;
             m.row_order = std::move(t.row_order);
         } else {
-            MP_ASSIGN_OR_RETURN(TensorF32 f, model_.canonical_f32(role, l));
+            MP_ASSIGN_OR_RETURN(TensorF32 f, model_.canonical_f32(role, l, false, expert));
             expanded.push_back(std::move(f.data));
             m.dtype = DType::kF32;
             m.bytes = std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(expanded.back().data()),
                                                expanded.back().size() * sizeof(float));
         }
         stored.push_back(std::move(m));
-        sources.push_back(t.info);
+        sources.push_back(std::move(src));
     }
     auto packed = pack_stored(stored);
     if (!packed.ok()) return packed.status().with_context(model_.path());
     // The packed copy is the one kept: give the file's pages back so they are not resident twice.
-    for (const TensorInfo* t : sources) model_.evict(*t);
+    for (const StoredTensor& t : sources) model_.evict(t);
     return packed;
 }
 
@@ -246,9 +230,12 @@ Result<const CpuBackend::LayerWeights*> CpuBackend::layer(int l) {
 }
 
 Result<std::unique_ptr<CpuBackend::LayerWeights>> CpuBackend::load_layer(int l) {
-    const ModelConfig& c = cfg_;
-    const int64_t C = c.hidden_size, HS = c.head_dim, QD = c.n_heads * HS, KVD = c.n_kv_heads * HS;
-    const int64_t FF = c.intermediate_size;
+    const LayerPlan& lp = plan_.layers[static_cast<size_t>(l)];
+    const AttnPlan& a = lp.attn;
+    const MlpPlan& mp = lp.mlp;
+    const int64_t C = plan_.hidden_size, HS = a.head_dim_k, QD = a.n_heads * HS,
+                  KVD = a.n_kv_heads * HS;
+    const int64_t FF = mp.ff;
     auto w = std::make_unique<LayerWeights>();
     auto load = [&](Role role, bool bias, std::vector<int64_t> expect) -> Result<std::vector<float>> {
         MP_ASSIGN_OR_RETURN(TensorF32 t, model_.canonical_f32(role, l, bias));
@@ -262,22 +249,22 @@ Result<std::unique_ptr<CpuBackend::LayerWeights>> CpuBackend::load_layer(int l) 
     auto append = [](std::vector<float>* dst, const std::vector<float>& src) {
         dst->insert(dst->end(), src.begin(), src.end());
     };
-    const bool ln = c.norm == NormType::kLayerNorm;
+    const bool ln = lp.norm.type == NormType::kLayerNorm;
     MP_ASSIGN_OR_RETURN(w->attn_norm_w, load(Role::kAttnNorm, false, {C}));
     MP_ASSIGN_OR_RETURN(w->ffn_norm_w, load(Role::kFfnNorm, false, {C}));
     if (ln) {
         MP_ASSIGN_OR_RETURN(w->attn_norm_b, load(Role::kAttnNorm, true, {C}));
         MP_ASSIGN_OR_RETURN(w->ffn_norm_b, load(Role::kFfnNorm, true, {C}));
     }
-    if (model_.find_role(Role::kAttnQKV, l) != nullptr) {
+    if (a.fused_qkv) {
         MP_ASSIGN_OR_RETURN(w->qkv_w, load_linear({{Role::kAttnQKV, QD + 2 * KVD}}, l, C));
-        if (c.qkv_bias) {
+        if (a.qkv_bias) {
             MP_ASSIGN_OR_RETURN(w->qkv_b, load(Role::kAttnQKV, true, {QD + 2 * KVD}));
         }
     } else {
         MP_ASSIGN_OR_RETURN(w->qkv_w, load_linear({{Role::kAttnQ, QD}, {Role::kAttnK, KVD},
                                                    {Role::kAttnV, KVD}}, l, C));
-        if (c.qkv_bias) {
+        if (a.qkv_bias) {
             for (auto [role, rows] : {std::pair{Role::kAttnQ, QD}, {Role::kAttnK, KVD}, {Role::kAttnV, KVD}}) {
                 MP_ASSIGN_OR_RETURN(auto b, load(role, true, {rows}));
                 append(&w->qkv_b, b);
@@ -285,16 +272,38 @@ Result<std::unique_ptr<CpuBackend::LayerWeights>> CpuBackend::load_layer(int l) 
         }
     }
     MP_ASSIGN_OR_RETURN(w->o_w, load_linear({{Role::kAttnOut, C}}, l, QD));
-    if (c.attn_out_bias) {
+    if (a.out_bias) {
         MP_ASSIGN_OR_RETURN(w->o_b, load(Role::kAttnOut, true, {C}));
     }
-    if (c.qk_norm) {
+    if (a.qk_norm) {
         MP_ASSIGN_OR_RETURN(w->q_norm, load(Role::kAttnQNorm, false, {HS}));
         MP_ASSIGN_OR_RETURN(w->k_norm, load(Role::kAttnKNorm, false, {HS}));
     }
-    if (c.gated_mlp) {
+    if (mp.kind == MlpKind::kMoe) {
+        const MoePlan& e = mp.moe;
+        const int64_t FFE = e.expert_ff;
+        MP_ASSIGN_OR_RETURN(w->router, load_linear({{Role::kFfnGateInp, e.n_experts}}, l, C));
+        w->experts.resize(static_cast<size_t>(e.n_experts));
+        for (int x = 0; x < static_cast<int>(e.n_experts); ++x) {
+            MP_ASSIGN_OR_RETURN(w->experts[x].gate_up,
+                                load_linear({{Role::kFfnGateExps, FFE, x}, {Role::kFfnUpExps, FFE, x}},
+                                            l, C));
+            MP_ASSIGN_OR_RETURN(w->experts[x].down, load_linear({{Role::kFfnDownExps, C, x}}, l, FFE));
+        }
+        if (e.n_shared > 0) {
+            const int64_t FFS = e.shared_ff;
+            MP_ASSIGN_OR_RETURN(w->shared_up,
+                                load_linear({{Role::kFfnGateShexp, FFS}, {Role::kFfnUpShexp, FFS}}, l, C));
+            MP_ASSIGN_OR_RETURN(w->shared_down, load_linear({{Role::kFfnDownShexp, C}}, l, FFS));
+            if (e.shared_gate == SharedGate::kSigmoid) {
+                MP_ASSIGN_OR_RETURN(w->shared_gate, load_linear({{Role::kFfnGateInpShexp, 1}}, l, C));
+            }
+        }
+        return w;
+    }
+    if (mp.gated) {
         MP_ASSIGN_OR_RETURN(w->up_w, load_linear({{Role::kFfnGate, FF}, {Role::kFfnUp, FF}}, l, C));
-        if (c.mlp_bias) {
+        if (mp.bias) {
             for (Role r : {Role::kFfnGate, Role::kFfnUp}) {
                 MP_ASSIGN_OR_RETURN(auto b, load(r, true, {FF}));
                 append(&w->up_b, b);
@@ -302,12 +311,12 @@ Result<std::unique_ptr<CpuBackend::LayerWeights>> CpuBackend::load_layer(int l) 
         }
     } else {
         MP_ASSIGN_OR_RETURN(w->up_w, load_linear({{Role::kFfnUp, FF}}, l, C));
-        if (c.mlp_bias) {
+        if (mp.bias) {
             MP_ASSIGN_OR_RETURN(w->up_b, load(Role::kFfnUp, true, {FF}));
         }
     }
     MP_ASSIGN_OR_RETURN(w->down_w, load_linear({{Role::kFfnDown, C}}, l, FF));
-    if (c.mlp_bias) {
+    if (mp.bias) {
         MP_ASSIGN_OR_RETURN(w->down_b, load(Role::kFfnDown, true, {C}));
     }
     return w;
@@ -320,9 +329,16 @@ Status CpuBackend::check_sequence(std::span<const int32_t> ids, size_t index, in
 Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
                            const std::function<void(int, const std::vector<float>&)>& capture) {
     const ModelConfig& c = cfg_;
-    const int64_t C = c.hidden_size, NH = c.n_heads, NKV = c.n_kv_heads, HS = c.head_dim;
-    const int64_t QD = NH * HS, KVD = NKV * HS, FF = c.intermediate_size;
-    const int64_t FFW = c.gated_mlp ? 2 * FF : FF;
+    const int64_t C = plan_.hidden_size;
+    // Buffers sized for the widest layer of the plan.
+    int64_t maxQD = 0, maxKVD = 0, maxFFW = 0, maxFF = 0;
+    for (const LayerPlan& lp : plan_.layers) {
+        maxQD = std::max(maxQD, lp.attn.n_heads * lp.attn.head_dim_k);
+        maxKVD = std::max(maxKVD, lp.attn.n_kv_heads * lp.attn.head_dim_k);
+        const int64_t ff = lp.mlp.kind == MlpKind::kMoe ? 0 : lp.mlp.ff;
+        maxFF = std::max(maxFF, ff);
+        maxFFW = std::max(maxFFW, lp.mlp.gated ? 2 * ff : ff);
+    }
     const float eps = static_cast<float>(c.norm_eps);
     int64_t N = 0;
     for (const auto& s : segs) N += static_cast<int64_t>(s.ids.size());
@@ -344,27 +360,32 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
                                              static_cast<size_t>(embd_row_bytes_));
         MP_TRY(convert_to_f32(embd_.info->dtype, row, static_cast<uint64_t>(C), x.data() + n * C));
     }
-    if (c.learned_positions) position_embedding_forward(x.data(), pos.data(), pos_embd_.data(), N, C);
+    if (plan_.learned_positions) position_embedding_forward(x.data(), pos.data(), pos_embd_.data(), N, C);
     if (capture) capture(0, x);
 
-    std::vector<float> xn(static_cast<size_t>(N * C));              // (N, C)
-    std::vector<float> qkv(static_cast<size_t>(N * (QD + 2 * KVD)));  // (N, QD + 2*KVD)
-    std::vector<float> q(static_cast<size_t>(N * QD));                // (N, NH, HS)
-    std::vector<float> k(static_cast<size_t>(N * KVD)), v(static_cast<size_t>(N * KVD));  // (N, NKV, HS)
-    std::vector<float> att(static_cast<size_t>(N * QD));              // (N, QD)
-    std::vector<float> proj(static_cast<size_t>(N * C));              // (N, C)
-    std::vector<float> hid(static_cast<size_t>(N * FFW));             // (N, FFW)
-    std::vector<float> act(c.gated_mlp ? static_cast<size_t>(N * FF) : 0);  // (N, FF)
-    const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
+    std::vector<float> xn(static_cast<size_t>(N * C));                      // (N, C)
+    std::vector<float> qkv(static_cast<size_t>(N * (maxQD + 2 * maxKVD)));  // (N, QD + 2*KVD)
+    std::vector<float> q(static_cast<size_t>(N * maxQD));                   // (N, NH, HS)
+    std::vector<float> k(static_cast<size_t>(N * maxKVD)), v(static_cast<size_t>(N * maxKVD));  // (N, NKV, HS)
+    std::vector<float> att(static_cast<size_t>(N * maxQD));                 // (N, QD)
+    std::vector<float> proj(static_cast<size_t>(N * C));                   // (N, C)
+    std::vector<float> hid(static_cast<size_t>(N * maxFFW));                // (N, FFW)
+    std::vector<float> act(static_cast<size_t>(N * maxFF));                 // (N, FF)
 
-    auto norm = [&](const std::vector<float>& w, const std::vector<float>& b) {
-        if (c.norm == NormType::kLayerNorm) {
-            layernorm_forward(xn.data(), x.data(), w.data(), b.data(), N, C, eps);
-        } else {
-            rmsnorm_forward(xn.data(), x.data(), w.data(), N, C, eps, threads_);
-        }
-    };
-    for (int l = 0; l < c.n_layers; ++l) {
+    for (int l = 0; l < static_cast<int>(plan_.layers.size()); ++l) {
+        const LayerPlan& lp = plan_.layers[static_cast<size_t>(l)];
+        const AttnPlan& ap = lp.attn;
+        const MlpPlan& mp = lp.mlp;
+        const int64_t NH = ap.n_heads, NKV = ap.n_kv_heads, HS = ap.head_dim_k;
+        const int64_t QD = NH * HS, KVD = NKV * HS, FF = mp.ff;
+        const float scale = 1.0f / std::sqrt(static_cast<float>(HS));
+        auto norm = [&](const std::vector<float>& w, const std::vector<float>& b) {
+            if (lp.norm.type == NormType::kLayerNorm) {
+                layernorm_forward(xn.data(), x.data(), w.data(), b.data(), N, C, eps);
+            } else {
+                rmsnorm_forward(xn.data(), x.data(), w.data(), N, C, eps, threads_);
+            }
+        };
         MP_ASSIGN_OR_RETURN(const LayerWeights* w, layer(l));
         norm(w->attn_norm_w, w->attn_norm_b);
         packed_matmul_forward(qkv.data(), xn.data(), w->qkv_w, w->qkv_b.empty() ? nullptr : w->qkv_b.data(), N, threads_);
@@ -374,11 +395,11 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
             std::memcpy(k.data() + n * KVD, row + QD, sizeof(float) * KVD);
             std::memcpy(v.data() + n * KVD, row + QD + KVD, sizeof(float) * KVD);
         }
-        if (c.qk_norm) {
+        if (ap.qk_norm) {
             rmsnorm_forward(q.data(), q.data(), w->q_norm.data(), N * NH, HS, eps, threads_);
             rmsnorm_forward(k.data(), k.data(), w->k_norm.data(), N * NKV, HS, eps, threads_);
         }
-        if (rope_) {
+        if (ap.rope && rope_) {
             rope_forward(q.data(), pos.data(), *rope_, N, NH, HS);
             rope_forward(k.data(), pos.data(), *rope_, N, NKV, HS);
         }
@@ -399,23 +420,29 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
                 MP_CHECK(s.past == 0);
             }
             attention_forward(att.data() + off * QD, q.data() + off * QD, kb, vb, T, s.past, NH, NKV,
-                              HS, scale, c.sliding_window, threads_);
+                              HS, scale, ap.window, threads_);
             off += T;
         }
         packed_matmul_forward(proj.data(), att.data(), w->o_w, w->o_b.empty() ? nullptr : w->o_b.data(), N, threads_);
         residual_forward(x.data(), proj.data(), N * C);
         norm(w->ffn_norm_w, w->ffn_norm_b);
+        if (mp.kind == MlpKind::kMoe) {
+            moe_forward(proj.data(), xn.data(), *w, mp.moe, N);
+            residual_forward(x.data(), proj.data(), N * C);
+            if (capture) capture(l + 1, x);
+            continue;
+        }
         packed_matmul_forward(hid.data(), xn.data(), w->up_w, w->up_b.empty() ? nullptr : w->up_b.data(), N, threads_);
         const float* mlp_in = hid.data();
-        if (c.gated_mlp) {
-            if (c.act != Activation::kSilu) {
+        if (mp.gated) {
+            if (mp.act != Activation::kSilu) {
                 return unsupported("{}: gated MLP with a non-SiLU activation", model_.path());
             }
             swiglu_forward(act.data(), hid.data(), N, FF, threads_);
             mlp_in = act.data();
-        } else if (c.act == Activation::kGeluTanh) {
+        } else if (mp.act == Activation::kGeluTanh) {
             gelu_tanh_forward(hid.data(), N * FF);
-        } else if (c.act == Activation::kGelu) {
+        } else if (mp.act == Activation::kGelu) {
             gelu_forward(hid.data(), N * FF);
         } else {
             silu_forward(hid.data(), N * FF);
@@ -425,6 +452,99 @@ Status CpuBackend::forward(std::span<Segment> segs, std::vector<float>* xout,
         if (capture) capture(l + 1, x);
     }
     return Status();
+}
+
+void CpuBackend::moe_forward(float* out, const float* xn, const LayerWeights& w, const MoePlan& mp,
+                             int64_t N) {
+    const int64_t C = plan_.hidden_size, E = mp.n_experts, K = mp.top_k, FFE = mp.expert_ff;
+    // Router: logits (N, E); p = softmax in f32 over all experts (as transformers' router, which
+    // takes softmax(dtype=float)); top-k by value, ties to the lower expert id (torch.topk on
+    // CPU); weights renormalised to sum 1 when norm_topk. Per row: independent of the batch.
+    std::vector<float> logits(static_cast<size_t>(N * E));  // (N, E)
+    packed_matmul_forward(logits.data(), xn, w.router, nullptr, N, threads_);
+    std::vector<int32_t> sel(static_cast<size_t>(N * K));  // (N, K) expert ids
+    std::vector<float> wt(static_cast<size_t>(N * K));     // (N, K) weights
+    std::vector<float> p(static_cast<size_t>(E));
+    std::vector<uint8_t> taken(static_cast<size_t>(E));
+    for (int64_t n = 0; n < N; ++n) {
+        const float* lg = logits.data() + n * E;
+        const float mx = *std::max_element(lg, lg + E);
+        double sum = 0.0;
+        for (int64_t e = 0; e < E; ++e) {
+            p[e] = std::exp(lg[e] - mx);
+            sum += p[e];
+        }
+        for (int64_t e = 0; e < E; ++e) p[e] = static_cast<float>(p[e] / sum);
+        std::fill(taken.begin(), taken.end(), 0);
+        double top = 0.0;
+        for (int64_t j = 0; j < K; ++j) {
+            int64_t best = -1;
+            for (int64_t e = 0; e < E; ++e) {
+                if (!taken[e] && (best < 0 || p[e] > p[best])) best = e;
+            }
+            taken[best] = 1;
+            sel[n * K + j] = static_cast<int32_t>(best);
+            wt[n * K + j] = p[best];
+            top += p[best];
+        }
+        if (mp.norm_topk) {
+            for (int64_t j = 0; j < K; ++j) wt[n * K + j] = static_cast<float>(wt[n * K + j] / top);
+        }
+    }
+    // Experts in id order, each over the rows routed to it (gathered in token order); a row's
+    // product never depends on the other rows, so each (token, slot) output is what the token
+    // gets alone. Then each token sums its K slots in top-k order.
+    std::vector<float> slot(static_cast<size_t>(N * K * C));  // (N, K, C)
+    std::vector<int64_t> rows;                               // (token * K + slot) routed here
+    std::vector<float> xe, hid, act, ye;
+    for (int64_t e = 0; e < E; ++e) {
+        rows.clear();
+        for (int64_t i = 0; i < N * K; ++i) {
+            if (sel[i] == e) rows.push_back(i);
+        }
+        if (rows.empty()) continue;
+        const int64_t M = static_cast<int64_t>(rows.size());
+        xe.resize(static_cast<size_t>(M * C));
+        for (int64_t r = 0; r < M; ++r) {
+            std::memcpy(xe.data() + r * C, xn + (rows[r] / K) * C, sizeof(float) * C);
+        }
+        hid.resize(static_cast<size_t>(M * 2 * FFE));
+        act.resize(static_cast<size_t>(M * FFE));
+        ye.resize(static_cast<size_t>(M * C));
+        const LayerWeights::Expert& ex = w.experts[static_cast<size_t>(e)];
+        packed_matmul_forward(hid.data(), xe.data(), ex.gate_up, nullptr, M, threads_);
+        swiglu_forward(act.data(), hid.data(), M, FFE, threads_);
+        packed_matmul_forward(ye.data(), act.data(), ex.down, nullptr, M, threads_);
+        for (int64_t r = 0; r < M; ++r) {
+            std::memcpy(slot.data() + rows[r] * C, ye.data() + r * C, sizeof(float) * C);
+        }
+    }
+    for (int64_t n = 0; n < N; ++n) {
+        float* o = out + n * C;
+        std::fill(o, o + C, 0.0f);
+        for (int64_t j = 0; j < K; ++j) {
+            const float g = wt[n * K + j];
+            const float* y = slot.data() + (n * K + j) * C;
+            for (int64_t i = 0; i < C; ++i) o[i] += g * y[i];
+        }
+    }
+    if (mp.n_shared == 0) return;
+    // Shared expert: out += sigmoid(xn . g) * down(silu(gate(xn)) * up(xn)) (Qwen2-MoE).
+    const int64_t FFS = mp.shared_ff;
+    hid.resize(static_cast<size_t>(N * 2 * FFS));
+    act.resize(static_cast<size_t>(N * FFS));
+    ye.resize(static_cast<size_t>(N * C));
+    packed_matmul_forward(hid.data(), xn, w.shared_up, nullptr, N, threads_);
+    swiglu_forward(act.data(), hid.data(), N, FFS, threads_);
+    packed_matmul_forward(ye.data(), act.data(), w.shared_down, nullptr, N, threads_);
+    std::vector<float> gate(static_cast<size_t>(N), 1.0f);
+    if (mp.shared_gate == SharedGate::kSigmoid) {
+        packed_matmul_forward(gate.data(), xn, w.shared_gate, nullptr, N, threads_);
+        for (float& g : gate) g = static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(g))));
+    }
+    for (int64_t n = 0; n < N; ++n) {
+        for (int64_t i = 0; i < C; ++i) out[n * C + i] += gate[n] * ye[n * C + i];
+    }
 }
 
 void CpuBackend::head(float* logits, const float* xn, int64_t rows) {
@@ -513,7 +633,7 @@ Result<GenerateResult> CpuBackend::generate(const GenerateRequest& req) {
 
 Result<std::vector<GenerateResult>> CpuBackend::generate_batch(
     const std::vector<GenerateRequest>& reqs) {
-    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size, KVD = cfg_.n_kv_heads * cfg_.head_dim;
+    const int64_t V = cfg_.vocab_size, C = cfg_.hidden_size;
     for (size_t i = 0; i < reqs.size(); ++i) {
         Status s = check_generate_request(reqs[i], V);
         if (s.ok()) s = check_sequence(reqs[i].prompt, i, reqs[i].max_new_tokens);
@@ -538,10 +658,14 @@ Result<std::vector<GenerateResult>> CpuBackend::generate_batch(
     std::vector<GenerateResult> res(B);
     for (size_t i = 0; i < B; ++i) {
         const int64_t capacity = static_cast<int64_t>(reqs[i].prompt.size()) + reqs[i].max_new_tokens;
-        live[i].cache.k.assign(static_cast<size_t>(cfg_.n_layers),
-                               std::vector<float>(static_cast<size_t>(capacity * KVD)));
-        live[i].cache.v.assign(static_cast<size_t>(cfg_.n_layers),
-                               std::vector<float>(static_cast<size_t>(capacity * KVD)));
+        live[i].cache.k.resize(plan_.layers.size());
+        live[i].cache.v.resize(plan_.layers.size());
+        for (size_t l = 0; l < plan_.layers.size(); ++l) {
+            const AttnPlan& a = plan_.layers[l].attn;
+            const int64_t KVD = a.n_kv_heads * a.head_dim_k;
+            live[i].cache.k[l].assign(static_cast<size_t>(capacity * KVD), 0.0f);
+            live[i].cache.v[l].assign(static_cast<size_t>(capacity * KVD), 0.0f);
+        }
         live[i].rng.seed(reqs[i].seed);
         live[i].next = std::span<const int32_t>(reqs[i].prompt);
         live[i].done = reqs[i].max_new_tokens <= 0;

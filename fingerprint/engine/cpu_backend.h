@@ -1,5 +1,6 @@
-// CpuBackend: the reference engine. Runs Llama, Mistral, Qwen2, Qwen3 and GPT-2 decoder stacks in
-// f32 arithmetic on the CPU from any stored dtype, with the ops of cpu_ops.h, matching Hugging
+// CpuBackend: the reference engine. Runs the decoder stacks of every architecture's layer plan
+// (fingerprint/model/plan.h: Llama, Mistral, Qwen2, Qwen3, GPT-2, and the MoE Mixtral, Qwen2-MoE,
+// Qwen3-MoE) in f32 arithmetic on the CPU from any stored dtype, with the ops of cpu_ops.h, matching Hugging
 // Face transformers' eager float32 forward.
 // Weights stay in their stored dtype: products run on panels packed once in that dtype (f32,
 // bf16, f16, GGUF Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/Q4_K/Q5_K/Q6_K; cpu_gemm.h) and dequantised inside
@@ -64,8 +65,16 @@ private:
     // The row-wise concatenation of layer l's tensors with these roles, (rows_i, cols) each,
     // packed in their stored dtypes (f32 for dtypes without a packed format); the source pages
     // are evicted from memory afterwards. l = -1 for the output head.
-    Result<PackedMatrix> load_linear(std::initializer_list<std::pair<Role, int64_t>> parts, int l,
-                                     int64_t cols);
+    struct LinearPart {
+        Role role;
+        int64_t rows;
+        int expert = -1;  // routed expert index (expert roles)
+    };
+    Result<PackedMatrix> load_linear(std::initializer_list<LinearPart> parts, int l, int64_t cols);
+    // The MoE block of layer l over xn (N, C): router, top-k, experts in expert order, shared
+    // expert; writes (N, C) to out.
+    void moe_forward(float* out, const float* xn, const LayerWeights& w, const MoePlan& mp,
+                     int64_t N);
     Status check_sequence(std::span<const int32_t> ids, size_t index, int64_t extra) const;
 
     // One contiguous run of tokens of one sequence at positions past..past+ids.size()-1.
@@ -85,6 +94,7 @@ private:
 
     const Model& model_;
     ModelConfig cfg_;
+    const ModelPlan& plan_;
     BackendOptions options_;
     int threads_ = 1;
     int64_t context_ = 0;

@@ -1,6 +1,14 @@
 // Architectures and canonical tensor roles. Knowledge of Hugging Face tensor names is data: one
 // file per architecture (arch_<name>.cpp) defines an ArchSpec, and arch_registry.cpp lists them
 // (one line per architecture). Canonical names follow llama.cpp/GGUF ("blk.3.attn_q.weight").
+// Each ArchSpec also owns its config fix-ups (`fixup`: the keys only it reads) and its layer plan
+// (`plan`: fingerprint/model/plan.h), which every engine and analysis reads instead of
+// re-deriving the layer recipe.
+// Experts: the routed-expert roles (ffn_{gate,up,down}_exps) are one stacked 3-D tensor per
+// layer in GGUF ([E, rows, cols], expert = -1 in its TensorRole) and one 2-D tensor per expert in
+// Hugging Face checkpoints (expert = e); Model::canonical_stored(role, layer, bias, e) gives the
+// same (rows, cols) view of expert e from either. Canonical name of one expert's tensor:
+// "blk.L.ffn_up_exps.E.weight" (the stacked GGUF name without ".E").
 #pragma once
 
 #include <cstdint>
@@ -13,23 +21,34 @@
 
 namespace modelprint {
 
-enum class Arch : uint8_t { kLlama, kMistral, kQwen2, kQwen3, kGpt2, kUnknown };
+enum class Arch : uint8_t {
+    kLlama, kMistral, kQwen2, kQwen3, kGpt2, kMixtral, kQwen2Moe, kQwen3Moe, kUnknown
+};
 
 enum class Role : uint8_t {
     kTokenEmbd, kPosEmbd, kOutputNorm, kOutput,
     kAttnNorm, kAttnQ, kAttnK, kAttnV, kAttnQKV, kAttnOut, kAttnQNorm, kAttnKNorm,
     kFfnNorm, kFfnGate, kFfnUp, kFfnDown,
+    // Mixture of experts: router (E, C); routed experts (per expert (FFE, C) / (C, FFE));
+    // shared expert (FFS, C) / (C, FFS) and its gate (1, C).
+    kFfnGateInp, kFfnGateExps, kFfnUpExps, kFfnDownExps,
+    kFfnGateShexp, kFfnUpShexp, kFfnDownShexp, kFfnGateInpShexp,
     kUnknown,
 };
 
 // GGUF/llama.cpp base name of a role ("attn_q", "token_embd").
 std::string_view role_name(Role r);
 std::optional<Role> role_from_name(std::string_view name);
+// A routed-expert role (ffn_{gate,up,down}_exps): stacked or per expert.
+bool is_expert_role(Role r);
+// A linear weight ([out, in] in canonical layout).
+bool is_linear_role(Role r);
 
 struct TensorRole {
     Role role = Role::kUnknown;
     int layer = -1;        // -1 for global tensors
     bool is_bias = false;  // ".bias" rather than ".weight"
+    int expert = -1;       // routed expert index of a per-expert tensor; -1 otherwise (stacked)
     bool operator==(const TensorRole&) const = default;
 };
 // "blk.3.attn_q.weight", "token_embd.weight"; empty for kUnknown.
@@ -40,12 +59,17 @@ TensorRole parse_canonical_name(std::string_view name);
 enum class NormType : uint8_t { kRmsNorm, kLayerNorm };
 enum class Activation : uint8_t { kSilu, kGeluTanh, kGelu };
 
-// One Hugging Face tensor-name rule: `pattern` with "{L}" for the layer index, without the
-// ".weight"/".bias" suffix, e.g. "model.layers.{L}.self_attn.q_proj".
+// One Hugging Face tensor-name rule: `pattern` with "{L}" for the layer index (and "{E}" for the
+// expert index of a routed-expert role), without the ".weight"/".bias" suffix, e.g.
+// "model.layers.{L}.self_attn.q_proj", "model.layers.{L}.mlp.experts.{E}.up_proj".
 struct HfNameRule {
     std::string_view pattern;
     Role role;
 };
+
+struct ModelConfig;
+struct ModelPlan;
+class ConfigKeys;  // config.h
 
 struct ArchSpec {
     Arch arch;
@@ -62,6 +86,13 @@ struct ArchSpec {
     bool conv1d_weights = false;     // HF stores linear weights as [in, out] (GPT-2 Conv1D)
     bool learned_positions = false;  // position embedding table instead of RoPE
     bool parallel_residual = false;
+    // Config fix-ups: reads the keys only this architecture has (config.json or GGUF metadata)
+    // into `cfg` after the common ones. Null: none.
+    Status (*fixup)(ModelConfig* cfg, const ConfigKeys& keys) = nullptr;
+    // The layer plan of a model of this architecture (plan.h); null: dense_plan().
+    // `roles` are the model's tensor roles (which optional tensors exist).
+    Result<ModelPlan> (*plan)(const ModelConfig& cfg, const std::vector<TensorRole>& roles) =
+        nullptr;
 };
 
 const std::vector<const ArchSpec*>& all_archs();

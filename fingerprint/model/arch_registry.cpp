@@ -6,6 +6,7 @@ namespace modelprint {
 const std::vector<const ArchSpec*>& all_archs() {
     static const std::vector<const ArchSpec*> archs = {
         &llama_arch(), &mistral_arch(), &qwen2_arch(), &qwen3_arch(), &gpt2_arch(),
+        &mixtral_arch(), &qwen2_moe_arch(), &qwen3_moe_arch(),
     };
     return archs;
 }

@@ -62,6 +62,87 @@ Status parse_rope(const Json& rs, RopeConfig* rope, std::string_view what) {
     return Status();
 }
 
+class JsonKeys final : public ConfigKeys {
+public:
+    explicit JsonKeys(const Json& j) : j_(j) {}
+    bool is_gguf() const override { return false; }
+    std::optional<int64_t> get_int(std::string_view key) const override {
+        auto it = j_.find(std::string(key));
+        if (it == j_.end() || !it->is_number_integer()) return std::nullopt;
+        return it->get<int64_t>();
+    }
+    std::optional<double> get_num(std::string_view key) const override {
+        auto it = j_.find(std::string(key));
+        if (it == j_.end() || !it->is_number()) return std::nullopt;
+        return it->get<double>();
+    }
+    std::optional<bool> get_bool(std::string_view key) const override {
+        auto it = j_.find(std::string(key));
+        if (it == j_.end() || !it->is_boolean()) return std::nullopt;
+        return it->get<bool>();
+    }
+    std::optional<std::vector<int64_t>> get_int_list(std::string_view key) const override {
+        auto it = j_.find(std::string(key));
+        if (it == j_.end() || !it->is_array()) return std::nullopt;
+        std::vector<int64_t> out;
+        for (const auto& v : *it) {
+            if (!v.is_number_integer()) return std::nullopt;
+            out.push_back(v.get<int64_t>());
+        }
+        return out;
+    }
+
+private:
+    const Json& j_;
+};
+
+class GgufKeys final : public ConfigKeys {
+public:
+    GgufKeys(const GgufFile& g, std::string arch) : g_(g), arch_(std::move(arch)) {}
+    bool is_gguf() const override { return true; }
+    std::optional<int64_t> get_int(std::string_view key) const override {
+        auto v = g_.get_int(name(key));
+        return v.ok() ? std::optional<int64_t>(*v) : std::nullopt;
+    }
+    std::optional<double> get_num(std::string_view key) const override {
+        auto v = g_.get_float(name(key));
+        return v.ok() ? std::optional<double>(*v) : std::nullopt;
+    }
+    std::optional<bool> get_bool(std::string_view key) const override {
+        const GgufValue* v = g_.find(name(key));
+        if (v == nullptr) return std::nullopt;
+        auto b = v->as_bool(key);
+        return b.ok() ? std::optional<bool>(*b) : std::nullopt;
+    }
+    std::optional<std::vector<int64_t>> get_int_list(std::string_view key) const override {
+        auto v = g_.get_int_array(name(key));
+        return v.ok() ? std::optional<std::vector<int64_t>>(*v) : std::nullopt;
+    }
+
+private:
+    std::string name(std::string_view key) const { return fmt::format("{}.{}", arch_, key); }
+    const GgufFile& g_;
+    std::string arch_;
+};
+
+// The MoE fields shared by every MoE architecture, then the architecture's own fix-ups; and the
+// checks that keep the plan's arithmetic in range.
+Status finish_config(ModelConfig* c, const ArchSpec* spec, const ConfigKeys& keys,
+                     std::string_view what) {
+    if (spec != nullptr && spec->fixup != nullptr) MP_TRY(spec->fixup(c, keys));
+    for (int64_t v : {c->n_experts, c->n_experts_used, c->moe_intermediate_size,
+                      c->shared_expert_intermediate_size, c->decoder_sparse_step}) {
+        if (v < 0 || v > (int64_t{1} << 31)) {
+            return corrupt_data("{}: expert dimension value {} out of range", what, v);
+        }
+    }
+    if (c->n_experts > 0 && (c->n_experts_used < 1 || c->n_experts_used > c->n_experts)) {
+        return corrupt_data("{}: {} experts per token is not in [1, {} experts]", what,
+                            c->n_experts_used, c->n_experts);
+    }
+    return Status();
+}
+
 }  // namespace
 
 Result<ModelConfig> config_from_hf_json(std::string_view text, std::string_view what) {
@@ -142,6 +223,7 @@ Result<ModelConfig> config_from_hf_json(std::string_view text, std::string_view 
     }
     c.torch_dtype = get_str(j, "torch_dtype");
     if (c.torch_dtype.empty()) c.torch_dtype = get_str(j, "dtype");
+    MP_TRY(finish_config(&c, spec, JsonKeys(j), what));
     for (int64_t v : {c.vocab_size, c.hidden_size, c.n_layers, c.n_heads, c.n_kv_heads, c.head_dim,
                       c.intermediate_size, c.max_position}) {
         if (v < 0 || v > (int64_t{1} << 40)) {
@@ -206,6 +288,7 @@ Result<ModelConfig> config_from_gguf(const GgufFile& g, std::string_view what) {
     c.final_logit_softcap = getf("final_logit_softcapping", 0.0);
     if (auto b = g.get_int("tokenizer.ggml.bos_token_id"); b.ok()) c.bos_token_id = *b;
     if (auto e = g.get_int("tokenizer.ggml.eos_token_id"); e.ok()) c.eos_token_ids.push_back(*e);
+    MP_TRY(finish_config(&c, spec, GgufKeys(g, c.model_type), what));
     if (c.n_kv_heads > 0 && c.n_heads % c.n_kv_heads != 0) {
         return corrupt_data("{}: head_count {} is not a multiple of head_count_kv {}", what,
                             c.n_heads, c.n_kv_heads);

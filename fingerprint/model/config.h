@@ -5,7 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "fingerprint/model/arch.h"
@@ -51,6 +53,14 @@ struct ModelConfig {
     RopeConfig rope;
     double final_logit_softcap = 0.0;  // 0: none
     int64_t sliding_window = 0;        // 0: none (Mistral v0.1 uses 4096)
+    // Mixture of experts (0 experts: dense). Set by the architectures' fix-ups.
+    int64_t n_experts = 0;             // E routed experts per MoE layer
+    int64_t n_experts_used = 0;        // K experts per token (top-k)
+    int64_t moe_intermediate_size = 0; // FFE, one routed expert's width
+    int64_t shared_expert_intermediate_size = 0;  // FFS, 0: no shared expert
+    bool norm_topk_prob = false;       // renormalise the top-k router probabilities to sum 1
+    int64_t decoder_sparse_step = 1;   // layer l is MoE when (l + 1) % step == 0 ...
+    std::vector<int64_t> mlp_only_layers;  // ... and l is not listed here (Qwen-MoE)
     int64_t bos_token_id = -1;
     std::vector<int64_t> eos_token_ids;
     std::string torch_dtype;
@@ -61,6 +71,19 @@ struct ModelConfig {
 
 struct GgufFile;
 struct TensorInfo;
+
+// Read-only access to a config's raw keys for the architectures' fix-ups (ArchSpec::fixup):
+// config.json's top-level keys, or a GGUF file's "<arch>.<key>" metadata (the prefix added here).
+class ConfigKeys {
+public:
+    virtual ~ConfigKeys() = default;
+    virtual bool is_gguf() const = 0;
+    virtual std::optional<int64_t> get_int(std::string_view key) const = 0;
+    virtual std::optional<double> get_num(std::string_view key) const = 0;
+    virtual std::optional<bool> get_bool(std::string_view key) const = 0;
+    // An array of integers (absent or not all integers: nullopt).
+    virtual std::optional<std::vector<int64_t>> get_int_list(std::string_view key) const = 0;
+};
 
 // Parse a Hugging Face config.json (transformers 4.x "rope_scaling"/"rope_theta" and 5.x
 // "rope_parameters" spellings; GPT-2's n_embd/n_layer/n_head names). `what` names the file.

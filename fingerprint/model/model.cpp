@@ -237,6 +237,12 @@ public:
             }
         }
         complete_config_from_tensors(&c, m_->tensors_, m_->roles_);
+        auto plan = make_plan(c, m_->roles_);
+        if (plan.ok()) {
+            m_->plan_ = std::move(plan).value();
+        } else {
+            m_->plan_status_ = plan.status();
+        }
         return Status();
     }
 
@@ -331,13 +337,24 @@ const TensorInfo* Model::find(std::string_view name) const {
     return it == by_name_.end() ? nullptr : &tensors_[it->second];
 }
 
-const TensorInfo* Model::find_role(Role role, int layer, bool bias) const {
+const TensorInfo* Model::find_role(Role role, int layer, bool bias, int expert) const {
     for (size_t i = 0; i < tensors_.size(); ++i) {
-        if (roles_[i].role == role && roles_[i].layer == layer && roles_[i].is_bias == bias) {
+        if (roles_[i].role == role && roles_[i].layer == layer && roles_[i].is_bias == bias &&
+            roles_[i].expert == expert) {
             return &tensors_[i];
         }
     }
     return nullptr;
+}
+
+bool Model::has_tensor(const TensorRole& r) const {
+    if (find_role(r.role, r.layer, r.is_bias, r.expert) != nullptr) return true;
+    if (r.role == Role::kOutput && !r.is_bias) return find_role(Role::kTokenEmbd) != nullptr;
+    if (r.expert >= 0 && is_expert_role(r.role)) {
+        const TensorInfo* t = find_role(r.role, r.layer, r.is_bias, -1);
+        return t != nullptr && !t->shape.empty() && r.expert < t->shape[0];
+    }
+    return false;
 }
 
 std::span<const uint8_t> Model::tensor_bytes(const TensorInfo& t) const {
@@ -351,20 +368,43 @@ Result<std::vector<float>> Model::read_f32(const TensorInfo& t) const {
     return out;
 }
 
-Result<StoredTensor> Model::canonical_stored(Role role, int layer, bool bias) const {
-    const TensorInfo* t = find_role(role, layer, bias);
+Result<StoredTensor> Model::canonical_stored(Role role, int layer, bool bias, int expert) const {
+    const TensorInfo* t = find_role(role, layer, bias, expert);
+    bool stacked = false;
+    if (t == nullptr && expert >= 0 && is_expert_role(role)) {
+        t = find_role(role, layer, bias, -1);
+        stacked = t != nullptr;
+    }
     if (t == nullptr && role == Role::kOutput && !bias) t = find_role(Role::kTokenEmbd, -1, false);
     if (t == nullptr) {
-        return not_found("{}: tensor {} is missing", path_, canonical_name({role, layer, bias}));
+        return not_found("{}: tensor {} is missing", path_,
+                         canonical_name({role, layer, bias, expert}));
     }
     StoredTensor out;
     out.info = t;
     out.bytes = tensor_bytes(*t);
     out.shape = t->shape;
+    if (stacked) {
+        // Expert `expert` of a stacked [E, rows, cols] tensor: its contiguous byte slice (GGUF
+        // rows are whole quantisation blocks, so each expert is a whole number of bytes).
+        if (t->shape.size() != 3 || t->shape[0] <= 0 || t->nbytes % t->shape[0] != 0) {
+            return corrupt_data("{}: tensor \"{}\" has shape [{}], not [experts, rows, cols]", path_,
+                                t->name, fmt::join(t->shape, ", "));
+        }
+        if (expert >= t->shape[0]) {
+            return corrupt_data("{}: tensor \"{}\" holds {} experts, expert {} is needed", path_,
+                                t->name, t->shape[0], expert);
+        }
+        const uint64_t per = t->nbytes / static_cast<uint64_t>(t->shape[0]);
+        out.bytes = out.bytes.subspan(static_cast<size_t>(per * static_cast<uint64_t>(expert)),
+                                      static_cast<size_t>(per));
+        out.shape = {t->shape[1], t->shape[2]};
+    }
+    if (role == Role::kFfnGateInpShexp && !bias && out.shape.size() == 1) {
+        out.shape = {1, out.shape[0]};  // GGUF (C) -> nn.Linear(C, 1).weight (1, C)
+    }
     const ArchSpec* spec = find_arch(config_.arch);
-    const bool linear = role == Role::kAttnQKV || role == Role::kAttnOut || role == Role::kFfnUp ||
-                        role == Role::kFfnDown || role == Role::kFfnGate || role == Role::kAttnQ ||
-                        role == Role::kAttnK || role == Role::kAttnV;
+    const bool linear = is_linear_role(role);
     if (spec && spec->conv1d_weights && format_ != ModelFormat::kGguf && linear && !bias &&
         out.shape.size() == 2) {
         // Conv1D [in, out] -> Linear [out, in].
@@ -393,11 +433,21 @@ Result<StoredTensor> Model::canonical_stored(Role role, int layer, bool bias) co
     return out;
 }
 
-Result<TensorF32> Model::canonical_f32(Role role, int layer, bool bias) const {
-    MP_ASSIGN_OR_RETURN(StoredTensor st, canonical_stored(role, layer, bias));
+Result<TensorF32> Model::canonical_f32(Role role, int layer, bool bias, int expert) const {
+    MP_ASSIGN_OR_RETURN(StoredTensor st, canonical_stored(role, layer, bias, expert));
     TensorF32 out;
     out.shape = st.shape;
-    MP_ASSIGN_OR_RETURN(out.data, read_f32(*st.info));
+    if (st.bytes.size() == st.info->nbytes) {
+        MP_ASSIGN_OR_RETURN(out.data, read_f32(*st.info));
+    } else {
+        uint64_t n = 1;
+        for (int64_t d : st.shape) n *= static_cast<uint64_t>(d);
+        out.data.resize(n);
+        Status s = convert_to_f32(st.info->dtype, st.bytes, n, out.data.data());
+        if (!s.ok()) {
+            return s.with_context(fmt::format("tensor \"{}\" expert {}", st.info->name, expert));
+        }
+    }
     if (st.transposed) {
         // Stored [in, out] -> [out, in].
         const int64_t o = st.shape[0], in = st.shape[1];
@@ -420,6 +470,13 @@ Result<TensorF32> Model::canonical_f32(Role role, int layer, bool bias) const {
 
 void Model::evict(const TensorInfo& t) const {
     files_[t.file_index].map->evict(t.offset, t.nbytes);
+}
+
+void Model::evict(const StoredTensor& t) const {
+    if (t.info == nullptr) return;
+    const auto whole = tensor_bytes(*t.info);
+    const uint64_t off = t.info->offset + static_cast<uint64_t>(t.bytes.data() - whole.data());
+    files_[t.info->file_index].map->evict(off, t.bytes.size());
 }
 
 }  // namespace modelprint

@@ -4,7 +4,12 @@
 // Zero-copy: tensor_bytes() points into the maps. Conversions to f32 are per tensor, on demand.
 // Canonical layout (what canonical_f32() returns, whatever the file format):
 //   linear weights as nn.Linear [out, in] (GPT-2 Conv1D [in, out] is transposed);
-//   Q/K projections in Hugging Face rotate_half order (GGUF's interleaved rows are un-permuted).
+//   Q/K projections in Hugging Face rotate_half order (GGUF's interleaved rows are un-permuted);
+//   routed experts one (rows, cols) matrix per expert, whether the file stacks them in one 3-D
+//   tensor (GGUF ffn_*_exps [E, rows, cols]: a byte slice of it) or stores one per expert (HF);
+//   the shared-expert gate as (1, C) (GGUF stores it as (C)).
+// The layer plan (plan.h) is built when the model is opened; plan() holds it, or plan_status()
+// says why there is none (unknown architecture, inconsistent expert config).
 #pragma once
 
 #include <cstdint>
@@ -18,6 +23,7 @@
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/model/config.h"
 #include "fingerprint/model/gguf.h"
+#include "fingerprint/model/plan.h"
 #include "fingerprint/model/tensor.h"
 
 namespace modelprint {
@@ -69,13 +75,21 @@ public:
     // Tensors without a role (role kUnknown), in file order.
     std::vector<size_t> unroled_tensors() const;
     const ModelConfig& config() const { return config_; }
+    // The layer plan (empty layers when plan_status() is not OK).
+    const ModelPlan& plan() const { return plan_; }
+    const Status& plan_status() const { return plan_status_; }
     const std::map<std::string, std::string>& metadata() const { return metadata_; }
     const GgufFile* gguf() const { return gguf_.get(); }  // null unless format is kGguf
     uint64_t parameter_count() const;
     uint64_t weight_bytes() const;
 
     const TensorInfo* find(std::string_view name) const;
-    const TensorInfo* find_role(Role role, int layer = -1, bool bias = false) const;
+    // The tensor stored with exactly this role (expert -1: not a per-expert tensor).
+    const TensorInfo* find_role(Role role, int layer = -1, bool bias = false,
+                                int expert = -1) const;
+    // Whether canonical_stored(r...) would find the tensor (per-expert, or expert r.expert of a
+    // stacked tensor with enough experts; the output head falls back to the embedding).
+    bool has_tensor(const TensorRole& r) const;
     std::span<const uint8_t> tensor_bytes(const TensorInfo& t) const;
 
     // The stored tensor converted to f32 (stored layout and shape).
@@ -83,11 +97,18 @@ public:
     // The tensor with this role in canonical layout (see file comment). kNotFound names the
     // canonical name and the model when absent. The tied output head is returned as
     // token_embd when the model has no separate output tensor.
-    Result<TensorF32> canonical_f32(Role role, int layer = -1, bool bias = false) const;
+    // For a routed-expert role, `expert` selects one expert's (rows, cols) matrix (see the file
+    // comment); kCorruptData when a stacked tensor is not [E, rows, cols] or has too few experts.
+    Result<TensorF32> canonical_f32(Role role, int layer = -1, bool bias = false,
+                                    int expert = -1) const;
     // The same tensor, not converted: what canonical_f32 converts (same lookup and errors).
-    Result<StoredTensor> canonical_stored(Role role, int layer = -1, bool bias = false) const;
+    // `bytes` is the expert's slice of a stacked tensor.
+    Result<StoredTensor> canonical_stored(Role role, int layer = -1, bool bias = false,
+                                          int expert = -1) const;
     // Drops t's whole pages from this process's memory (MappedFile::evict); reads stay valid.
     void evict(const TensorInfo& t) const;
+    // Drops the pages of a canonical view (an expert's slice only, for a stacked tensor).
+    void evict(const StoredTensor& t) const;
 
 private:
     Model() = default;
@@ -102,6 +123,8 @@ private:
     std::vector<uint8_t> standard_;  // parallel to tensors_ (1: name_is_standard)
     std::map<std::string, size_t, std::less<>> by_name_;
     ModelConfig config_;
+    ModelPlan plan_;
+    Status plan_status_;
     std::map<std::string, std::string> metadata_;
     std::unique_ptr<GgufFile> gguf_;
     friend class ModelLoader;

@@ -374,14 +374,18 @@ bool roles_need_inference(const std::vector<TensorInfo>& tensors,
         const TensorInfo* o = find(Role::kAttnOut, li);
         const TensorInfo* up = find(Role::kFfnUp, li);
         const TensorInfo* down = find(Role::kFfnDown, li);
-        if (q == nullptr || k == nullptr || o == nullptr || up == nullptr || down == nullptr) {
+        // A MoE layer (router present) has expert tensors in place of ffn_up/ffn_down; the
+        // engine's plan check names any expert tensor that is missing.
+        const bool moe = find(Role::kFfnGateInp, li) != nullptr;
+        if (q == nullptr || k == nullptr || o == nullptr ||
+            (!moe && (up == nullptr || down == nullptr))) {
             return true;
         }
         if (C > 0 && NH > 0 && HS > 0 && q->shape != std::vector<int64_t>{NH * HS, C}) return true;
         if (C > 0 && NKV > 0 && HS > 0 && k->shape != std::vector<int64_t>{NKV * HS, C}) {
             return true;
         }
-        if (C > 0 && FF > 0 && up->shape != std::vector<int64_t>{FF, C}) return true;
+        if (!moe && C > 0 && FF > 0 && up->shape != std::vector<int64_t>{FF, C}) return true;
     }
     return false;
 }

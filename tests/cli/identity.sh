@@ -11,21 +11,24 @@ check() { if ! eval "$2"; then echo "FAIL: $1"; fail=1; fi; }
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 cd "$tmp"
 
-# inspect: the 34 expert/router/shared-expert tensors are counted and named.
+# inspect: the 34 expert/router/shared-expert tensors have their canonical roles (issue 18),
+# and the layer plan says both layers are MoE.
 "$MP" inspect "$I/moe_a" > i.txt; rc=$?
 check "inspect moe exit 0" "[ $rc -eq 0 ]"
-check "inspect names the tensors without a role" "grep -q 'without role  34 tensors without a role: model.layers.0.mlp.experts.0.down_proj.weight' i.txt"
+check "inspect gives the experts roles" "grep -q 'model.layers.0.mlp.experts.0.down_proj.weight *blk.0.ffn_down_exps.0.weight' i.txt && ! grep -q 'without role' i.txt"
+check "inspect prints the plan" "grep -q 'moe 4 experts x ff 8 top-2 softmax-topk gated-silu + shared ff 16 sigmoid-gated' i.txt"
 "$MP" inspect "$I/moe_a" --json > i.json
-check "inspect json without_role" "python3 -c \"import json; j=json.load(open('i.json')); assert len(j['without_role'])==34 and j['inferred_roles']==0 and any(t['role'] is None for t in j['tensors'])\""
+check "inspect json roles and plan" "python3 -c \"import json; j=json.load(open('i.json')); assert len(j['without_role'])==0 and j['inferred_roles']==0 and all(t['role'] for t in j['tensors']); p=j['plan']; assert p['moe_layers']==2 and p['layers'][0]['mlp']['experts']==4 and p['layers'][0]['mlp']['top_k']==2\""
 
 # compare: not identical, the unroled tensors listed with their digests.
 "$MP" --quiet compare "$I/moe_a" "$I/moe_b" --weights-only --no-store > c.txt 2> c.err; rc=$?
 check "compare moe exit 0" "[ $rc -eq 0 ]"
 check "moe copy with other experts is not identical" "! head -1 c.txt | grep -q identical"
-check "compare text lists tensors without a role" "grep -q 'without role A 34 tensors without a role: ' c.txt && grep -q '10 of 34 bit-identical in B' c.txt"
+check "compare text counts the differing experts" "grep -q '55 shared roles: 31 bit-identical' c.txt"
+check "compare says expert-level comparison is not implemented" "grep -q 'expert-level weight comparison is not implemented for MoE layers' c.txt"
 check "compare text says the digest multisets differ" "grep -q 'digest multisets differ' c.txt"
 "$MP" --quiet compare "$I/moe_a" "$I/moe_b" --weights-only --no-store --json > c.json
-check "compare json identity" "python3 -c \"import json; j=json.load(open('c.json')); i=j['evidence']['weights']['identity']; assert j['verdict']['relation']!='identical' and len(i['without_role_a'])==34 and i['digests_equal'] is False and len(i['without_role_a'][0]['sha256'])==64\""
+check "compare json identity" "python3 -c \"import json; j=json.load(open('c.json')); i=j['evidence']['weights']['identity']; assert j['verdict']['relation']!='identical' and len(i['without_role_a'])==0 and i['digests_equal'] is False and i['equal_bytes']==i['shared_roles']-24\""
 "$MP" --quiet compare "$I/moe_a" "$I/moe_a" --weights-only --no-store > same.txt
 check "moe against itself is identical by digest multiset" "head -1 same.txt | grep -q 'identical / bytes' && grep -q 'multisets of all' same.txt"
 
