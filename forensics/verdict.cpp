@@ -70,7 +70,12 @@ Verdict decide_weights(const WeightEvidence& ev, const VerdictThresholds& t) {
         if (ev.hidden_aligned && ev.hidden_cos >= t.embedding_derived &&
             hidden_log10 < t.derived_log10_p / 3.0) {
             v.relation = Relation::kDerived;
-            v.subtype = ev.hidden_a != ev.hidden_b ? "pruned" : "fine-tuned";
+            // Every shared role an exact dtype cast (e.g. a bf16 copy of a MoE model, whose
+            // layers are not compared): the subtype the identity shows, not "fine-tuned".
+            const double shared = std::max<double>(1.0, double(ev.identity.shared_roles));
+            const bool cast = ev.layers_a == ev.layers_b &&
+                              double(ev.identity.cast_equal) >= 0.95 * shared;
+            v.subtype = ev.hidden_a != ev.hidden_b ? "pruned" : (cast ? "dtype-cast" : "fine-tuned");
             v.confidence = 1.0 - std::pow(10.0, hidden_log10);
             v.decisive = fmt::format("held-out embedding-column |corr| {:.3f} (p = 1e{:.1f})",
                                      ev.hidden_cos, hidden_log10);

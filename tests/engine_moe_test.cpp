@@ -3,7 +3,9 @@
 // f32 safetensors, bf16 safetensors and f32 GGUF; the layer plans; the stacked-expert canonical
 // view (GGUF [E, rows, cols] slices equal the per-expert HF tensors bit for bit); routing
 // determinism (1 vs 3 threads, ragged batch vs alone, cached vs streamed layers: bitwise);
-// and the error paths (missing expert, bad top-k, CUDA refusal of MoE layers).
+// the weight comparison of two MoE models (every expert tensor on its role, cast-checked; the
+// layers not compared, saying why); and the error paths (missing expert, bad top-k, CUDA
+// refusal of MoE layers).
 // Tolerance (docs/engine.md): max |dlogit| <= 2e-3 and argmax 100% at every position.
 #include <filesystem>
 #include <fstream>
@@ -14,6 +16,8 @@
 #include "fingerprint/engine/cpu_backend.h"
 #include "fingerprint/model/model.h"
 #include "fingerprint/model/plan.h"
+#include "forensics/verdict.h"
+#include "forensics/weights_compare.h"
 #include "tests/util/test_util.h"
 
 namespace modelprint {
@@ -266,6 +270,37 @@ TEST(EngineMoeDeterminism, GenerationLogprobsMatchPrefill) {
                   static_cast<float>(log_softmax_at(res->outputs[0].logits.data() + t * V, V,
                                                     gen->tokens[j])));
     }
+}
+
+// compare on two MoE models: experts are not ignored (each is a shared role, here an exact bf16
+// cast), the layers are not compared and the evidence says expert-level comparison is not
+// implemented; the verdict's subtype is what identity shows.
+TEST(EngineMoeCompare, Bf16CopyOfAMoeModelIsADtypeCastWithExpertsCounted) {
+    auto a = open_model(models() / "mixtral");
+    auto b = open_model(models() / "mixtral_bf16");
+    ASSERT_TRUE(a && b);
+    WeightCompareOptions opt;
+    opt.progress = false;
+    auto ev = compare_weights(*a, *b, opt);
+    MP_ASSERT_OK(ev);
+    const TensorIdentity& id = ev->identity;
+    // 3 globals + per layer 2 norms, 4 attention, 1 router, 4 x 3 experts.
+    EXPECT_EQ(id.shared_roles, 3 + 2 * (2 + 4 + 1 + 12));
+    EXPECT_EQ(id.cast_equal, id.shared_roles);
+    EXPECT_EQ(id.equal_bytes, 0);
+    EXPECT_FALSE(ev->layer_comparable);
+    EXPECT_THAT(ev->structure_note,
+                ::testing::HasSubstr("expert-level weight comparison is not implemented for MoE "
+                                     "layers (mixtral: 2 of 2 layers MoE"));
+    const Verdict v = decide_weights(*ev);
+    EXPECT_EQ(v.relation, Relation::kDerived) << v.reason;
+    EXPECT_EQ(v.subtype, "dtype-cast") << v.reason;
+    // Two independent MoE models of different architectures: no accusation.
+    auto c = open_model(models() / "qwen3_moe");
+    ASSERT_NE(c, nullptr);
+    auto ind = compare_weights(*a, *c, opt);
+    MP_ASSERT_OK(ind);
+    EXPECT_NE(decide_weights(*ind).relation, Relation::kDerived);
 }
 
 // Copies a fixture directory (config.json + model.safetensors) for editing.

@@ -96,6 +96,9 @@ Status CpuBackend::init() {
     // The plan's layer kinds, and every tensor it reads (checked before any conversion).
     MP_TRY(check_engine_plan(model_, "CPU", /*moe=*/true));
     for (const LayerPlan& lp : plan_.layers) {
+        if (lp.mlp.kind == MlpKind::kMoe && lp.mlp.act != Activation::kSilu) {
+            return unsupported("{}: MoE experts with a non-SiLU activation", path);
+        }
         const AttnPlan& a = lp.attn;
         const AttnPlan& a0 = plan_.layers[0].attn;
         if (a.head_dim_v != a.head_dim_k || a.softcap > 0.0 || lp.norm.one_plus_w ||
