@@ -181,7 +181,9 @@ Status run_check(const EndpointArgs& a) {
         MP_ASSIGN_OR_RETURN(GreenLists g, GreenLists::create(key, m->config().vocab_size));
         auto lists = std::make_shared<const GreenLists>(std::move(g));
         req.local_logits_processor = [lists](std::span<const int32_t> ids,
-                                             std::span<float> logits) { lists->apply(ids, logits); };
+                                             std::span<float> logits) {
+            lists->apply(ids, logits);
+        };
     }
     if (a.chat == "auto") {
         auto m = Model::open(a.claim);

@@ -50,9 +50,10 @@ Result<WatermarkKey> parse_watermark_key(std::string_view text, std::string_view
         const size_t at = m.find("at line ");
         const std::string where =
             at == std::string::npos ? std::string() : " " + m.substr(at, m.find(':', at) - at);
-        return corrupt_data("{}: not valid JSON{} (the parser's message is withheld: it may quote "
-                            "the secret key)",
-                            what, where);
+        return corrupt_data(
+            "{}: not valid JSON{} (the parser's message is withheld: it may quote "
+            "the secret key)",
+            what, where);
     }
     Json j = std::move(parsed).value();
     if (!j.is_object()) return corrupt_data("{}: a watermark key must be a JSON object", what);

@@ -98,8 +98,7 @@ struct TextDetection {
     WatermarkTest pooled;  // de-duplicated across responses
 };
 // Every answer of every line of the transcript, tokenized with `tok` (the key's tokenizer).
-Result<std::vector<ScoredSequence>> transcript_sequences(const Transcript& t,
-                                                         const Tokenizer& tok);
+Result<std::vector<ScoredSequence>> transcript_sequences(const Transcript& t, const Tokenizer& tok);
 // Per-sequence and pooled tests (kOutOfRange for an id outside the key's vocabulary).
 Result<TextDetection> detect_sequences(const GreenLists& lists,
                                        const std::vector<ScoredSequence>& sequences,

@@ -148,9 +148,8 @@ GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, M
 }  // namespace
 
 std::vector<std::string> default_radioactivity_prompts(int samples) {
-    static const char* const kStarts[] = {"",         "",       "",           "",
-                                          "Once upon a time", "One day", "Lily wanted",
-                                          "The little dog"};
+    static const char* const kStarts[] = {
+        "", "", "", "", "Once upon a time", "One day", "Lily wanted", "The little dog"};
     std::vector<std::string> out;
     for (int r = 0; r < samples; ++r) out.emplace_back(kStarts[r % 8]);
     return out;

@@ -163,19 +163,19 @@ std::optional<DecisiveStatistic> WatermarkSection::decisive() const {
 std::vector<StatisticRow> WatermarkSection::statistics() const {
     std::vector<StatisticRow> rows;
     if (e_.mode == WatermarkEvidence::Mode::kText) {
-        rows.push_back(
-            row_of(Statistic::kWatermarkTextZ, e_.text.pooled.z, e_.text.pooled.p_value, e_.null_z));
+        rows.push_back(row_of(Statistic::kWatermarkTextZ, e_.text.pooled.z, e_.text.pooled.p_value,
+                              e_.null_z));
         return rows;
     }
     const RadioactivityResult& r = e_.radioactivity;
-    rows.push_back(row_of(Statistic::kWatermarkOpenModelZ, r.open_model.z, r.open_model.p_value,
-                          e_.null_z));
+    rows.push_back(
+        row_of(Statistic::kWatermarkOpenModelZ, r.open_model.z, r.open_model.p_value, e_.null_z));
     rows.push_back(row_of(Statistic::kWatermarkOpenModelEqualZ, r.open_model_equal.z,
                           r.open_model_equal.p_value, {}));
     rows.push_back(row_of(Statistic::kWatermarkOpenModelPlainZ, r.open_model_plain.z,
                           r.open_model_plain.p_value, {}));
-    rows.push_back(row_of(Statistic::kWatermarkGenerationZ, r.generation.z, r.generation.p_value,
-                          {}));
+    rows.push_back(
+        row_of(Statistic::kWatermarkGenerationZ, r.generation.z, r.generation.p_value, {}));
     return rows;
 }
 
@@ -205,13 +205,13 @@ std::string WatermarkSection::text() const {
             "  text         {} responses, {} scored (de-duplicated), {} green ({:.3f}, expected "
             "{:.3f}), z {:.2f}, p {} -> {}\n",
             e_.text.responses.size(), t.count.scored, t.count.green, t.green_fraction, e_.gamma,
-            t.z, p_text(t.log_p),
-            watermark_verdict_name(t.verdict));
+            t.z, p_text(t.log_p), watermark_verdict_name(t.verdict));
     } else {
         const RadioactivityResult& r = e_.radioactivity;
         if (r.cross_tokenizer) {
-            out += fmt::format("  suspect      cross-tokenizer: {} of {} teacher token strings shared\n",
-                               r.shared_tokens, r.teacher_vocab);
+            out += fmt::format(
+                "  suspect      cross-tokenizer: {} of {} teacher token strings shared\n",
+                r.shared_tokens, r.teacher_vocab);
         }
         auto line = [&](const char* label, const GreenMassTest& t) {
             out += fmt::format(
@@ -316,9 +316,8 @@ void WatermarkSection::report(ReportParts& parts) const {
                                  {"open-model, equal weights", &r.open_model_equal, false},
                                  {"open-model plain", &r.open_model_plain, false}};
         for (const Row& x : mass_rows) {
-            t.rows.push_back({x.name, std::to_string(x.m->positions),
-                              std::to_string(x.m->contexts), num(x.m->z), p_text(x.m->log_p),
-                              x.decisive ? "yes" : "no"});
+            t.rows.push_back({x.name, std::to_string(x.m->positions), std::to_string(x.m->contexts),
+                              num(x.m->z), p_text(x.m->log_p), x.decisive ? "yes" : "no"});
         }
         t.rows.push_back({"generation", std::to_string(r.generation.count.scored),
                           std::to_string(r.generation.count.green), num(r.generation.z),
@@ -471,7 +470,8 @@ Result<std::unique_ptr<EvidenceSection>> run_watermark_section(PairContext& c) {
     e.conclusive = om.conclusive;
     for (const WatermarkKey& k : nulls) {
         MP_ASSIGN_OR_RETURN(GreenLists l, GreenLists::create(k, lists.vocab_size()));
-        MP_ASSIGN_OR_RETURN(RadioactivityResult r, evaluate_radioactivity(l, *data, o.radioactivity));
+        MP_ASSIGN_OR_RETURN(RadioactivityResult r,
+                            evaluate_radioactivity(l, *data, o.radioactivity));
         e.null_z.push_back(r.open_model.z);
         null_p.push_back(r.open_model.p_value);
     }

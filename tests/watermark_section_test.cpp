@@ -217,7 +217,8 @@ TEST(WatermarkSection, KeyOfAnotherVocabularyIsAFlagError) {
     req.behavior_only = true;
     req.watermark_key = key;
     EXPECT_THAT(run_comparison(req),
-                StatusIs(StatusCode::kInvalidArgument, "bound to a vocabulary of 1000 ids, the teacher A has 512"));
+                StatusIs(StatusCode::kInvalidArgument,
+                         "bound to a vocabulary of 1000 ids, the teacher A has 512"));
 }
 
 TEST(WatermarkSection, TeacherTranscriptIsSkippedWithTheReason) {
@@ -281,10 +282,10 @@ TEST(WatermarkSection, WeightedStoufferCombinesPerContextZs) {
 
 TEST(WatermarkSection, MalformedKeyErrorsNeverQuoteTheKey) {
     // the parser would have said "last read: '7342195813572913x'"
-    auto k = parse_watermark_key(
-        R"({"greenlist_ratio":0.25,"bias":2.0,"hashing_key":7342195813572913x,)"
-        R"("seeding_scheme":"lefthash","context_width":1})",
-        "k.json");
+    auto k =
+        parse_watermark_key(R"({"greenlist_ratio":0.25,"bias":2.0,"hashing_key":7342195813572913x,)"
+                            R"("seeding_scheme":"lefthash","context_width":1})",
+                            "k.json");
     ASSERT_THAT(k, StatusIs(StatusCode::kCorruptData, "not valid JSON at line 1"));
     EXPECT_EQ(k.status().message().find("7342195813572913"), std::string::npos)
         << k.status().message();
