@@ -51,7 +51,7 @@ struct CompareArgs {
     std::vector<std::string> background;
     bool no_store_background = false;
     std::string watermark_key;
-    int watermark_samples = 64;
+    int watermark_samples = 256;
     int watermark_max_tokens = 128;
     uint64_t watermark_seed = 0;
     int watermark_null_keys = 100;
@@ -332,7 +332,7 @@ CommandRegistrar reg(
                         "Keyed watermark evidence: A's watermark key (watermark keygen); B a "
                         "model (radioactivity) or a transcript (text detection)");
          sub.add_option("--watermark-samples", a->watermark_samples,
-                        "Watermark: suspect samples of the default prompts (64)")
+                        "Watermark: suspect samples of the default prompts (256)")
              ->check(CLI::Range(1, 1000000));
          sub.add_option("--watermark-max-tokens", a->watermark_max_tokens,
                         "Watermark: tokens per suspect sample (128)")

@@ -56,7 +56,7 @@ struct WatermarkArgs {
     std::string device = "cpu";
     int threads = 0;
     int null_keys = 0;
-    int samples = 64;
+    int samples = 256;
 };
 
 Status run_keygen(const WatermarkArgs& a) {
@@ -420,7 +420,7 @@ CommandRegistrar reg(
          d->add_option("--prompts", a->prompts,
                        "Model mode: prompts (lines; <bos> or empty line: BOS only)");
          d->add_option("--samples", a->samples,
-                       "Model mode: samples of the default prompts (64; ignored with --prompts)")
+                       "Model mode: samples of the default prompts (256; ignored with --prompts)")
              ->check(CLI::Range(1, 1000000));
          d->add_option("--max-tokens", a->max_tokens, "Model mode: tokens per sample (128)")
              ->check(CLI::PositiveNumber);

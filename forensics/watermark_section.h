@@ -36,7 +36,7 @@ struct PairContext;
 
 struct WatermarkSectionOptions {
     RadioactivityOptions radioactivity;  // alpha, dedup: radioactivity.text
-    int samples = 64;                    // suspect samples of the default prompts
+    int samples = 256;                   // suspect samples of the default prompts (docs/watermark.md)
     int null_keys = 100;                 // random keys for the calibration check (0: none)
     uint64_t null_seed = 0;
 };

@@ -5,10 +5,10 @@
 # Per model: generation-mode and open-model p-values (teacher reference: sqrt(positions)-weighted,
 # the decisive test, and equal weights; log-ratio; plain), and for the models that never saw the
 # key the calibration over 100 random keys (--null-keys, KS test). SAMPLES: suspect samples of the
-# default prompts (64); SEEDS: sampling seeds of the 10%-student repeat table (0 1 2 3 4).
+# default prompts (256, the default of the command); SEEDS: sampling seeds of the 10%-student repeat table (0 1 2 3 4).
 set -u
 MP="$1"
-S="${2:-64}"
+S="${2:-256}"
 SEEDS="${3:-0 1 2 3 4}"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WM="$ROOT/testdata/watermark"
