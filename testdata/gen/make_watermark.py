@@ -30,7 +30,9 @@ Better-trained pair (`--long`, added for the 10% target; the models above are le
   With the same samples (same seeds) these only differ from wm10/control_a in training length.
 
 Run: nice -n 19 python3 testdata/gen/make_watermark.py [--long]   (about 4 minutes on one idle
-     core, --long about as long; MP_WATERMARK_SAMPLES=/tmp/s.pt caches the teacher samples)
+     core; --long trains 2 x 1000 steps: wm10_long took about 40 minutes on the loaded shared
+     machine at nice 10, control_long was not finished this session; MP_WATERMARK_SAMPLES=/tmp/s.pt
+     caches the teacher samples between runs)
 """
 import json
 import math
