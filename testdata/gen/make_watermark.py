@@ -27,7 +27,8 @@ empty) and clean_teacher.jsonl (12 unwatermarked), and manifest.json.
 Better-trained pair (`--long`, added for the 10% target; the models above are left as they are):
   wm10_long     100 from W + 900 from C1, 1000 steps (contamination 10%)
   control_long  1000 from C1, 1000 steps, the same recipe        (0%)
-  With the same samples (same seeds) these only differ from wm10/control_a in training length.
+  With the same sampling seeds these differ from wm10/control_a only in training length (when
+  torch reproduces the samples; not checked bit for bit).
 
 Run: nice -n 19 python3 testdata/gen/make_watermark.py [--long]   (about 4 minutes on one idle
      core; --long trains 2 x 1000 steps: wm10_long took about 40 minutes on the loaded shared
