@@ -1,6 +1,7 @@
 // `modelprint compare A B [--weights-only|--behavior-only] [--probes SET] [--device D]
-// [--background M...] [--no-store-background] [--json] [--out FILE] [--sign KEY] [--recompute]
-// [--no-store]`: is B a
+// [--background M...] [--no-store-background] [--watermark-key KEY.json [--watermark-samples N]
+// [--watermark-max-tokens T] [--watermark-seed S] [--watermark-null-keys K]] [--json]
+// [--out FILE] [--sign KEY] [--recompute] [--no-store]`: is B a
 // copy, a derivative, a distilled student, or independent of A? A pipeline
 // (forensics/pipeline.h):
 //   1. open both sides (models hashed when the store is used: its key needs root digests);
@@ -11,6 +12,8 @@
 //   3. render (text, JSON document), write --out, record in the store (global --db PATH,
 //      MODELPRINT_DB, else ./modelprint.db) unless --no-store, and with --sign KEY write the
 //      signed report whose predicate holds every section (always computed, never reused).
+// --watermark-key: the keyed watermark section (forensics/watermark_section.h); the key is read
+// here and never printed, stored or signed — the store key and the outputs carry its commitment.
 // Exit codes: 0 whatever the verdict (unknown included); 2 bad flags; 4 unreadable inputs;
 // 5 I/O (docs/errors.md). A store that cannot be written is a warning, not a failure.
 #include <algorithm>
@@ -26,6 +29,7 @@
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/base/sha256.h"
 #include "fingerprint/transcript.h"
+#include "fingerprint/watermark.h"
 #include "forensics/pipeline.h"
 #include "forensics/report.h"
 
@@ -47,6 +51,11 @@ struct CompareArgs {
     std::string device = "auto";
     std::vector<std::string> background;
     bool no_store_background = false;
+    std::string watermark_key;
+    int watermark_samples = 256;
+    int watermark_max_tokens = 128;
+    uint64_t watermark_seed = 0;
+    int watermark_null_keys = 100;
 };
 
 void warn(const char* what, const Status& s) {
@@ -69,6 +78,17 @@ Result<CompareRequest> request_of(const CompareArgs& a) {
     MP_ASSIGN_OR_RETURN(r.behavior.device, parse_device(a.device));
     r.behavior.background = a.background;
     r.behavior.print.progress = !global_options().quiet;
+    if (!a.watermark_key.empty()) {
+        if (a.weights_only) {
+            return invalid_argument("--watermark-key needs sampled text; --weights-only excludes it");
+        }
+        MP_ASSIGN_OR_RETURN(r.watermark_key, load_watermark_key(a.watermark_key));
+        r.watermark.samples = a.watermark_samples;
+        r.watermark.null_keys = a.watermark_null_keys;
+        r.watermark.null_seed = a.watermark_seed;
+        r.watermark.radioactivity.max_new_tokens = a.watermark_max_tokens;
+        r.watermark.radioactivity.seed = a.watermark_seed;
+    }
     return r;
 }
 
@@ -125,13 +145,24 @@ std::string store_key(const CompareRequest& r, const PairContext& c, const std::
         for (const std::string& d : digests) bg += d + ",";
     }
     const BehaviorOptions& bo = r.behavior.compare;
+    // The watermark key enters by its commitment only (the key is a secret), with every option
+    // of the watermark section.
+    std::string wm = "-";
+    if (r.watermark_key) {
+        const WatermarkSectionOptions& w = r.watermark;
+        wm = fmt::format("{},samples={},max_tokens={},seed={},null_keys={},alpha={}",
+                         watermark_key_commitment(*r.watermark_key), w.samples,
+                         w.radioactivity.max_new_tokens, w.radioactivity.seed, w.null_keys,
+                         w.radioactivity.text.alpha);
+    }
     return sha256_hex(fmt::format(
         "modelprint.compare;methods={};a={};b={};sections={};probes={};background=[{}];"
-        "device={};max_units={};alpha={};max_score_tokens={};idiosyncrasy={};chat={};top_k={}",
+        "device={};max_units={};alpha={};max_score_tokens={};idiosyncrasy={};chat={};top_k={};"
+        "watermark={}",
         kMethodsVersion, c.a.model.root_digest, c.b.model.root_digest,
         r.weights_only ? "weights" : (r.behavior_only ? "behavior" : "weights+behavior"),
         probe_digest, bg, device, r.weights.weights.max_units, bo.alpha, bo.max_score_tokens,
-        bo.idiosyncrasy, r.behavior.print.chat_template, r.behavior.print.top_k));
+        bo.idiosyncrasy, r.behavior.print.chat_template, r.behavior.print.top_k, wm));
 }
 
 Result<int64_t> store_comparison(Store& store, const ComparisonResult& r, const std::string& doc) {
@@ -293,6 +324,20 @@ CommandRegistrar reg(
                         "Models or transcripts independent of A and B, for "
                         "calibrating behaviour statistics (added to the store's "
                         "behaviour fingerprints)");
+         sub.add_option("--watermark-key", a->watermark_key,
+                        "Keyed watermark evidence: A's watermark key (watermark keygen); B a "
+                        "model (radioactivity) or a transcript (text detection)");
+         sub.add_option("--watermark-samples", a->watermark_samples,
+                        "Watermark: suspect samples of the default prompts (256)")
+             ->check(CLI::Range(1, 1000000));
+         sub.add_option("--watermark-max-tokens", a->watermark_max_tokens,
+                        "Watermark: tokens per suspect sample (128)")
+             ->check(CLI::Range(1, 1000000));
+         sub.add_option("--watermark-seed", a->watermark_seed,
+                        "Watermark: sampling and null-key seed (0)");
+         sub.add_option("--watermark-null-keys", a->watermark_null_keys,
+                        "Watermark: random keys for the calibration check (100; 0: none)")
+             ->check(CLI::Range(0, 100000));
          sub.add_flag("--no-store-background", a->no_store_background,
                       "Do not use the store's behaviour fingerprints as "
                       "background (only --background)");

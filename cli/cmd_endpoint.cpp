@@ -17,6 +17,7 @@
 #include "fingerprint/model/model.h"
 #include "fingerprint/probes/probe_set.h"
 #include "fingerprint/tokenizer/tokenizer.h"
+#include "fingerprint/watermark.h"
 #include "forensics/endpoint_run.h"
 
 namespace modelprint::cli {
@@ -25,7 +26,7 @@ namespace {
 
 struct EndpointArgs {
     std::string url, model, probes = "default", api_key_env, api_key_file, chat = "auto",
-                            dialect = "auto", out, claim, transcript, ca_file;
+                            dialect = "auto", out, claim, transcript, ca_file, watermark;
     std::vector<std::string> calibrate;
     int samples = 1, max_tokens = 32, logprobs = -1, concurrency = 1, retries = 4, limit = 0,
         local_samples = 0, threads = 0, permutations = 1000;
@@ -172,6 +173,18 @@ Status run_check(const EndpointArgs& a) {
     req.options.permutations = a.permutations;
     req.options.min_queries_for_same = a.min_queries;
     req.options.seed = a.seed;
+    if (!a.watermark.empty()) {
+        // The local samples under the endpoint's watermark key (never printed: fingerprint/
+        // watermark.h; the green lists over the claim's vocabulary).
+        MP_ASSIGN_OR_RETURN(WatermarkKey key, load_watermark_key(a.watermark));
+        MP_ASSIGN_OR_RETURN(auto m, Model::open(a.claim));
+        MP_ASSIGN_OR_RETURN(GreenLists g, GreenLists::create(key, m->config().vocab_size));
+        auto lists = std::make_shared<const GreenLists>(std::move(g));
+        req.local_logits_processor = [lists](std::span<const int32_t> ids,
+                                             std::span<float> logits) {
+            lists->apply(ids, logits);
+        };
+    }
     if (a.chat == "auto") {
         auto m = Model::open(a.claim);
         if (!m.ok()) return m.status();
@@ -232,6 +245,8 @@ CommandRegistrar reg(
          check->add_option("--local-samples", a->local_samples,
                            "Claim samples per prompt (default: --samples, at least 2)");
          check->add_option("--local-seed", a->local_seed, "Seed of the local samples (default 1)");
+         check->add_option("--watermark", a->watermark,
+                           "Local samples under this watermark key (an endpoint that watermarks)");
          check->add_option("--transcript", a->transcript,
                            "Keep / resume the endpoint's samples in this file");
          check->add_option("--alpha", a->alpha, "Significance level (default 0.05)");

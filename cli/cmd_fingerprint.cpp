@@ -4,6 +4,10 @@
 // and stores it in the database (kind "behavior", keyed by the model's OMS root digest, the
 // probe-set digest and the engine) for later comparisons. An existing fingerprint of the same
 // key is reused unless --force. --transcript-out writes the answers as a transcript JSONL.
+// --watermark KEY.json: the continuations are generated under the green-list watermark
+// (fingerprint/watermark.h, the same logits processor as `generate --watermark`, on the CPU and
+// the CUDA engine); the result is then not the model's own behaviour, so the store is neither
+// read nor written, and outputs carry the key's commitment only, never the key.
 // Not here: weight fingerprints (issue 5) and comparisons (`modelprint compare`).
 #include <chrono>
 #include <cstdio>
@@ -17,6 +21,7 @@
 #include "fingerprint/model/hash.h"
 #include "fingerprint/tokenizer/tokenizer.h"
 #include "fingerprint/transcript.h"
+#include "fingerprint/watermark.h"
 
 namespace modelprint::cli {
 namespace {
@@ -33,6 +38,7 @@ struct FingerprintArgs {
     bool json = false;
     bool no_store = false;
     bool force = false;
+    std::string watermark;
 };
 
 Status run_fingerprint(const FingerprintArgs& a) {
@@ -44,11 +50,22 @@ Status run_fingerprint(const FingerprintArgs& a) {
     MP_ASSIGN_OR_RETURN(ModelDigest digest, hash_model(*model, hopt));
     MP_ASSIGN_OR_RETURN(auto tok, load_model_tokenizer(*model));
     MP_ASSIGN_OR_RETURN(auto backend, make_backend(*model, device));
+    std::shared_ptr<const GreenLists> lists;
+    if (!a.watermark.empty()) {
+        MP_ASSIGN_OR_RETURN(WatermarkKey key, load_watermark_key(a.watermark));
+        MP_ASSIGN_OR_RETURN(GreenLists g, GreenLists::create(key, model->config().vocab_size));
+        lists = std::make_shared<const GreenLists>(std::move(g));
+        if (!a.no_store) {
+            std::fprintf(stderr,
+                         "modelprint: --watermark: the watermarked answers are not the model's "
+                         "own fingerprint; the store is not used\n");
+        }
+    }
 
     std::unique_ptr<Store> store;
     std::optional<BehaviorPrint> print;
     bool reused = false;
-    if (!a.no_store) {
+    if (!a.no_store && !lists) {
         MP_ASSIGN_OR_RETURN(store, Store::open(resolve_db_path()));
         if (!a.force) {
             auto rec = store->get_fingerprint(digest.root_digest, kKind, probes.digest,
@@ -71,6 +88,11 @@ Status run_fingerprint(const FingerprintArgs& a) {
         opt.top_k = a.top_k;
         opt.chat_template = a.chat_template;
         opt.progress = !global_options().quiet;
+        if (lists) {
+            opt.logits_processor = [lists](std::span<const int32_t> ids, std::span<float> logits) {
+                lists->apply(ids, logits);
+            };
+        }
         MP_ASSIGN_OR_RETURN(BehaviorPrint bp,
                             compute_behavior_print(*model, *backend, *tok, probes, opt));
         print = std::move(bp);
@@ -125,6 +147,7 @@ Status run_fingerprint(const FingerprintArgs& a) {
         // Probes fingerprinted per second (null when the fingerprint came from the store).
         j["probes_per_s"] = reused || secs <= 0.0 ? Json() : Json(static_cast<double>(probes.probes.size()) / secs);
         j["identity_claims"] = claims;
+        if (lists) j["watermark_key_commitment"] = watermark_key_commitment(lists->key());
         Json rs = Json::array();
         for (size_t i = 0; i < probes.probes.size(); ++i) {
             rs.push_back({{"id", probes.probes[i].id}, {"response", print->outputs.responses[i]}});
@@ -152,6 +175,10 @@ Status run_fingerprint(const FingerprintArgs& a) {
     }
     std::string cl;
     for (const auto& c : claims) cl += (cl.empty() ? "" : ", ") + c;
+    if (lists) {
+        std::printf("watermark    answers generated under the key with commitment sha256:%s\n",
+                    watermark_key_commitment(lists->key()).c_str());
+    }
     std::printf("identity     %s\n", cl.empty() ? "no model or lab named in identity answers" : cl.c_str());
     const size_t show = std::min<size_t>(probes.probes.size(), 5);
     for (size_t i = 0; i < show; ++i) {
@@ -182,6 +209,9 @@ CommandRegistrar reg({"fingerprint",
                           sub.add_flag("--json", a->json, "Print one JSON object");
                           sub.add_flag("--no-store", a->no_store, "Do not open the database");
                           sub.add_flag("--force", a->force, "Recompute even if stored");
+                          sub.add_option("--watermark", a->watermark,
+                                         "Watermark the answers with this key (watermark keygen; "
+                                         "not stored)");
                           return [a] { return run_fingerprint(*a); };
                       }});
 

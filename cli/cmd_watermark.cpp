@@ -13,7 +13,6 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -57,6 +56,7 @@ struct WatermarkArgs {
     std::string device = "cpu";
     int threads = 0;
     int null_keys = 0;
+    int samples = 256;
 };
 
 Status run_keygen(const WatermarkArgs& a) {
@@ -106,6 +106,7 @@ Json mass_json(const GreenMassTest& t) {
             {"statistic", t.log_ratio   ? "log-ratio"
                           : t.reference ? "probability-difference"
                                         : "green-mass"},
+            {"weights", t.weights == ContextWeights::kEqual ? "equal" : "sqrt-positions"},
             {"scored", t.positions},
             {"contexts", t.contexts},
             {"green_mass", t.green_mass},
@@ -135,14 +136,10 @@ bool is_model_path(const std::string& p) {
     return ends(".safetensors") || ends(".gguf");
 }
 
-Result<std::vector<std::string>> read_prompts(const std::string& path) {
+Result<std::vector<std::string>> read_prompts(const std::string& path, int samples) {
     std::vector<std::string> out;
     if (path.empty()) {
-        // Default: story openings (the fixtures' domain) and BOS-only starts.
-        out = {"", "", "", "", "Once upon a time", "One day", "Lily wanted", "The little dog"};
-        std::vector<std::string> all;
-        for (int r = 0; r < 8; ++r) all.insert(all.end(), out.begin(), out.end());
-        return all;
+        return default_radioactivity_prompts(samples);
     }
     MP_ASSIGN_OR_RETURN(std::string text, read_file(path));
     if (is_transcript_path(path)) {
@@ -185,17 +182,16 @@ Result<GreenLists> lists_for(const WatermarkKey& key, int64_t model_vocab, const
 // and ratio — keys the model cannot know — and the KS test of their p-values against uniform.
 Status run_null_keys(const WatermarkArgs& a, const WatermarkKey& key, const GreenLists& lists,
                      const RadioactivityData& data, const RadioactivityOptions& ro) {
-    std::vector<double> pg, pm, pd, pp;
-    std::mt19937_64 rng(a.seed ^ 0x6e756c6c6b657973ull);  // reproducible null keys per --seed
-    for (int i = 0; i < a.null_keys; ++i) {
-        WatermarkKey k = key;
-        k.hashing_key = rng() >> 1;
+    std::vector<double> pg, pm, pd, pp, pe;
+    // reproducible null keys per --seed
+    for (const WatermarkKey& k : null_watermark_keys(key, a.null_keys, a.seed)) {
         MP_ASSIGN_OR_RETURN(GreenLists l, GreenLists::create(k, lists.vocab_size()));
         MP_ASSIGN_OR_RETURN(RadioactivityResult r, evaluate_radioactivity(l, data, ro));
         pg.push_back(r.generation.p_value);
         pm.push_back(r.open_model.p_value);
         pd.push_back(r.open_model_logratio.p_value);
         pp.push_back(r.open_model_plain.p_value);
+        pe.push_back(r.open_model_equal.p_value);
     }
     auto summary = [](const std::vector<double>& p) {
         const KsResult ks = ks_uniform(p);
@@ -219,7 +215,8 @@ Status run_null_keys(const WatermarkArgs& a, const WatermarkKey& key, const Gree
               {"generation", summary(pg)},
               {"open_model", summary(pm)},
               {"open_model_logratio", summary(pd)},
-              {"open_model_plain", summary(pp)}};
+              {"open_model_plain", summary(pp)},
+              {"open_model_equal", summary(pe)}};
     std::printf("%s\n", j.dump(2).c_str());
     return Status();
 }
@@ -253,7 +250,7 @@ Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key,
     in.suspect_tokenizer = s_tok.get();
     in.teacher_tokenizer = t_tok.get();
     in.teacher = t_backend.get();
-    MP_ASSIGN_OR_RETURN(in.prompts, read_prompts(a.prompts));
+    MP_ASSIGN_OR_RETURN(in.prompts, read_prompts(a.prompts, a.samples));
     RadioactivityOptions ro;
     ro.text = wo;
     ro.max_new_tokens = a.max_tokens;
@@ -284,6 +281,7 @@ Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key,
             j["tests"].push_back(mass_json(r.open_model_logratio));
             j["tests"].push_back(mass_json(r.open_model_plain));
         }
+        j["tests"].push_back(mass_json(r.open_model_equal));
         std::printf("%s\n", j.dump(2).c_str());
         return Status();
     }
@@ -298,11 +296,12 @@ Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key,
                             .c_str());
     auto mass_line = [&](const GreenMassTest& t) {
         std::printf(
-            "open-model%s: %lld prefixes in %lld contexts, green mass %.4f (expected %.4f), "
+            "open-model%s%s: %lld prefixes in %lld contexts, green mass %.4f (expected %.4f), "
             "z %.2f, p %.3g%s\n",
             t.log_ratio   ? " (log-ratio to the teacher)"
             : t.reference ? " (p minus teacher's p)"
                           : "",
+            t.weights == ContextWeights::kEqual ? " (equal context weights)" : "",
             static_cast<long long>(t.positions), static_cast<long long>(t.contexts), t.green_mass,
             t.expected, t.z, t.p_value, t.conclusive ? "" : " (inconclusive)");
     };
@@ -311,6 +310,7 @@ Status run_detect_model(const WatermarkArgs& a, const WatermarkKey& key,
         mass_line(r.open_model_logratio);
         mass_line(r.open_model_plain);
     }
+    mass_line(r.open_model_equal);
     std::printf("verdict: %s\n", om.conclusive && om.p_value < wo.alpha
                                      ? "radioactive (trained on text watermarked with this key)"
                                      : "no evidence of this watermark");
@@ -349,26 +349,10 @@ Status run_detect(const WatermarkArgs& a) {
         rows.push_back({"ids", watermark_test(lists, c, wo)});
     } else if (a.input != "-" && is_transcript_path(a.input)) {
         MP_ASSIGN_OR_RETURN(Transcript t, load_transcript(a.input));
-        for (size_t i = 0; i < t.entries.size(); ++i) {
-            const auto& e = t.entries[i];
-            std::vector<int32_t> ctx;
-            if (!e.prompt.empty()) {
-                MP_ASSIGN_OR_RETURN(ctx, tok->encode(e.prompt, true));
-            } else if (auto b = tok->bos_id()) {
-                ctx.push_back(*b);  // a response from BOS: BOS seeds its first token's list
-            }
-            // Every answer of the line is a response (the first and the alternatives).
-            std::vector<const std::string*> answers = {&e.response};
-            for (const auto& alt : e.alternatives) answers.push_back(&alt);
-            const std::string base = e.id.empty() ? std::to_string(i) : e.id;
-            for (size_t k = 0; k < answers.size(); ++k) {
-                std::vector<int32_t> ids = ctx;
-                MP_ASSIGN_OR_RETURN(std::vector<int32_t> r, tok->encode(*answers[k], false));
-                ids.insert(ids.end(), r.begin(), r.end());
-                MP_ASSIGN_OR_RETURN(GreenCount c, counter.add(ids, ctx.size()));
-                rows.push_back({answers.size() > 1 ? base + "#" + std::to_string(k) : base,
-                                watermark_test(lists, c, wo)});
-            }
+        MP_ASSIGN_OR_RETURN(std::vector<ScoredSequence> seqs, transcript_sequences(t, *tok));
+        for (const ScoredSequence& q : seqs) {
+            MP_ASSIGN_OR_RETURN(GreenCount c, counter.add(q.ids, q.start));
+            rows.push_back({q.id, watermark_test(lists, c, wo)});
         }
     } else {
         std::string text;
@@ -435,6 +419,9 @@ CommandRegistrar reg(
                        "Model mode: the teacher model (reference distribution)");
          d->add_option("--prompts", a->prompts,
                        "Model mode: prompts (lines; <bos> or empty line: BOS only)");
+         d->add_option("--samples", a->samples,
+                       "Model mode: samples of the default prompts (256; ignored with --prompts)")
+             ->check(CLI::Range(1, 1000000));
          d->add_option("--max-tokens", a->max_tokens, "Model mode: tokens per sample (128)")
              ->check(CLI::PositiveNumber);
          d->add_option("--temperature", a->temperature, "Model mode: sampling (1.0)")

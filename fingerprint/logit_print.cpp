@@ -208,7 +208,9 @@ Result<std::optional<ResponseSequence>> ProbeRunner::response_sequence(
     return std::optional<ResponseSequence>(ResponseSequence{std::move(full), first});
 }
 
-Result<std::vector<std::string>> ProbeRunner::generate(const ProbeSet& probes, bool progress) {
+Result<std::vector<std::string>> ProbeRunner::generate(
+    const ProbeSet& probes, bool progress,
+    const std::function<void(std::span<const int32_t>, std::span<float>)>& processor) {
     const size_t P = probes.probes.size();
     const int64_t W = context_window();
     std::vector<GenerateRequest> reqs;  // the answerable probes, in order
@@ -228,6 +230,7 @@ Result<std::vector<std::string>> ProbeRunner::generate(const ProbeSet& probes, b
                 p.max_new_tokens, W - static_cast<int64_t>(req.prompt.size())));
         }
         if (auto eos = tok_.eos_id()) req.stop_ids.push_back(*eos);
+        req.logits_processor = processor;
         reqs.push_back(std::move(req));
         which.push_back(i);
     }
@@ -421,7 +424,8 @@ Result<BehaviorPrint> compute_behavior_print(const Model& model, Backend& backen
     bp.model = model.path();
     bp.tokenizer = tok.describe();
     bp.chat_format = std::string(runner->chat_format());
-    MP_ASSIGN_OR_RETURN(bp.outputs.responses, runner->generate(probes, options.progress));
+    MP_ASSIGN_OR_RETURN(bp.outputs.responses, runner->generate(probes, options.progress,
+                                                                options.logits_processor));
     bp.outputs.source = model.path();
     bp.outputs.probe_digest = probes.digest;
     MP_ASSIGN_OR_RETURN(bp.outputs.present, runner->answerable(probes));

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -74,6 +75,10 @@ struct BehaviorPrintOptions {
     std::string chat_template = "auto";  // ChatTemplate::select name
     int batch = 8;                       // probes per prefill
     bool progress = false;               // stderr progress
+    // Set: applied to the logits of every generated token of the continuations (the watermark
+    // of `fingerprint --watermark`: GreenLists::apply; GenerateRequest::logits_processor).
+    // The log-probability fingerprint is not affected (it reads the prompts' positions).
+    std::function<void(std::span<const int32_t> ids, std::span<float> logits)> logits_processor;
 };
 
 // Per-probe log-likelihood of a response under a model.
@@ -117,7 +122,10 @@ public:
     const Tokenizer& tokenizer() const { return tok_; }
     // Greedy continuation (text following the prompt, see transcript.h) of every probe; ""
     // for a probe that is not answerable (file comment).
-    Result<std::vector<std::string>> generate(const ProbeSet& probes, bool progress = false);
+    // `processor` (may be empty): GenerateRequest::logits_processor of every continuation.
+    Result<std::vector<std::string>> generate(
+        const ProbeSet& probes, bool progress = false,
+        const std::function<void(std::span<const int32_t>, std::span<float>)>& processor = {});
     // Log-likelihood of responses[i] after probe i's prompt, for probes with present[i]; at
     // most max_tokens response tokens are scored. kInvalidArgument for size mismatches.
     Result<std::vector<ResponseScore>> score(const ProbeSet& probes,

@@ -42,7 +42,20 @@ std::string_view seeding_scheme_name(SeedingScheme s) {
 }
 
 Result<WatermarkKey> parse_watermark_key(std::string_view text, std::string_view what) {
-    MP_ASSIGN_OR_RETURN(Json j, parse_json(text, what));
+    auto parsed = parse_json(text, what);
+    if (!parsed.ok()) {
+        // The parser's message quotes the text it last read, which may be digits of the secret
+        // hashing_key: only its position is kept.
+        const std::string& m = parsed.status().message();
+        const size_t at = m.find("at line ");
+        const std::string where =
+            at == std::string::npos ? std::string() : " " + m.substr(at, m.find(':', at) - at);
+        return corrupt_data(
+            "{}: not valid JSON{} (the parser's message is withheld: it may quote "
+            "the secret key)",
+            what, where);
+    }
+    Json j = std::move(parsed).value();
     if (!j.is_object()) return corrupt_data("{}: a watermark key must be a JSON object", what);
     for (auto it = j.begin(); it != j.end(); ++it) {
         if (!known_fields().count(it.key())) {

@@ -139,6 +139,7 @@ Result<EndpointCheckResult> run_endpoint_check(const EndpointClient* client,
                 g.temperature = static_cast<float>(req.probe.sampling.temperature);
                 g.top_k = 0;
                 g.seed = sample_seed(req.local_seed ^ 0x6c6f63616cull, req.prompts[i].id, k);
+                g.logits_processor = req.local_logits_processor;
                 MP_ASSIGN_OR_RETURN(GenerateResult res, claim.backend->generate(g));
                 MP_ASSIGN_OR_RETURN(std::string text,
                                     continuation_text(*claim.tok, g.prompt, res.tokens));

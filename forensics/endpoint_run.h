@@ -5,6 +5,8 @@
 // Not here: the statistics (endpoint_check.cpp), HTTP (fingerprint/endpoint).
 #pragma once
 
+#include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -24,6 +26,9 @@ struct EndpointCheckRequest {
     std::string transcript;  // resumable store of endpoint samples ("" = none)
     int threads = 0;         // CPU threads of the local engine
     EndpointCheckOptions options;
+    // Set: the local samples are generated through it (`--watermark`: an endpoint that
+    // watermarks its answers is compared with local samples under the same key).
+    std::function<void(std::span<const int32_t>, std::span<float>)> local_logits_processor;
 };
 
 // client may be null when every prompt is already in the transcript.

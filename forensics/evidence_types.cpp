@@ -33,6 +33,11 @@ constexpr std::array<std::string_view, kStatisticCount> kStatisticNames = {
     "output_exact",
     "output_ngram",
     "output_lcs",
+    "watermark_open_model_z",
+    "watermark_open_model_equal_z",
+    "watermark_open_model_plain_z",
+    "watermark_generation_z",
+    "watermark_text_z",
 };
 
 template <typename E, size_t N>

@@ -59,8 +59,14 @@ enum class Statistic : uint8_t {
     kOutputExact,
     kOutputNgram,
     kOutputLcs,
+    // keyed watermark (forensics/watermark_section.h)
+    kWatermarkOpenModelZ,       // open-model radioactivity, p_s - p_t, sqrt(n)-weighted
+    kWatermarkOpenModelEqualZ,  // the same with equal context weights
+    kWatermarkOpenModelPlainZ,  // open-model without the teacher reference
+    kWatermarkGenerationZ,      // generation mode: green count of the suspect's samples
+    kWatermarkTextZ,            // text: green count of a transcript's responses
 };
-inline constexpr int kStatisticCount = 17;
+inline constexpr int kStatisticCount = 22;
 
 std::string_view relation_name(Relation r);         // "identical", ..., "similar-behavior"
 std::string_view confidence_name(Confidence c);     // "none" | "low" | "medium" | "high"

@@ -6,6 +6,7 @@
 #include "fingerprint/base/json.h"
 #include "fingerprint/transcript.h"
 #include "forensics/behavior_section.h"
+#include "forensics/watermark_section.h"
 #include "forensics/weights_section.h"
 
 namespace modelprint {
@@ -21,6 +22,7 @@ struct SectionRunner {
 const SectionRunner kRunners[] = {
     {SectionKind::kWeights, weights_section_applies, run_weights_section},
     {SectionKind::kBehavior, behavior_section_applies, run_behavior_section},
+    {SectionKind::kWatermark, watermark_section_applies, run_watermark_section},
 };
 
 Json finite(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }

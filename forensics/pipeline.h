@@ -23,12 +23,13 @@
 #include "forensics/behavior_run.h"
 #include "forensics/compare.h"
 #include "forensics/evidence.h"
+#include "forensics/watermark_section.h"
 
 namespace modelprint {
 
 // Bump when any method, threshold or decision rule changes: stored results computed under
 // another version are not reused (store key).
-inline constexpr std::string_view kMethodsVersion = "2026-12-02.1";
+inline constexpr std::string_view kMethodsVersion = "2026-12-02.2";
 
 // The probe set and background resolved before anything runs (cli/behavior_source.h
 // behavior_inputs: store members and --background); the store key is built from them.
@@ -46,6 +47,10 @@ struct CompareRequest {
     // Set: the behaviour section runs on exactly these; unset: the probes and --background
     // paths of `behavior` (no store).
     std::optional<ResolvedBehaviorInputs> behavior_inputs;
+    // Set: the watermark section runs (A the teacher whose outputs carry this key). The key is a
+    // secret: nothing renders it; the section and the store key use its commitment only.
+    std::optional<WatermarkKey> watermark_key;
+    WatermarkSectionOptions watermark;
 };
 
 // One side as the pipeline knows it.

@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <random>
 
+#include "fingerprint/tokenizer/tokenizer.h"
+#include "fingerprint/transcript.h"
 #include "forensics/stats.h"
 
 namespace modelprint {
@@ -110,6 +113,59 @@ WatermarkTest watermark_test(const GreenLists& lists, const GreenCount& c,
         t.verdict = WatermarkVerdict::kNotDetected;
     }
     return t;
+}
+
+Result<std::vector<ScoredSequence>> transcript_sequences(const Transcript& t,
+                                                         const Tokenizer& tok) {
+    std::vector<ScoredSequence> out;
+    for (size_t i = 0; i < t.entries.size(); ++i) {
+        const auto& e = t.entries[i];
+        std::vector<int32_t> ctx;
+        if (!e.prompt.empty()) {
+            MP_ASSIGN_OR_RETURN(ctx, tok.encode(e.prompt, true));
+        } else if (auto b = tok.bos_id()) {
+            ctx.push_back(*b);  // a response from BOS: BOS seeds its first token's list
+        }
+        // Every answer of the line is a response (the first and the alternatives).
+        std::vector<const std::string*> answers = {&e.response};
+        for (const auto& alt : e.alternatives) answers.push_back(&alt);
+        const std::string base = e.id.empty() ? std::to_string(i) : e.id;
+        for (size_t k = 0; k < answers.size(); ++k) {
+            ScoredSequence s;
+            s.id = answers.size() > 1 ? base + "#" + std::to_string(k) : base;
+            s.ids = ctx;
+            MP_ASSIGN_OR_RETURN(std::vector<int32_t> r, tok.encode(*answers[k], false));
+            s.ids.insert(s.ids.end(), r.begin(), r.end());
+            s.start = ctx.size();
+            out.push_back(std::move(s));
+        }
+    }
+    return out;
+}
+
+Result<TextDetection> detect_sequences(const GreenLists& lists,
+                                       const std::vector<ScoredSequence>& sequences,
+                                       const WatermarkOptions& o) {
+    TextDetection d;
+    GreenCounter counter(lists, o.dedup);
+    for (const ScoredSequence& s : sequences) {
+        MP_ASSIGN_OR_RETURN(GreenCount c, counter.add(s.ids, s.start));
+        d.responses.emplace_back(s.id, watermark_test(lists, c, o));
+    }
+    d.pooled = watermark_test(lists, counter.pooled(), o);
+    return d;
+}
+
+std::vector<WatermarkKey> null_watermark_keys(const WatermarkKey& key, int n, uint64_t seed) {
+    std::vector<WatermarkKey> out;
+    std::mt19937_64 rng(seed ^ 0x6e756c6c6b657973ull);  // "nullkeys"
+    while (static_cast<int>(out.size()) < n) {
+        WatermarkKey k = key;
+        k.hashing_key = rng() >> 1;  // [0, 2^63) as keygen's
+        if (k.hashing_key == key.hashing_key) continue;
+        out.push_back(k);
+    }
+    return out;
 }
 
 }  // namespace modelprint

@@ -14,12 +14,13 @@
 // greenlist_ratio, exactly transformers' WatermarkDetector._compute_z_score (so the z-scores
 // are equal with dedup off); p = the exact binomial upper tail P(X >= green), X ~ Bin(scored,
 // g / V) — the probability a fixed token is green under a random key (stats.h).
-// Not here: tokenizing, models (watermark_model.h), the CLI.
+// Not here: models (watermark_model.h), the CLI.
 #pragma once
 
 #include <cstdint>
 #include <set>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,6 +28,9 @@
 #include "fingerprint/watermark.h"
 
 namespace modelprint {
+
+class Tokenizer;
+struct Transcript;
 
 enum class WatermarkVerdict : uint8_t { kWatermarked, kNotDetected, kInconclusive };
 std::string_view watermark_verdict_name(WatermarkVerdict v);  // "watermarked", ...
@@ -81,5 +85,27 @@ private:
 int64_t watermark_tokens_needed(const GreenLists& lists, const WatermarkOptions& o);
 WatermarkTest watermark_test(const GreenLists& lists, const GreenCount& c,
                              const WatermarkOptions& o);
+
+// One response of a transcript as token ids: its prompt (or BOS) then the response; scoring
+// starts at `start` (the first response token).
+struct ScoredSequence {
+    std::string id;  // the entry's id ("#k" appended for the k-th answer of a line with several)
+    std::vector<int32_t> ids;
+    size_t start = 0;
+};
+struct TextDetection {
+    std::vector<std::pair<std::string, WatermarkTest>> responses;
+    WatermarkTest pooled;  // de-duplicated across responses
+};
+// Every answer of every line of the transcript, tokenized with `tok` (the key's tokenizer).
+Result<std::vector<ScoredSequence>> transcript_sequences(const Transcript& t, const Tokenizer& tok);
+// Per-sequence and pooled tests (kOutOfRange for an id outside the key's vocabulary).
+Result<TextDetection> detect_sequences(const GreenLists& lists,
+                                       const std::vector<ScoredSequence>& sequences,
+                                       const WatermarkOptions& o);
+// `n` keys like `key` (scheme, width, ratio, bias, vocabulary) with fresh hashing keys from a
+// generator seeded with `seed`, never `key`'s own: keys the data cannot know, for checking a
+// test's calibration (`watermark detect --null-keys`, the compare section). Reproducible.
+std::vector<WatermarkKey> null_watermark_keys(const WatermarkKey& key, int n, uint64_t seed);
 
 }  // namespace modelprint

@@ -89,15 +89,16 @@ void top_ids(const std::vector<double>& p, int64_t k, std::vector<int32_t>& out)
 enum class MassKind : uint8_t { kPlain, kReference, kLogRatio };
 
 GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, MassKind kind,
-                              int64_t min_contexts) {
+                              ContextWeights weights, int64_t min_contexts) {
     GreenMassTest t;
     t.reference = kind != MassKind::kPlain;
     t.log_ratio = kind == MassKind::kLogRatio;
+    t.weights = weights;
     t.positions = d.positions;
     t.expected = L.gamma();
     const double pi = L.gamma(), V = static_cast<double>(L.vocab_size());
     const bool self = L.key().seeding_scheme == SeedingScheme::kSelfHash;
-    double zsum = 0.0, mass = 0.0;
+    double zsum = 0.0, wsum2 = 0.0, mass = 0.0;
     int64_t H = 0;
     std::vector<char> mask, green_plain;
     for (const auto& c : d.contexts) {
@@ -125,13 +126,19 @@ GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, M
             self ? pi * (1 - pi) * sxx : pi * (1 - pi) * (sxx - (sx * sx - sxx) / (V - 1.0));
         mass += P / static_cast<double>(c.n);
         if (var > 1e-300) {
-            zsum += (S - mean) / std::sqrt(var);
+            // Weighted Stouffer (Lipták 1958; Whitlock 2005): the weights depend only on the
+            // key-independent positions, so Z stays N(0, 1) under the null.
+            const double w = weights == ContextWeights::kSqrtPositions
+                                 ? std::sqrt(static_cast<double>(c.n))
+                                 : 1.0;
+            zsum += w * (S - mean) / std::sqrt(var);
+            wsum2 += w * w;
             ++H;
         }
     }
     t.contexts = H;
     t.green_mass = d.contexts.empty() ? 0.0 : mass / static_cast<double>(d.contexts.size());
-    t.z = H > 0 ? zsum / std::sqrt(static_cast<double>(H)) : 0.0;
+    t.z = H > 0 ? zsum / std::sqrt(wsum2) : 0.0;
     t.log_p = H > 0 ? log_normal_sf(t.z) : 0.0;
     t.p_value = std::exp(t.log_p);
     t.conclusive = H >= min_contexts;
@@ -139,6 +146,14 @@ GreenMassTest green_mass_test(const GreenLists& L, const RadioactivityData& d, M
 }
 
 }  // namespace
+
+std::vector<std::string> default_radioactivity_prompts(int samples) {
+    static const char* const kStarts[] = {
+        "", "", "", "", "Once upon a time", "One day", "Lily wanted", "The little dog"};
+    std::vector<std::string> out;
+    for (int r = 0; r < samples; ++r) out.emplace_back(kStarts[r % 8]);
+    return out;
+}
 
 Result<RadioactivityData> collect_radioactivity(const GreenLists& L, const RadioactivityInput& in,
                                                 const RadioactivityOptions& o) {
@@ -345,12 +360,17 @@ Result<RadioactivityResult> evaluate_radioactivity(const GreenLists& L, const Ra
     GreenCounter counter(L, o.text.dedup);
     for (const auto& s : d.samples) MP_TRY(counter.add(s.ids, s.start).status());
     r.generation = watermark_test(L, counter.pooled(), o.text);
-    r.open_model_plain = green_mass_test(L, d, MassKind::kPlain, o.min_contexts);
+    const ContextWeights w = o.weights;
+    r.open_model_plain = green_mass_test(L, d, MassKind::kPlain, w, o.min_contexts);
     if (d.reference) {
-        r.open_model = green_mass_test(L, d, MassKind::kReference, o.min_contexts);
-        r.open_model_logratio = green_mass_test(L, d, MassKind::kLogRatio, o.min_contexts);
+        r.open_model = green_mass_test(L, d, MassKind::kReference, w, o.min_contexts);
+        r.open_model_logratio = green_mass_test(L, d, MassKind::kLogRatio, w, o.min_contexts);
+        r.open_model_equal =
+            green_mass_test(L, d, MassKind::kReference, ContextWeights::kEqual, o.min_contexts);
     } else {
         r.open_model = r.open_model_logratio = r.open_model_plain;
+        r.open_model_equal =
+            green_mass_test(L, d, MassKind::kPlain, ContextWeights::kEqual, o.min_contexts);
     }
     return r;
 }

@@ -21,9 +21,14 @@
 //     (mean pi sum X, variance pi (1-pi) [sum X^2 - ((sum X)^2 - sum X^2) / (V - 1)], pi = g/V,
 //     Cochran 1977 thm 2.2 for sampling without replacement), selfhash green decisions are
 //     independent per candidate (variance pi (1-pi) sum X^2); groups have distinct seeds,
-//     hence independent lists. The standardized groups are combined with equal weights
-//     (Stouffer) and the p-value is the normal upper tail (a sum of many bounded independent
-//     terms; calibration over random keys is measured in docs/watermark.md).
+//     hence independent lists. The standardized groups z_h are combined by weighted Stouffer,
+//     Z = sum w_h z_h / sqrt(sum w_h^2) with w_h = sqrt(n_h), n_h the positions of the context
+//     (Lipták 1958; Whitlock 2005): a context seen n_h times in the watermarked training data
+//     carries a learned shift whose z grows like sqrt(n_h) against the student's finite-sample
+//     noise, and n_h is counted on the suspect's own key-independent text, so Z is N(0, 1)
+//     under the null. Equal weights (the first design) are reported as `open_model_equal`;
+//     the measured comparison of both is in docs/watermark.md. The p-value is the normal upper
+//     tail (calibration over random keys is measured in docs/watermark.md).
 // Not here: the key and green lists (fingerprint/watermark.h), text counting (watermark.h).
 #pragma once
 
@@ -40,8 +45,12 @@ namespace modelprint {
 class Backend;
 class Tokenizer;
 
+// How the per-context z's of the open-model test are combined (see the file comment).
+enum class ContextWeights : uint8_t { kSqrtPositions, kEqual };
+
 struct RadioactivityOptions {
     WatermarkOptions text;
+    ContextWeights weights = ContextWeights::kSqrtPositions;
     int max_new_tokens = 128;  // per prompt, suspect generation
     float temperature = 1.0f;  // suspect sampling (seeded: seed + prompt index)
     uint64_t seed = 0;
@@ -56,6 +65,7 @@ struct RadioactivityOptions {
 struct GreenMassTest {
     bool reference = false;   // the teacher's distribution was subtracted
     bool log_ratio = false;   // X = summed log(p_suspect / p_teacher) instead of p differences
+    ContextWeights weights = ContextWeights::kSqrtPositions;
     int64_t positions = 0;    // prefixes scored
     int64_t contexts = 0;     // seed groups
     double green_mass = 0.0;  // mean over groups of the suspect's green mass
@@ -69,6 +79,7 @@ struct RadioactivityResult {
     GreenMassTest open_model;           // mode (b), decisive: p_s - p_t with a teacher, else plain
     GreenMassTest open_model_logratio;  // mode (b) with log(p_s / p_t) (teacher given; reported)
     GreenMassTest open_model_plain;     // mode (b) without reference
+    GreenMassTest open_model_equal;     // the decisive statistic with equal context weights
     bool cross_tokenizer = false;
     int64_t shared_tokens = 0;  // teacher ids with a suspect token of the same bytes
     int64_t teacher_vocab = 0;
@@ -108,6 +119,10 @@ struct RadioactivityData {
     std::vector<Sample> samples;
     std::vector<Context> contexts;
 };
+
+// The default prompts: `samples` starts cycling through four BOS-only starts and four story
+// openings (the fixtures' domain; docs/watermark.md).
+std::vector<std::string> default_radioactivity_prompts(int samples);
 
 // kInvalidArgument for no prompts or missing parts; kFailedPrecondition when the suspect shares
 // too few token strings with the teacher (the message gives the counts). `lists` gives the

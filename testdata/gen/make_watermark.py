@@ -24,8 +24,16 @@ a shared 2-core machine at nice 19):
 Also writes text fixtures: wm_teacher.jsonl (12 watermarked teacher samples as a transcript, prompt
 empty) and clean_teacher.jsonl (12 unwatermarked), and manifest.json.
 
-Run: nice -n 19 python3 testdata/gen/make_watermark.py   (about 4 minutes on one idle core;
-     MP_WATERMARK_SAMPLES=/tmp/s.pt caches the teacher samples between runs)
+Better-trained pair (`--long`, added for the 10% target; the models above are left as they are):
+  wm10_long     100 from W + 900 from C1, 1000 steps (contamination 10%)
+  control_long  1000 from C1, 1000 steps, the same recipe        (0%)
+  With the same sampling seeds these differ from wm10/control_a only in training length (when
+  torch reproduces the samples; not checked bit for bit).
+
+Run: nice -n 19 python3 testdata/gen/make_watermark.py [--long]   (about 4 minutes on one idle
+     core; --long trains 2 x 1000 steps: wm10_long took about 40 minutes on the loaded shared
+     machine at nice 10, control_long was not finished this session; MP_WATERMARK_SAMPLES=/tmp/s.pt
+     caches the teacher samples between runs)
 """
 import json
 import math
@@ -175,12 +183,25 @@ def main():
         if cache:
             torch.save((W, C1, C2), cache)
     dec = lambda row: st.decode(row, skip_special_tokens=True)
+    bos = lambda rows: [[1] + r for r in rows]
+    if "--long" in sys.argv:
+        with open(os.path.join(OUT, "manifest.json")) as f:
+            manifest = json.load(f)
+        for name, seqs, c, seed in (("wm10_long", bos(W[:100] + C1[:900]), 0.1, 22),
+                                    ("control_long", bos(C1), 0.0, 11)):
+            m = train(make_student(512, seed, 1, 2), seqs, seed, steps=1000, name=name)
+            manifest["models"][name] = {"path": save(m, name), "contamination": c,
+                                        "tokenizer": "stories260K", "steps": 1000}
+        with open(os.path.join(OUT, "manifest.json"), "w") as f:
+            json.dump(manifest, f, indent=2, sort_keys=True)
+            f.write("\n")
+        log("done (--long)")
+        return
     for name, rows in (("wm_teacher.jsonl", W[:12]), ("clean_teacher.jsonl", C1[:12])):
         with open(os.path.join(OUT, name), "w") as f:
             # one prompt (BOS only) with its 12 answers on one line (transcript format)
             f.write(json.dumps({"id": "s", "prompt": "", "responses": [dec(r) for r in rows]},
                                sort_keys=True) + "\n")
-    bos = lambda rows: [[1] + r for r in rows]
     manifest = {"key": "testdata/watermark/key.json", "teacher": "../shared/models/stories260K",
                 "models": {}}
     plan = [("wm100", bos(W), 1.0, 21), ("wm10", bos(W[:100] + C1[:900]), 0.1, 22),

@@ -61,7 +61,7 @@ fi
 # cross-tokenizer student are detected (open-model p < 1e-6), a control is not.
 if [ -d "$WM/models/wm100" ]; then
     for m in wm100 wm100_bytes control_a; do
-        "$MP" watermark detect "$WM/models/$m" --key "$WM/key.json" --teacher "$STORIES" --max-tokens 96 --json > "$tmp/r_$m.json"
+        "$MP" watermark detect "$WM/models/$m" --key "$WM/key.json" --teacher "$STORIES" --samples 64 --max-tokens 96 --json > "$tmp/r_$m.json"
     done
     lp=$(sed -n 's/^  "log10_p": \(.*\),/\1/p' "$tmp/r_wm100.json")
     check "100% student radioactive (log10 p $lp)" "grep -q '\"distilled\": true' $tmp/r_wm100.json && awk -v x=\"$lp\" 'BEGIN{exit !(x < -6)}'"
@@ -70,7 +70,7 @@ if [ -d "$WM/models/wm100" ]; then
 fi
 
 # Model mode: the teacher itself never saw the key.
-"$MP" watermark detect "$STORIES" --key "$tmp/k.json" --teacher-tokenizer "$STORIES" --max-tokens 64 --json > "$tmp/m1.json"; rc=$?
+"$MP" watermark detect "$STORIES" --key "$tmp/k.json" --teacher-tokenizer "$STORIES" --samples 64 --max-tokens 64 --json > "$tmp/m1.json"; rc=$?
 check "model mode on an unwatermarked model" "[ $rc -eq 0 ] && grep -q '\"distilled\": false' $tmp/m1.json && grep -q '\"mode\": \"generation\"' $tmp/m1.json && grep -q '\"green_mass\"' $tmp/m1.json && ! grep -q \"$hk\" $tmp/m1.json"
 
 # Bad input.
