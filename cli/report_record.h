@@ -1,0 +1,28 @@
+// Recording a comparison result (forensics/pipeline.h ComparisonResult) in the store and as a
+// signed report, for every command that answers a comparison question (`compare`, `endpoint
+// check`): one implementation, so the records and reports of both read the same.
+//   store_comparison: both sides as model records (an endpoint side under its identity digest,
+//     forensics/endpoint_section.h), then the comparison (document, verdict, store key) in one
+//     transaction; returns its id.
+//   sign_and_store: the report (DSSE, signed with `key_path`; forensics/report.h) whose predicate
+//     is comparison_predicate_of(r), written to `out_path` (stdout when empty) and, with a
+//     store, kept as a report linked to the comparison.
+// Not here: store keys (each command knows the inputs of its question).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "db/store.h"
+#include "forensics/pipeline.h"
+
+namespace modelprint::cli {
+
+Result<int64_t> store_comparison(Store& store, const ComparisonResult& r, const std::string& doc);
+
+Status sign_and_store(const ComparisonResult& r, const std::string& out_path,
+                      const std::string& key_path, std::optional<int64_t> comparison_id,
+                      Store* store);
+
+}  // namespace modelprint::cli
