@@ -195,7 +195,8 @@ Result<std::string> endpoint_store_key(const EndpointCheckRequest& req, const Pa
 // --json: the endpoint check's own fields (verdict, tests, queries, ...) and the comparison
 // document under "comparison".
 Result<std::string> check_json(const ComparisonResult& r, const EndpointCheckResult& e) {
-    MP_ASSIGN_OR_RETURN(OrderedJson j, parse_json_ordered(endpoint_check_json(e), "endpoint check"));
+    MP_ASSIGN_OR_RETURN(OrderedJson j,
+                        parse_json_ordered(endpoint_check_json(e), "endpoint check"));
     MP_ASSIGN_OR_RETURN(OrderedJson doc,
                         parse_json_ordered(comparison_document(r), "comparison document"));
     j["comparison"] = std::move(doc);
@@ -265,7 +266,8 @@ Status run_check(const EndpointArgs& a) {
     MP_ASSIGN_OR_RETURN(ComparisonResult r, run_sections(ctx));
     r.store = info;
     const auto* section = dynamic_cast<const EndpointSection*>(r.section(SectionKind::kEndpoint));
-    if (section == nullptr) return internal_error("endpoint check: the endpoint section did not run");
+    if (section == nullptr)
+        return internal_error("endpoint check: the endpoint section did not run");
     if (store) {
         auto id = store_comparison(*store, r, comparison_document(r, -1));
         if (id.ok())

@@ -50,9 +50,10 @@ std::string null_of(Statistic s, const EndpointCheckResult& r) {
             return fmt::format("{} permutations of the endpoint/local labels within each prompt",
                                r.options.permutations);
         case Statistic::kEndpointRank:
-            return fmt::format("ranks uniform under H0 (each endpoint completion among {} claim "
-                               "samples); two-sided normal z",
-                               r.local_samples);
+            return fmt::format(
+                "ranks uniform under H0 (each endpoint completion among {} claim "
+                "samples); two-sided normal z",
+                r.local_samples);
         case Statistic::kEndpointLogprob:
             return fmt::format(
                 "Bin(n, 1/2) sign test against {} x the median precision step of {} "
@@ -141,9 +142,9 @@ std::optional<DecisiveStatistic> EndpointSection::decisive() const {
     d.value = t->statistic;
     d.p_value = t->p_value;
     d.log10_p = log10_of(t->p_value);
-    d.text = fmt::format("endpoint.{} = {:.4g} (p = {:.3g}, {} prompts, {} queries; null: {})",
-                         statistic_name(s), t->statistic, t->p_value, t->n, r_.queries,
-                         null_of(s, r_));
+    d.text =
+        fmt::format("endpoint.{} = {:.4g} (p = {:.3g}, {} prompts, {} queries; null: {})",
+                    statistic_name(s), t->statistic, t->p_value, t->n, r_.queries, null_of(s, r_));
     return d;
 }
 
@@ -201,8 +202,8 @@ void EndpointSection::report(ReportParts& parts) const {
         "prompts ({} samples each, {} local; temperature {}, max {} tokens){}",
         r_.endpoint, r_.model, r_.served_model,
         r_.system_fingerprint.empty() ? "" : ", system_fingerprint " + r_.system_fingerprint,
-        r_.claim, endpoint_verdict_name(r_.verdict), r_.reason, r_.queries, r_.prompts,
-        r_.samples, r_.local_samples, r_.temperature, r_.max_tokens,
+        r_.claim, endpoint_verdict_name(r_.verdict), r_.reason, r_.queries, r_.prompts, r_.samples,
+        r_.local_samples, r_.temperature, r_.max_tokens,
         r_.verdict == EndpointVerdict::kInconclusive
             ? fmt::format("; about {} queries needed for a decisive answer", r_.queries_needed)
             : std::string());

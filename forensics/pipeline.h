@@ -27,7 +27,7 @@
 
 namespace modelprint {
 
-class EndpointClient;          // fingerprint/endpoint/openai.h
+class EndpointClient;         // fingerprint/endpoint/openai.h
 struct EndpointCheckRequest;  // forensics/endpoint_run.h
 
 // Bump when any method, threshold or decision rule changes: stored results computed under
