@@ -18,11 +18,11 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null; wait "$p" 2> /dev/
 trap cleanup EXIT
 export MODELPRINT_QUIET=1
 export MODELPRINT_DB="$tmp/mp.db"  # endpoint check records its comparison (never ./modelprint.db)
-serve() {  # $1 gguf, $2 port file, rest: launcher flags
+serve() {  # $1 gguf, $2 port file, rest: launcher flags. Not in $(...): the pid must reach
+    # this shell's pids (a command substitution's subshell would keep it, and leak the server).
     python3 "$ROOT/tests/util/llama_server.py" --model "$1" --alias stories260K --port-file "$2" "${@:3}" > "$2.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 300); do [ -s "$2" ] && break; sleep 0.1; done
-    cat "$2"
 }
 FIX="$(dirname "$MP")/endpoint_fixtures"
 if [ ! -f "$FIX/fixtures.json" ]; then
@@ -31,7 +31,7 @@ if [ ! -f "$FIX/fixtures.json" ]; then
 fi
 
 # 1. Probe with an API key (the server requires it), resumably.
-port=$(serve "$STORIES" "$tmp/p1" --api-key sk-llama-SECRET-77)
+serve "$STORIES" "$tmp/p1" --api-key sk-llama-SECRET-77; port=$(cat "$tmp/p1" 2> /dev/null)
 check "server started" "[ -n '$port' ]"
 B="http://127.0.0.1:$port"
 export MP_KEY=sk-llama-SECRET-77
@@ -84,12 +84,12 @@ check "key nowhere (report, renderings, store)" "! grep -q SECRET $tmp/r.json $t
 
 # 3. other precision and a fine-tune under the claimed name.
 if [ -f "$FIX/stories260K.q4_0.gguf" ]; then
-    p2=$(serve "$FIX/stories260K.q4_0.gguf" "$tmp/p2")
+    serve "$FIX/stories260K.q4_0.gguf" "$tmp/p2"; p2=$(cat "$tmp/p2")
     "$MP" endpoint check "http://127.0.0.1:$p2" "${CHECK[@]}" > "$tmp/q4.json" 2> "$tmp/err"; rc=$?
     check "check Q4_0: same-weights-other-precision" "[ $rc -eq 0 ] && grep -q 'same-weights-other-precision' $tmp/q4.json || { cat $tmp/q4.json $tmp/err; false; }"
 fi
 if [ -f "$FIX/stories260K.ft.gguf" ]; then
-    p3=$(serve "$FIX/stories260K.ft.gguf" "$tmp/p3")
+    serve "$FIX/stories260K.ft.gguf" "$tmp/p3"; p3=$(cat "$tmp/p3")
     "$MP" endpoint check "http://127.0.0.1:$p3" "${CHECK[@]}" > "$tmp/ft.json" 2> "$tmp/err"; rc=$?
     check "check fine-tune: different" "[ $rc -eq 0 ] && grep -q '\"verdict\": \"different\"' $tmp/ft.json || { cat $tmp/ft.json $tmp/err; false; }"
     check "check fine-tune: comparison not-claimed" "relation $tmp/ft.json | grep -q '^not-claimed - endpoint endpoint different'"
