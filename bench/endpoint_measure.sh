@@ -21,6 +21,7 @@ case $CASE in
     *) echo "unknown case $CASE"; exit 2 ;;
 esac
 tmp=$(mktemp -d)
+export MODELPRINT_DB="$tmp/mp.db"  # each check records its comparison: keep it out of the cwd
 python3 "$ROOT/tests/util/llama_server.py" --model "$SERVED" --alias stories260K --port-file "$tmp/port" > "$tmp/server.log" 2>&1 &
 spid=$!
 trap 'kill $spid 2> /dev/null; wait $spid 2> /dev/null; rm -rf "$tmp"' EXIT
