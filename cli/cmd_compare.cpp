@@ -165,58 +165,6 @@ std::string store_key(const CompareRequest& r, const PairContext& c, const std::
         bo.idiosyncrasy, r.behavior.print.chat_template, r.behavior.print.top_k, wm));
 }
 
-Result<int64_t> store_comparison(Store& store, const ComparisonResult& r, const std::string& doc) {
-    int64_t id = 0;
-    MP_TRY(store.transaction([&]() -> Status {
-        for (const SideInfo* s : {&r.a, &r.b}) {
-            ModelRecord m;
-            m.root_digest = s->model.root_digest;
-            m.name = s->path;
-            m.architecture = s->model.arch;
-            m.parameter_count = static_cast<int64_t>(s->model.parameters);
-            m.source_path = s->path;
-            MP_TRY(store.upsert_model(m));
-        }
-        ComparisonRecord c;
-        c.digest_a = r.a.model.root_digest;
-        c.digest_b = r.b.model.root_digest;
-        c.spec_digest = r.store.key;
-        c.verdict = std::string(relation_name(r.verdict.relation));
-        c.result_json = doc;
-        MP_ASSIGN_OR_RETURN(id, store.put_comparison(c));
-        return Status();
-    }));
-    return id;
-}
-
-Status sign_and_store(const CompareArgs& a, const ComparisonResult& r,
-                      std::optional<int64_t> comparison_id, Store* store) {
-    ReportInput in;
-    in.kind = ReportKind::kComparison;
-    in.subjects = {{"A: " + r.a.path, r.a.model.root_digest},
-                   {"B: " + r.b.path, r.b.model.root_digest}};
-    in.predicate_json = comparison_predicate_of(r);
-    MP_ASSIGN_OR_RETURN(std::string bytes, write_report(in, a.out, a.sign));
-    if (a.out.empty())
-        std::fputs(bytes.c_str(), stdout);
-    else
-        std::fprintf(stderr, "wrote signed comparison report %s\n", a.out.c_str());
-    if (store == nullptr) return Status();
-    MP_ASSIGN_OR_RETURN(ReportRecord rr,
-                        report_record_of(bytes, a.out.empty() ? "report" : a.out, "comparison",
-                                         kComparisonPredicateType));
-    rr.comparison_id = comparison_id;
-    auto rid = store->put_report(rr);
-    if (rid.ok()) {
-        std::fprintf(stderr,
-                     "stored as report %lld (modelprint report export %lld --format html)\n",
-                     static_cast<long long>(*rid), static_cast<long long>(*rid));
-    } else {
-        warn("report not stored", rid.status());
-    }
-    return Status();
-}
-
 Status run_compare(const CompareArgs& a) {
     MP_ASSIGN_OR_RETURN(CompareRequest req, request_of(a));
     const bool transcript = is_transcript_path(a.a) || is_transcript_path(a.b);
@@ -284,7 +232,7 @@ Status run_compare(const CompareArgs& a) {
     }
     // 3. output
     if (!a.sign.empty()) {
-        MP_TRY(sign_and_store(a, r, r.store.id, store.get()));
+        MP_TRY(sign_and_store(r, a.out, a.sign, r.store.id, store.get()));
         if (a.out.empty()) return Status();
     } else if (!a.out.empty()) {
         MP_TRY(write_file_atomic(a.out, doc + "\n"));

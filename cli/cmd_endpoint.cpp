@@ -1,7 +1,11 @@
 // `modelprint endpoint probe URL --model NAME --out T.jsonl [...]` and
 // `modelprint endpoint check URL --model NAME --claim MODEL [...]`: probe an OpenAI-compatible
 // endpoint into a resumable transcript, or test whether it serves the claimed local weights
-// (forensics/endpoint_check.h). API keys come from --api-key-env VAR or --api-key-file FILE and
+// (forensics/endpoint_check.h). `check` is a comparison (forensics/pipeline.h: A the claim,
+// B the endpoint, the endpoint evidence section): recorded in the store (global --db, unless
+// --no-store; a new record replaces the one of the same question, never reused: an endpoint can
+// change what it serves), signed with --sign KEY (cli/report_record.h, as `compare`), rendered by
+// `report show/export`. API keys come from --api-key-env VAR or --api-key-file FILE and
 // are never printed, written or stored. Exit codes: docs/errors.md (5 unreachable / 429 / 5xx
 // after retries, 6 credentials refused, 3 TLS failure, 4 unknown model or malformed response).
 #include <cstdio>
@@ -11,14 +15,21 @@
 #include <vector>
 
 #include "cli/command.h"
+#include "cli/report_record.h"
+#include "db/store.h"
+#include "fingerprint/base/json.h"
 #include "fingerprint/base/mmap_file.h"
+#include "fingerprint/base/sha256.h"
 #include "fingerprint/endpoint/endpoint_probe.h"
 #include "fingerprint/logit_print.h"
+#include "fingerprint/model/hash.h"
 #include "fingerprint/model/model.h"
 #include "fingerprint/probes/probe_set.h"
 #include "fingerprint/tokenizer/tokenizer.h"
 #include "fingerprint/watermark.h"
 #include "forensics/endpoint_run.h"
+#include "forensics/endpoint_section.h"
+#include "forensics/pipeline.h"
 
 namespace modelprint::cli {
 
@@ -33,7 +44,8 @@ struct EndpointArgs {
     double temperature = 1.0, rps = 0.0, timeout = 300.0, alpha = 0.05;
     int64_t min_queries = 1000;
     uint64_t seed = 1, local_seed = 1;
-    bool insecure = false, json = false;
+    bool insecure = false, json = false, no_store = false;
+    std::string sign;  // check: private key of the signed report (--out or stdout)
 };
 
 Result<std::string> api_key(const EndpointArgs& a) {
@@ -153,6 +165,45 @@ Status run_probe(const EndpointArgs& a) {
     return Status();
 }
 
+// The store key of an endpoint question (docs/store.md "Comparison keys"): everything that
+// decides what is asked and how it is judged — the claim's root digest, the endpoint (URL and
+// model name), the API, the prompts, the sampling and seeds, the calibration files' digests
+// and the test options.
+Result<std::string> endpoint_store_key(const EndpointCheckRequest& req, const PairContext& c,
+                                       const EndpointArgs& a) {
+    std::string prompts, calibrate;
+    for (const auto& p : req.prompts) prompts += p.id + '\x1f' + p.prompt + '\x1e';
+    for (const std::string& path : req.calibrate) {
+        MP_ASSIGN_OR_RETURN(auto m, Model::open(path));
+        MP_ASSIGN_OR_RETURN(ModelDigest d, hash_model(*m));
+        calibrate += d.root_digest + ",";
+    }
+    const EndpointProbeSettings& s = req.probe;
+    const EndpointCheckOptions& o = req.options;
+    return sha256_hex(fmt::format(
+        "modelprint.endpoint-check;methods={};claim={};endpoint={};api={};dialect={};"
+        "prompts={};samples={};local_samples={};temperature={};max_tokens={};logprobs={};"
+        "seed={};local_seed={};calibrate=[{}];alpha={};permutations={};hamming={};margin={};"
+        "min_queries={};transcript={}",
+        kMethodsVersion, c.a.model.root_digest, c.b.model.root_digest,
+        s.api == EndpointApi::kChat ? "chat" : "completions", server_dialect_name(s.dialect),
+        sha256_hex(prompts), s.samples, req.local_samples, s.sampling.temperature,
+        s.sampling.max_tokens, s.sampling.logprobs, s.sampling.seed, req.local_seed, calibrate,
+        o.alpha, o.permutations, o.hamming_bytes, o.precision_margin, o.min_queries_for_same,
+        a.transcript.empty() ? "-" : "file"));
+}
+
+// --json: the endpoint check's own fields (verdict, tests, queries, ...) and the comparison
+// document under "comparison".
+Result<std::string> check_json(const ComparisonResult& r, const EndpointCheckResult& e) {
+    MP_ASSIGN_OR_RETURN(OrderedJson j,
+                        parse_json_ordered(endpoint_check_json(e), "endpoint check"));
+    MP_ASSIGN_OR_RETURN(OrderedJson doc,
+                        parse_json_ordered(comparison_document(r), "comparison document"));
+    j["comparison"] = std::move(doc);
+    return j.dump(2, ' ', false, OrderedJson::error_handler_t::replace);
+}
+
 Status run_check(const EndpointArgs& a) {
     if (a.claim.empty()) return invalid_argument("--claim MODEL is required");
     EndpointApi api = EndpointApi::kCompletions;
@@ -193,8 +244,64 @@ Status run_check(const EndpointArgs& a) {
     }
     MP_ASSIGN_OR_RETURN(Prepared p, prepare(a, api, 5, false, true));
     req.probe = p.settings;
-    MP_ASSIGN_OR_RETURN(EndpointCheckResult r, run_endpoint_check(p.client.get(), req));
-    std::string out = a.json ? endpoint_check_json(r) + "\n" : endpoint_check_text(r);
+
+    // The question as a comparison (forensics/pipeline.h): A the claim, B the endpoint.
+    CompareRequest creq;
+    creq.a = a.claim;
+    creq.b = req.probe.endpoint;
+    creq.endpoint_check = &req;
+    creq.endpoint_client = p.client.get();
+    std::unique_ptr<Store> store;
+    if (!a.no_store) {
+        auto st = Store::open(resolve_db_path());
+        if (st.ok())
+            store = std::move(*st);
+        else
+            std::fprintf(stderr, "modelprint: warning: comparison not stored: %s\n",
+                         st.status().message().c_str());
+    }
+    OpenedPair unused;
+    MP_ASSIGN_OR_RETURN(PairContext ctx,
+                        open_comparison(creq, &unused, store != nullptr || !a.sign.empty()));
+    StoreInfo info;
+    if (store) {
+        auto key = endpoint_store_key(req, ctx, a);
+        if (key.ok()) {
+            info.key = *key;
+        } else {
+            std::fprintf(stderr, "modelprint: warning: comparison not stored: %s\n",
+                         key.status().message().c_str());
+            store.reset();
+        }
+    }
+    // An endpoint can change what it serves at any time: a check always asks it again (a
+    // stored result of the same question is replaced, never reused).
+    MP_ASSIGN_OR_RETURN(ComparisonResult r, run_sections(ctx));
+    r.store = info;
+    const auto* section = dynamic_cast<const EndpointSection*>(r.section(SectionKind::kEndpoint));
+    if (section == nullptr)
+        return internal_error("endpoint check: the endpoint section did not run");
+    if (store) {
+        auto id = store_comparison(*store, r, comparison_document(r, -1));
+        if (id.ok())
+            r.store.id = *id;
+        else
+            std::fprintf(stderr, "modelprint: warning: comparison not stored: %s\n",
+                         id.status().message().c_str());
+    }
+    if (!a.sign.empty()) {
+        MP_TRY(sign_and_store(r, a.out, a.sign, r.store.id, store.get()));
+        if (a.out.empty()) return Status();
+    } else if (!a.out.empty()) {
+        MP_TRY(write_file_atomic(a.out, comparison_document(r) + "\n"));
+    }
+    std::string out;
+    if (a.json) {
+        MP_ASSIGN_OR_RETURN(out, check_json(r, section->result()));
+        out += "\n";
+    } else {
+        out = comparison_text_of(r);
+    }
     std::fputs(out.c_str(), stdout);
     return Status();
 }
@@ -255,7 +362,13 @@ CommandRegistrar reg(
              "--min-queries", a->min_queries,
              "Queries needed to call 'same' without log-probabilities (default 1000)");
          check->add_option("--threads", a->threads, "CPU threads of the local engine");
-         check->add_flag("--json", a->json, "Print one JSON object");
+         check->add_flag("--json", a->json,
+                         "Print one JSON object (the check's fields and the comparison document)");
+         check->add_option("--out", a->out,
+                           "Write the comparison document (with --sign: the signed report) here");
+         check->add_option("--sign", a->sign,
+                           "Write a signed report (private key PEM) to --out or stdout");
+         check->add_flag("--no-store", a->no_store, "Do not record in the database");
          return [a, probe, check]() -> Status {
              if (probe->parsed()) return run_probe(*a);
              if (check->parsed()) return run_check(*a);

@@ -127,7 +127,9 @@ void BehaviorSection::report(ReportParts& parts) const {
     }
 }
 
-bool behavior_section_applies(const PairContext& c) { return !c.request->weights_only; }
+bool behavior_section_applies(const PairContext& c) {
+    return !c.request->weights_only && c.request->endpoint_check == nullptr;
+}
 
 Result<std::unique_ptr<EvidenceSection>> run_behavior_section(PairContext& c) {
     const CompareRequest& r = *c.request;

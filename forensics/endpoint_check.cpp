@@ -129,11 +129,14 @@ Result<EndpointTest> mmd_hamming_test(const std::vector<EndpointPromptData>& pro
     double observed = stat(labels);
     std::mt19937_64 rng(seed ^ 0x6d6d64ull);
     int64_t ge = 0;
+    EndpointTest t;
+    t.null_values.reserve(static_cast<size_t>(permutations));
     for (int b = 0; b < permutations; ++b) {
         for (auto& lab : labels) std::shuffle(lab.begin(), lab.end(), rng);
-        if (stat(labels) >= observed - 1e-12) ++ge;
+        const double v = stat(labels);
+        t.null_values.push_back(v);
+        if (v >= observed - 1e-12) ++ge;
     }
-    EndpointTest t;
     t.ran = true;
     t.statistic = observed;
     t.p_value = static_cast<double>(1 + ge) / static_cast<double>(1 + permutations);
@@ -269,6 +272,16 @@ Result<EndpointCheckResult> evaluate_endpoint_check(const std::vector<EndpointPr
     double p_precision = 1.0;
     r.logprob =
         logprob_test(prompts, level_names, o.precision_margin, &r.levels, &nearest, &p_precision);
+    if (!nearest.empty()) {
+        r.precision.ran = true;
+        r.precision.p_value = p_precision;
+        r.precision.n = r.logprob.n;
+        for (const auto& l : r.levels) {
+            if (l.name == nearest) r.precision.statistic = l.endpoint_delta;
+        }
+        r.precision.note = fmt::format(
+            "closer to {} than to the claim on most prompts? (one-sided sign test)", nearest);
+    }
     double p_samples = 1.0;
     if (r.mmd.ran) p_samples = std::min(p_samples, r.mmd.p_value);
     if (r.rank.ran) p_samples = std::min(p_samples, r.rank.p_value);
@@ -382,6 +395,7 @@ std::string endpoint_check_json(const EndpointCheckResult& r) {
     }
     lp["calibration"] = levels;
     tests["logprob"] = lp;
+    tests["precision"] = test_json(r.precision);
     j["tests"] = tests;
     j["options"] = {{"alpha", r.options.alpha},
                     {"permutations", r.options.permutations},

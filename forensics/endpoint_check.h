@@ -76,6 +76,8 @@ struct EndpointTest {
     double p_value = 1.0;
     int64_t n = 0;     // prompts used
     std::string note;  // why it did not run, or what it saw
+    // The statistic's null where it was drawn (MMD: one value per label permutation).
+    std::vector<double> null_values;
 };
 
 struct PrecisionLevel {
@@ -88,6 +90,9 @@ struct EndpointCheckResult {
     EndpointVerdict verdict = EndpointVerdict::kInconclusive;
     std::string reason;
     EndpointTest mmd, rank, logprob;
+    // logprob sign test 2 (ran when a re-encoding is nearer than the claim on average):
+    // statistic = mean |delta log p| from the endpoint to that re-encoding, p = sign test p.
+    EndpointTest precision;
     std::vector<PrecisionLevel> levels;  // logprob calibration, ascending by mean_delta
     std::string nearest_level;           // for same-weights-other-precision
     int64_t prompts = 0;

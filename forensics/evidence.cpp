@@ -32,6 +32,13 @@ const std::vector<PrecedenceRow> kPrecedence = {
     {SectionKind::kBehavior, Relation::kIndependent, WeightsCondition::kCannotJudge,
      "behaviour says independent and the weights cannot be compared (absent, or different "
      "structure with no embedding match): independent, basis behavior"},
+    {SectionKind::kEndpoint, Relation::kNotClaimed, WeightsCondition::kAny,
+     "the endpoint's samples or log-probabilities are not the claimed model's at any calibrated "
+     "precision (family-wise level alpha): not-claimed, basis endpoint"},
+    {SectionKind::kEndpoint, Relation::kServesClaimed, WeightsCondition::kAny,
+     "no endpoint test rejects the claimed weights (log-probabilities within the calibrated "
+     "noise, or the sample tests after the measured query budget): serves-claimed (subtype same "
+     "or other-precision), basis endpoint"},
 };
 
 const EvidenceSection* find(const std::vector<const EvidenceSection*>& s, SectionKind k) {

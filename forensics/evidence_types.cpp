@@ -8,7 +8,8 @@ namespace modelprint {
 namespace {
 
 constexpr std::array<std::string_view, kRelationCount> kRelationNames = {
-    "identical", "derived", "distilled", "similar-behavior", "independent", "unknown"};
+    "identical", "derived",     "distilled",     "similar-behavior",
+    "independent", "unknown", "serves-claimed", "not-claimed"};
 constexpr std::array<std::string_view, kConfidenceCount> kConfidenceNames = {"none", "low",
                                                                              "medium", "high"};
 constexpr std::array<std::string_view, kBasisCount> kBasisNames = {
@@ -38,6 +39,10 @@ constexpr std::array<std::string_view, kStatisticCount> kStatisticNames = {
     "watermark_open_model_plain_z",
     "watermark_generation_z",
     "watermark_text_z",
+    "endpoint_mmd_hamming",
+    "endpoint_rank_z",
+    "endpoint_logprob_sign",
+    "endpoint_precision_sign",
 };
 
 template <typename E, size_t N>

@@ -22,8 +22,13 @@ enum class Relation : uint8_t {
     kSimilarBehavior,  // closer than the background, nothing specific to A (issue 16)
     kIndependent,      // no lineage signal where one would show
     kUnknown,          // the evidence does not decide
+    // endpoint questions (B an API endpoint, A the claimed local model; forensics/
+    // endpoint_section.h): samples and log-probabilities cannot show weights, so an endpoint is
+    // never called identical/derived.
+    kServesClaimed,  // the endpoint serves A's weights (subtype same | other-precision)
+    kNotClaimed,     // the endpoint does not serve A's weights at any calibrated precision
 };
-inline constexpr int kRelationCount = 6;
+inline constexpr int kRelationCount = 8;
 
 // How firmly a section (or the verdict) holds its relation.
 enum class Confidence : uint8_t { kNone, kLow, kMedium, kHigh };
@@ -65,8 +70,13 @@ enum class Statistic : uint8_t {
     kWatermarkOpenModelPlainZ,  // open-model without the teacher reference
     kWatermarkGenerationZ,      // generation mode: green count of the suspect's samples
     kWatermarkTextZ,            // text: green count of a transcript's responses
+    // endpoint equality (forensics/endpoint_check.h)
+    kEndpointMmd,        // MMD^2, Hamming kernel, permutation p
+    kEndpointRank,       // rank z of endpoint completions among the claim's samples
+    kEndpointLogprob,    // logprob sign test 1: beyond the calibrated precision noise
+    kEndpointPrecision,  // logprob sign test 2: closer to a re-encoding than to the claim
 };
-inline constexpr int kStatisticCount = 22;
+inline constexpr int kStatisticCount = 26;
 
 std::string_view relation_name(Relation r);         // "identical", ..., "similar-behavior"
 std::string_view confidence_name(Confidence c);     // "none" | "low" | "medium" | "high"

@@ -7,6 +7,7 @@
 #include "fingerprint/transcript.h"
 #include "forensics/behavior_section.h"
 #include "forensics/watermark_section.h"
+#include "forensics/endpoint_section.h"
 #include "forensics/weights_section.h"
 
 namespace modelprint {
@@ -23,6 +24,7 @@ const SectionRunner kRunners[] = {
     {SectionKind::kWeights, weights_section_applies, run_weights_section},
     {SectionKind::kBehavior, behavior_section_applies, run_behavior_section},
     {SectionKind::kWatermark, watermark_section_applies, run_watermark_section},
+    {SectionKind::kEndpoint, endpoint_section_applies, run_endpoint_section},
 };
 
 Json finite(double x) { return std::isfinite(x) ? Json(x) : Json(nullptr); }
@@ -34,6 +36,10 @@ Json side_json(const SideInfo& s) {
         j["arch"] = s.model.arch;
         j["parameters"] = s.model.parameters;
         j["dtype"] = s.model.dtype;
+    }
+    if (s.kind == "endpoint") {
+        j["model"] = s.endpoint_model;
+        j["endpoint_digest"] = s.model.root_digest;
     }
     return j;
 }
@@ -106,6 +112,7 @@ std::vector<const EvidenceSection*> ComparisonResult::views() const {
 }
 
 Result<PairContext> open_comparison(const CompareRequest& req, OpenedPair* storage, bool hash) {
+    if (req.endpoint_check != nullptr) return open_endpoint_comparison(req, hash);
     if (req.weights_only && req.behavior_only) {
         return invalid_argument("--weights-only and --behavior-only exclude each other");
     }
@@ -116,8 +123,8 @@ Result<PairContext> open_comparison(const CompareRequest& req, OpenedPair* stora
     }
     PairContext c;
     c.request = &req;
-    c.a = {req.a, ta ? "transcript" : "model", {}};
-    c.b = {req.b, tb ? "transcript" : "model", {}};
+    c.a = {req.a, ta ? "transcript" : "model", {}, {}};
+    c.b = {req.b, tb ? "transcript" : "model", {}, {}};
     c.a.model.path = req.a;
     c.b.model.path = req.b;
     if (!ta && !tb) {
@@ -179,6 +186,9 @@ std::string comparison_text_of(const ComparisonResult& r) {
             out += fmt::format("{}  {}  {}  {} params  {}  root {}\n", label, s->path,
                                s->model.arch, s->model.parameters, s->model.dtype,
                                s->model.root_digest.substr(0, 16));
+        } else if (s->kind == "endpoint") {
+            out += fmt::format("{}  {}  (endpoint, model \"{}\")\n", label, s->path,
+                               s->endpoint_model);
         } else {
             out += fmt::format("{}  {}  ({})\n", label, s->path, s->kind);
         }
@@ -200,7 +210,10 @@ std::string comparison_predicate_of(const ComparisonResult& r) {
     Json models = Json::array();
     for (const SideInfo* s : {&r.a, &r.b}) {
         models.push_back({{"role", s == &r.a ? "A" : "B"},
-                          {"name", s->path},
+                          {"name", s->kind == "endpoint"
+                                       ? fmt::format("{} (model \"{}\")", s->path,
+                                                     s->endpoint_model)
+                                       : s->path},
                           {"root_digest", s->model.root_digest},
                           {"architecture", s->kind == "model" ? s->model.arch : s->kind},
                           {"parameters", std::to_string(s->model.parameters)},

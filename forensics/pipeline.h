@@ -3,7 +3,8 @@
 // predicate). The command (cli/cmd_compare.cpp) adds the store (key, reuse, record) and signing.
 // JSON document:
 //   {"schema": "modelprint.comparison/v2", "methods_version": kMethodsVersion,
-//    "a"/"b": {"path", "kind", "root_digest", "arch", "parameters", "dtype"},
+//    "a"/"b": {"path", "kind", "root_digest", "arch", "parameters", "dtype"}  (model sides),
+//             {"path": URL, "kind": "endpoint", "model", "endpoint_digest"}  (endpoint sides),
 //    "verdict": {"relation", "subtype", "confidence", "confidence_level", "basis", "decided_by",
 //                "decisive", "statistic", "p_value", "reason", "scope", "rule", "notes"},
 //    "evidence": {<section name>: <that section's json()>, ...},
@@ -26,6 +27,9 @@
 #include "forensics/watermark_section.h"
 
 namespace modelprint {
+
+class EndpointClient;         // fingerprint/endpoint/openai.h
+struct EndpointCheckRequest;  // forensics/endpoint_run.h
 
 // Bump when any method, threshold or decision rule changes: stored results computed under
 // another version are not reused (store key).
@@ -51,13 +55,21 @@ struct CompareRequest {
     // secret: nothing renders it; the section and the store key use its commitment only.
     std::optional<WatermarkKey> watermark_key;
     WatermarkSectionOptions watermark;
+    // Set: B is an API endpoint and A the model it claims to serve (`endpoint check`): the
+    // sides are opened by open_endpoint_comparison and only the endpoint section runs
+    // (forensics/endpoint_section.h). The client may be null when a transcript holds every
+    // endpoint sample. Neither is owned.
+    const EndpointCheckRequest* endpoint_check = nullptr;
+    const EndpointClient* endpoint_client = nullptr;
 };
 
 // One side as the pipeline knows it.
 struct SideInfo {
     std::string path;
-    std::string kind;  // "model" | "transcript"
-    ModelSide model;   // model sides: root digest, arch, parameters, dtype
+    std::string kind;  // "model" | "transcript" | "endpoint"
+    ModelSide model;   // model sides: root digest, arch, parameters, dtype; endpoint sides:
+                       // root_digest = endpoint_side_digest (endpoint_section.h), arch "endpoint"
+    std::string endpoint_model;  // endpoint sides: the model name asked for (path = the URL)
 };
 
 // What a section runner may read (filled by run_comparison before the runners run).

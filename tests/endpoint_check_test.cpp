@@ -1,18 +1,23 @@
 // Endpoint-equality statistics on synthetic samples with known truth: the MMD permutation test
 // and the rank test hold their level under H0 (same distribution) and reject a shifted one;
 // the logprob sign test separates engine noise, a precision change and other weights; the
-// verdict rules and their error paths.
+// verdict rules and their error paths; the endpoint evidence section's votes, statistics,
+// null and renderings (forensics/endpoint_section.h).
 #include "forensics/endpoint_check.h"
 
 #include <gtest/gtest.h>
+#include <gmock/gmock.h>
 
 #include <cmath>
 #include <random>
 
+#include "forensics/endpoint_section.h"
 #include "tests/util/test_util.h"
 
 namespace modelprint {
 namespace {
+
+using ::testing::HasSubstr;
 
 // A string of n letters drawn from a skewed alphabet; `shift` moves probability to 'z'.
 std::string draw(std::mt19937_64& rng, int n, double shift) {
@@ -157,6 +162,102 @@ TEST(EndpointCheckStats, SampleOnlyVerdicts) {
     o.alpha = 0;
     EXPECT_THAT(evaluate_endpoint_check({}, {}, 0, o).status(),
                 StatusIs(StatusCode::kInvalidArgument, "alpha"));
+}
+
+}  // namespace
+}  // namespace modelprint
+
+// ---- the endpoint evidence section (forensics/endpoint_section.h) on the same synthetic data
+
+namespace modelprint {
+namespace {
+
+TEST(EndpointSection, VotesMapTheEndpointVerdicts) {
+    EndpointCheckOptions o;
+    o.permutations = 99;
+    std::vector<std::string> names = {"f16", "q8_0", "q4_0"};
+    std::vector<double> levels = {1e-3, 1e-2, 5e-2};
+    auto same = evaluate_endpoint_check(with_lp(levels, -1, 5e-4), names, 60, o);
+    ASSERT_TRUE(same.ok());
+    EndpointSection s1(*same);
+    EXPECT_EQ(s1.kind(), SectionKind::kEndpoint);
+    EXPECT_EQ(s1.vote().relation, Relation::kServesClaimed);
+    EXPECT_EQ(s1.vote().subtype, "same");
+    EXPECT_EQ(s1.vote().basis, Basis::kEndpoint);
+    EXPECT_EQ(s1.vote().confidence, Confidence::kHigh);  // calibrated log-probabilities
+    ASSERT_TRUE(s1.decisive().has_value());
+    EXPECT_EQ(s1.decisive()->statistic, Statistic::kEndpointLogprob);
+
+    auto q4 = evaluate_endpoint_check(with_lp(levels, 2, 1e-2), names, 60, o);
+    EndpointSection s2(*q4);
+    EXPECT_EQ(s2.vote().relation, Relation::kServesClaimed);
+    EXPECT_EQ(s2.vote().subtype, "other-precision");
+    EXPECT_THAT(s2.vote().reason, HasSubstr("nearest: q4_0"));
+    EXPECT_EQ(s2.decisive()->statistic, Statistic::kEndpointPrecision);
+    EXPECT_LT(s2.decisive()->p_value, 0.05);
+
+    auto diff = evaluate_endpoint_check(with_lp(levels, -2, 0), names, 60, o);
+    EndpointSection s3(*diff);
+    EXPECT_EQ(s3.vote().relation, Relation::kNotClaimed);
+    EXPECT_EQ(s3.decisive()->statistic, Statistic::kEndpointLogprob);
+    EXPECT_LT(s3.decisive()->log10_p, -6);
+
+    // Samples only: inconclusive -> unknown (cannot judge), with the queries needed.
+    o.permutations = 199;
+    o.min_queries_for_same = 100;
+    auto few = evaluate_endpoint_check(synth(11, 10, 2, 4, 0.0, 0.0), {}, 20, o);
+    EndpointSection s4(*few);
+    EXPECT_EQ(s4.vote().relation, Relation::kUnknown);
+    EXPECT_FALSE(s4.vote().can_judge);
+    EXPECT_THAT(s4.vote().reason, HasSubstr("needed for a decisive answer"));
+    auto sdiff = evaluate_endpoint_check(synth(13, 50, 2, 4, 0.4, 1.5), {}, 100, o);
+    EndpointSection s5(*sdiff);
+    EXPECT_EQ(s5.vote().relation, Relation::kNotClaimed);
+    EXPECT_EQ(s5.vote().confidence, Confidence::kMedium);  // sample tests alone
+    const Statistic d5 = s5.decisive()->statistic;
+    EXPECT_TRUE(d5 == Statistic::kEndpointMmd || d5 == Statistic::kEndpointRank);
+    EXPECT_LT(s5.decisive()->p_value, 0.025);
+}
+
+TEST(EndpointSection, StatisticsNullAndRenderings) {
+    EndpointCheckOptions o;
+    o.permutations = 199;
+    o.min_queries_for_same = 100;
+    auto r = evaluate_endpoint_check(synth(13, 50, 2, 4, 0.4, 1.5), {}, 100, o);
+    ASSERT_TRUE(r.ok());
+    r->endpoint = "http://127.0.0.1:9/v1";
+    r->model = "stories260K";
+    r->claim = "claim.gguf";
+    EndpointSection s(*r);
+    // Every test has a row; the MMD row carries its permutation null.
+    const auto rows = s.statistics();
+    ASSERT_EQ(rows.size(), 4u);
+    EXPECT_EQ(rows[0].statistic, Statistic::kEndpointMmd);
+    EXPECT_TRUE(rows[0].available);
+    EXPECT_EQ(rows[0].n_null, 199u);
+    EXPECT_GT(rows[0].percentile, 0.9);
+    EXPECT_FALSE(rows[2].available);  // no log-probabilities
+    auto n = s.null_distribution();
+    ASSERT_TRUE(n.has_value());
+    EXPECT_EQ(n->values.size(), 199u);
+    EXPECT_DOUBLE_EQ(n->observed, r->mmd.statistic);
+    // Renderings: JSON is the check's object; the report has the tests table and the null.
+    EXPECT_THAT(s.json(), HasSubstr("\"verdict\": \"different\""));
+    EXPECT_THAT(s.text(), HasSubstr("endpoint:\n"));
+    ReportParts parts;
+    s.report(parts);
+    ASSERT_GE(parts.tables.size(), 1u);
+    EXPECT_EQ(parts.tables[0].title, "Endpoint evidence");
+    ASSERT_EQ(parts.tables[0].rows.size(), 4u);
+    EXPECT_THAT(parts.tables[0].text, HasSubstr("100 queries on 50 prompts"));
+    ASSERT_EQ(parts.distributions.size(), 1u);
+    EXPECT_EQ(parts.distributions[0].statistic, "endpoint_mmd_hamming");
+    EXPECT_THAT(s.markdown(), HasSubstr("Endpoint evidence"));
+    EXPECT_THAT(s.html(), HasSubstr("<svg"));
+    // The endpoint side's identity digest: stable, and depends on URL and model name.
+    EXPECT_EQ(endpoint_side_digest("http://h/v1", "m"), endpoint_side_digest("http://h/v1", "m"));
+    EXPECT_NE(endpoint_side_digest("http://h/v1", "m"), endpoint_side_digest("http://h/v1", "n"));
+    EXPECT_EQ(endpoint_side_digest("http://h/v1", "m").size(), 64u);
 }
 
 }  // namespace

@@ -24,6 +24,7 @@ public:
         vote_.strength = 0.9;
         vote_.basis = basis == Basis::kNone ? (k == SectionKind::kWeights     ? Basis::kWeights
                                                : k == SectionKind::kWatermark ? Basis::kWatermark
+                                               : k == SectionKind::kEndpoint  ? Basis::kEndpoint
                                                                               : Basis::kBehavior)
                                             : basis;
         vote_.reason = fmt::format("{} says {}", section_kind_name(k), relation_name(r));
@@ -122,7 +123,7 @@ TEST(EvidenceNames, ConfidenceLevelsAndValues) {
 
 TEST(Decide, TableIsTheDocumentedOne) {
     const auto& t = precedence_table();
-    ASSERT_EQ(t.size(), 7u);
+    ASSERT_EQ(t.size(), 9u);
     EXPECT_EQ(t[0].asserts, Relation::kIdentical);
     EXPECT_EQ(t[1].asserts, Relation::kDerived);
     EXPECT_EQ(t[2].section, SectionKind::kWatermark);
@@ -130,6 +131,16 @@ TEST(Decide, TableIsTheDocumentedOne) {
     EXPECT_EQ(t[4].asserts, Relation::kSimilarBehavior);
     EXPECT_EQ(t[5].section, SectionKind::kWeights);
     EXPECT_EQ(t[6].when, WeightsCondition::kCannotJudge);
+    EXPECT_EQ(t[7].section, SectionKind::kEndpoint);
+    EXPECT_EQ(t[7].asserts, Relation::kNotClaimed);
+    EXPECT_EQ(t[8].section, SectionKind::kEndpoint);
+    EXPECT_EQ(t[8].asserts, Relation::kServesClaimed);
+    // Samples never show weights: no row lets the endpoint section say identical/derived.
+    for (const PrecedenceRow& row : t) {
+        if (row.section != SectionKind::kEndpoint) continue;
+        EXPECT_NE(row.asserts, Relation::kIdentical);
+        EXPECT_NE(row.asserts, Relation::kDerived);
+    }
 }
 
 TEST(Decide, Row1WeightsIdenticalWinsOverEverything) {
@@ -224,6 +235,37 @@ TEST(Decide, Row7BehaviourIndependentOnlyWhenWeightsCannotJudge) {
     EXPECT_EQ(v.rule, -1);
     EXPECT_THAT(v.reason, HasSubstr("no precedence rule fired"));
     EXPECT_THAT(v.reason, HasSubstr("behavior: independent"));
+}
+
+TEST(Decide, Row8EndpointNotClaimed) {
+    FakeSection e(SectionKind::kEndpoint, Relation::kNotClaimed);
+    const CombinedVerdict v = decide_of({&e});
+    EXPECT_EQ(v.relation, Relation::kNotClaimed);
+    EXPECT_EQ(v.basis, Basis::kEndpoint);
+    EXPECT_EQ(v.decided_by, SectionKind::kEndpoint);
+    EXPECT_EQ(v.rule, 7);
+    EXPECT_TRUE(v.notes.empty());
+}
+
+TEST(Decide, Row9EndpointServesClaimedWithItsSubtype) {
+    FakeSection e(SectionKind::kEndpoint, Relation::kServesClaimed);
+    CombinedVerdict v = decide_of({&e});
+    EXPECT_EQ(v.relation, Relation::kServesClaimed);
+    EXPECT_EQ(v.basis, Basis::kEndpoint);
+    EXPECT_EQ(v.rule, 8);
+    // An endpoint that cannot decide (inconclusive) votes unknown: no row fires, and the
+    // verdict carries the section's reason (the queries a decisive answer needs).
+    FakeSection u(SectionKind::kEndpoint, Relation::kUnknown, false);
+    v = decide_of({&u});
+    EXPECT_EQ(v.relation, Relation::kUnknown);
+    EXPECT_EQ(v.rule, -1);
+    EXPECT_EQ(v.reason, "endpoint says unknown");
+    // An endpoint vote of identical is not one the table lets it assert: ignored, said so.
+    FakeSection id(SectionKind::kEndpoint, Relation::kIdentical);
+    v = decide_of({&id});
+    EXPECT_EQ(v.relation, Relation::kUnknown);
+    ASSERT_EQ(v.notes.size(), 1u);
+    EXPECT_THAT(v.notes[0], HasSubstr("endpoint says identical, which the precedence table"));
 }
 
 TEST(Decide, NoRuleNoSectionsAndIgnoredVotes) {

@@ -10,7 +10,8 @@ Writes, seeded and deterministic (CPU torch, one thread):
                          sentences about a dog named Max, q/k and embeddings frozen (so the
                          GGUF's interleaved q/k rows need no re-permutation); transformers'
                          LlamaForCausalLM on the HF copy of the same weights
-  fixtures.json          sha256 of each file and the fine-tune's mean next-token KL from the base
+  stories260K.ft_weak.gguf  the same recipe, weaker: 10 Adam steps at lr 5e-4
+  fixtures.json          sha256 of each file and the fine-tunes' mean next-token KL from the base
 The files are written to OUT_DIR (the test build tree), not committed: they are made again from
 the committed base in seconds. Needs numpy, gguf (and torch + transformers for the fine-tune).
 """
@@ -70,7 +71,7 @@ STORY = [
 ]
 
 
-def finetune(reader, out_path):
+def finetune(reader, out_path, steps=40, lr=2e-3):
     import torch
     from transformers import LlamaForCausalLM
     from tokenizers import Tokenizer
@@ -86,8 +87,8 @@ def finetune(reader, out_path):
         p.requires_grad = not frozen
         if not frozen:
             train.append(p)
-    opt = torch.optim.Adam(train, lr=2e-3)
-    for step in range(40):
+    opt = torch.optim.Adam(train, lr=lr)
+    for step in range(steps):
         x = ids[step % len(ids)]
         loss = model(x, labels=x).loss
         opt.zero_grad()
@@ -137,6 +138,10 @@ def main():
     if "--skip-finetune" not in sys.argv:
         p = os.path.join(out, "stories260K.ft.gguf")
         info["finetune_mean_kl"] = finetune(reader, p)
+        info["files"][os.path.basename(p)] = sha(p)
+        # A weaker fine-tune for power curves: 10 steps at lr 5e-4.
+        p = os.path.join(out, "stories260K.ft_weak.gguf")
+        info["finetune_weak_mean_kl"] = finetune(reader, p, steps=10, lr=5e-4)
         info["files"][os.path.basename(p)] = sha(p)
     with open(os.path.join(out, "fixtures.json"), "w") as f:
         json.dump(info, f, indent=1)

@@ -17,11 +17,12 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2> /dev/null; wait "$p" 2> /dev/null; done; rm -rf "$tmp"; }
 trap cleanup EXIT
 export MODELPRINT_QUIET=1
-serve() {  # $1 gguf, $2 port file, rest: launcher flags
+export MODELPRINT_DB="$tmp/mp.db"  # endpoint check records its comparison (never ./modelprint.db)
+serve() {  # $1 gguf, $2 port file, rest: launcher flags. Not in $(...): the pid must reach
+    # this shell's pids (a command substitution's subshell would keep it, and leak the server).
     python3 "$ROOT/tests/util/llama_server.py" --model "$1" --alias stories260K --port-file "$2" "${@:3}" > "$2.log" 2>&1 &
     pids+=($!)
     for _ in $(seq 300); do [ -s "$2" ] && break; sleep 0.1; done
-    cat "$2"
 }
 FIX="$(dirname "$MP")/endpoint_fixtures"
 if [ ! -f "$FIX/fixtures.json" ]; then
@@ -30,7 +31,7 @@ if [ ! -f "$FIX/fixtures.json" ]; then
 fi
 
 # 1. Probe with an API key (the server requires it), resumably.
-port=$(serve "$STORIES" "$tmp/p1" --api-key sk-llama-SECRET-77)
+serve "$STORIES" "$tmp/p1" --api-key sk-llama-SECRET-77; port=$(cat "$tmp/p1" 2> /dev/null)
 check "server started" "[ -n '$port' ]"
 B="http://127.0.0.1:$port"
 export MP_KEY=sk-llama-SECRET-77
@@ -57,16 +58,40 @@ CHECK=(--model stories260K --claim "$STORIES" --chat none --probes "$ROOT/testda
 "$MP" endpoint check "$B" "${CHECK[@]}" > "$tmp/same.json" 2> "$tmp/err"; rc=$?
 check "check same: exit 0" "[ $rc -eq 0 ]"
 check "check same: verdict same" "grep -q '\"verdict\": \"same\"' $tmp/same.json || { cat $tmp/same.json $tmp/err; false; }"
+relation() {  # $1 json file: the comparison document's relation/subtype, B's kind, section verdict
+    python3 -c "import json,sys; j=json.load(open(sys.argv[1])); c=j['comparison']; v=c['verdict']
+print(v['relation'], v['subtype'] or '-', v['basis'], c['b']['kind'], c['evidence']['endpoint']['verdict'])" "$1" 2> /dev/null
+}
+check "check same: comparison serves-claimed / same, basis endpoint" \
+    "[ \"\$(relation $tmp/same.json)\" = 'serves-claimed same endpoint endpoint same' ] || { relation $tmp/same.json; false; }"
+stored_verdicts() {
+    python3 -c "import sqlite3,sys; print(' '.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute('select verdict from comparisons')))" "$tmp/mp.db" 2> /dev/null
+}
+check "check same: stored as a comparison" "[ \"\$(stored_verdicts)\" = 'serves-claimed' ] || stored_verdicts"
+
+# 2b. Signed (DSSE, as compare), verified offline, rendered by report export; no key anywhere.
+"$MP" keygen --out "$tmp/key.pem" --no-db > /dev/null 2>&1
+"$MP" endpoint check "$B" "${CHECK[@]}" --sign "$tmp/key.pem" --out "$tmp/r.json" > /dev/null 2> "$tmp/err"; rc=$?
+check "signed: exit 0, report stored" "[ $rc -eq 0 ] && [ -s $tmp/r.json ] && grep -q 'stored as report' $tmp/err || cat $tmp/err"
+"$MP" verify "$tmp/r.json" --pub "$tmp/key.pem.pub" > "$tmp/v.txt" 2>&1; rc=$?
+check "signed: verifies offline" "[ $rc -eq 0 ] || cat $tmp/v.txt"
+"$MP" report export 1 --format md --out "$tmp/r.md" 2> /dev/null; rc=$?
+check "report export md: endpoint tables and the verdict" \
+    "[ $rc -eq 0 ] && grep -q 'Endpoint evidence' $tmp/r.md && grep -q 'serves-claimed' $tmp/r.md"
+"$MP" report export 1 --format html --out "$tmp/r.html" 2> /dev/null; rc=$?
+check "report export html: the MMD null as a plot" "[ $rc -eq 0 ] && grep -q '<svg' $tmp/r.html"
+check "key nowhere (report, renderings, store)" "! grep -q SECRET $tmp/r.json $tmp/r.md $tmp/r.html $tmp/mp.db $tmp/same.json"
 
 # 3. other precision and a fine-tune under the claimed name.
 if [ -f "$FIX/stories260K.q4_0.gguf" ]; then
-    p2=$(serve "$FIX/stories260K.q4_0.gguf" "$tmp/p2")
+    serve "$FIX/stories260K.q4_0.gguf" "$tmp/p2"; p2=$(cat "$tmp/p2")
     "$MP" endpoint check "http://127.0.0.1:$p2" "${CHECK[@]}" > "$tmp/q4.json" 2> "$tmp/err"; rc=$?
     check "check Q4_0: same-weights-other-precision" "[ $rc -eq 0 ] && grep -q 'same-weights-other-precision' $tmp/q4.json || { cat $tmp/q4.json $tmp/err; false; }"
 fi
 if [ -f "$FIX/stories260K.ft.gguf" ]; then
-    p3=$(serve "$FIX/stories260K.ft.gguf" "$tmp/p3")
+    serve "$FIX/stories260K.ft.gguf" "$tmp/p3"; p3=$(cat "$tmp/p3")
     "$MP" endpoint check "http://127.0.0.1:$p3" "${CHECK[@]}" > "$tmp/ft.json" 2> "$tmp/err"; rc=$?
     check "check fine-tune: different" "[ $rc -eq 0 ] && grep -q '\"verdict\": \"different\"' $tmp/ft.json || { cat $tmp/ft.json $tmp/err; false; }"
+    check "check fine-tune: comparison not-claimed" "relation $tmp/ft.json | grep -q '^not-claimed - endpoint endpoint different'"
 fi
 exit $fail
