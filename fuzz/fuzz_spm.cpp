@@ -41,7 +41,8 @@ void exercise(const modelprint::tok::SpmModel& m, const std::string& text) {
         auto back = m.decode(*ids);
         if (!back.ok()) fail("decode of encoded ids", back.status().to_string());
     }
-    const int32_t probe[] = {0, 1, static_cast<int32_t>(n - 1), static_cast<int32_t>(n / 2)};
+    std::vector<int32_t> probe = {0, static_cast<int32_t>(n - 1), static_cast<int32_t>(n / 2)};
+    if (n > 1) probe.push_back(1);  // (a one-piece model has no id 1: a harness bug, found)
     auto ok = m.decode(probe);
     if (!ok.ok()) fail("decode of valid ids", ok.status().to_string());
     for (int32_t bad : {-1, static_cast<int32_t>(n), INT32_MAX}) {
