@@ -156,8 +156,8 @@ std::vector<PairOutcome> compare_all_pairs(const Family& f,
 TEST_F(DistillFamily, CrossLikelihoodSeparatesDistilledFromIndependent) {
     std::vector<double> pos, neg, pos_s, neg_s, pos_d, neg_d;
     std::string table =
-        "| a | b | truth | verdict | distillation z | decisive p | xl z (b←a / a←b) | scorer z (b←a / a←b) | null pairs | JS | top-k | CKA | LCS |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "| a | b | truth | verdict | distillation z | decisive p | xl z (b←a / a←b) | scorer z (b←a / a←b) | null pairs | JS | top-k | CKA | LCS | same-domain controls of a (domain z; distillation z with b) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const PairOutcome& o : compare_all_pairs(*family_, options_for, *panel_, index_)) {
         ASSERT_TRUE(o.e.ok()) << o.a << " vs " << o.b << ": " << o.e.status().to_string();
         const BehaviorEvidence& e = *o.e;
@@ -175,12 +175,19 @@ TEST_F(DistillFamily, CrossLikelihoodSeparatesDistilledFromIndependent) {
         auto sz = [](const DirectionalXl& d) {
             return d.scorer_available ? fmt::format("{:.2f}", d.scorer_z) : std::string("–");
         };
-        table += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.2g} | {} / {} | {} / {} | {} | {} | {} | {} | {} |\n",
+        std::string controls = e.domain_controls_checked ? std::string() : std::string("not checked");
+        for (const DomainControl& c : e.domain_controls) {
+            controls += fmt::format("{}{} ({:.2f}; {})", controls.empty() ? "" : ", ", c.name, c.domain_z,
+                                    c.has_pair_stat ? fmt::format("{:.2f}", c.pair_stat) : "–");
+        }
+        if (controls.empty()) controls = "none";
+        table += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.2g} | {} / {} | {} / {} | {} | {} | {} | {} | {} | {} |\n",
                              o.a, o.b, o.truth, relation_name(e.relation), dz->cal.value, e.p_value,
                              z(e.xl_b_given_a), z(e.xl_a_given_b), sz(e.xl_b_given_a),
                              sz(e.xl_a_given_b), e.null_pairs, fmt_stat(e, Statistic::kLogitJs, false),
                              fmt_stat(e, Statistic::kLogitTopkOverlap, false),
-                             fmt_stat(e, Statistic::kCkaBestMatch, false), fmt_stat(e, Statistic::kOutputLcs, false));
+                             fmt_stat(e, Statistic::kCkaBestMatch, false), fmt_stat(e, Statistic::kOutputLcs, false),
+                             controls);
     }
     const double auc = roc_auc(pos, neg);
     const double auc_s = roc_auc(pos_s, neg_s);
@@ -332,6 +339,57 @@ TEST_F(DistillFamily, IdiosyncrasyReport) {
     // ...and is reported only: the verdicts are those of distillation_z alone.
     EXPECT_EQ(missed_old.size(), 0u);
     EXPECT_EQ(false_old, std::vector<std::string>{"control_seq/control_seq2"});
+}
+
+// Issue 16's product rule (docs/behavior.md "Same-domain controls"): a student against its
+// teacher with a background that holds no model of the teacher's domain (the facts models only)
+// still passes the null test, but nothing in the background shows what a model of the stories
+// domain that never saw the teacher's outputs looks like: `similar-behavior`, not `distilled`,
+// and the text says it is not an accusation. With the ground-truth background (indep_seed,
+// trained on base's corpus, and the other stories models in it) the same pair is `distilled`
+// and the report names the controls.
+TEST_F(DistillFamily, NoSameDomainControlGivesSimilarBehavior) {
+    auto facts_only = [](const std::string& a, const std::string& b) {
+        BehaviorOptions o;
+        const std::vector<std::string> bg = {"facts_1", "facts_2", "facts_3", "partner",
+                                             "indep_data"};
+        for (const auto& n : bg) o.background.push_back(index_[n]);
+        o.background_given = true;
+        std::vector<std::string> u = bg;
+        u.push_back(a);
+        u.push_back(b);
+        for (size_t i = 0; i < u.size(); ++i) {
+            for (size_t k = i + 1; k < u.size(); ++k) {
+                const bool tested = (u[i] == a && u[k] == b) || (u[i] == b && u[k] == a);
+                if (!tested) o.null_pairs.emplace_back(index_[u[i]], index_[u[k]]);
+            }
+        }
+        return o;
+    };
+    for (const char* student : {"student_seq", "student_kl"}) {
+        auto e = compare_behavior(*panel_, index_["base"], index_[student], facts_only("base", student));
+        MP_ASSERT_OK(e);
+        EXPECT_EQ(relation_name(e->relation), "similar-behavior")
+            << student << ": " << e->reason << "\n" << behavior_evidence_text(*e);
+        EXPECT_TRUE(e->domain_controls_checked);
+        EXPECT_TRUE(e->domain_controls.empty());
+        EXPECT_NE(e->reason.find("distillation and shared training data both produce this"),
+                  std::string::npos);
+        EXPECT_NE(e->reason.find("Not an accusation"), std::string::npos);
+        EXPECT_GT(e->decisive_probes, 0);
+        auto full = compare_behavior(*panel_, index_["base"], index_[student], options_for("base", student));
+        MP_ASSERT_OK(full);
+        EXPECT_EQ(relation_name(full->relation), "distilled") << student << ": " << full->reason;
+        ASSERT_FALSE(full->domain_controls.empty());
+        for (const DomainControl& c : full->domain_controls) {
+            EXPECT_GE(c.domain_z, BehaviorOptions{}.domain_control_z) << c.name;
+            ASSERT_TRUE(c.has_pair_stat) << c.name;
+            EXPECT_LT(c.pair_stat, full->stat(Statistic::kDistillationZ)->cal.value) << c.name;
+        }
+        const std::string json = behavior_evidence_json(*full);
+        EXPECT_NE(json.find("\"domain_controls\""), std::string::npos);
+        EXPECT_NE(json.find(full->domain_controls.front().name), std::string::npos);
+    }
 }
 
 TEST_F(DistillFamily, TranscriptTeacherMatchesModelTeacher) {
