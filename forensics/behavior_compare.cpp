@@ -384,6 +384,47 @@ std::optional<double> joint3_stat(const PairRaw& r) {
     return v;
 }
 
+// Same-domain controls of a among the background (behavior_compare.h, "Same-domain controls"),
+// closest first, each with the decisive statistic of (control, b) computed with the directions
+// the tested pair uses (the null-pair convention of compare_behavior).
+Result<std::vector<DomainControl>> domain_controls(BehaviorPanel& panel, size_t a, size_t b,
+                                                   const std::vector<size_t>& bg,
+                                                   const std::vector<size_t>& universe,
+                                                   bool use_ba, bool use_ab,
+                                                   const BehaviorOptions& o) {
+    std::vector<DomainControl> out;
+    for (size_t c : bg) {
+        std::optional<double> z;
+        MP_ASSIGN_OR_RETURN(DirectionalXl ac, panel.cross_likelihood(a, c, bg, o));
+        MP_ASSIGN_OR_RETURN(DirectionalXl ca, panel.cross_likelihood(c, a, bg, o));
+        for (const DirectionalXl* d : {&ac, &ca}) {
+            if (d->available) z = z ? std::max(*z, d->z) : d->z;
+        }
+        if (!z || *z < o.domain_control_z) continue;
+        DomainControl dc;
+        dc.name = panel.at(c).name;
+        dc.domain_z = *z;
+        MP_ASSIGN_OR_RETURN(PairRaw r, pair_raw(panel, c, b, universe, o));
+        if (use_ba && use_ab) {
+            if (r.ba.joint_available() && r.ab.joint_available()) {
+                dc.pair_stat = std::min(r.ba.joint_z(), r.ab.joint_z());
+                dc.has_pair_stat = true;
+            }
+        } else if (use_ba && r.ba.joint_available()) {
+            dc.pair_stat = r.ba.joint_z();
+            dc.has_pair_stat = true;
+        } else if (use_ab && r.ab.joint_available()) {
+            dc.pair_stat = r.ab.joint_z();
+            dc.has_pair_stat = true;
+        }
+        out.push_back(std::move(dc));
+    }
+    std::stable_sort(out.begin(), out.end(), [](const DomainControl& x, const DomainControl& y) {
+        return x.domain_z > y.domain_z;
+    });
+    return out;
+}
+
 }  // namespace
 
 Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t b,
@@ -562,7 +603,71 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
                                dec->cal.n_null, statistic_name(dec->stat), kMinNullPairs);
         return e;
     }
-    if (dec->cal.p_t < options.alpha && dec->cal.exceeds_null) {
+    // Probes the decisive statistic rests on.
+    if (dec->stat == Statistic::kDistillationZ) {
+        int64_t n = -1;
+        for (const DirectionalXl* d : {&raw.ba, &raw.ab}) {
+            if (!d->joint_available()) continue;
+            const int64_t m = std::min(d->probes, d->scorer_probes);
+            n = n < 0 ? m : std::min(n, m);
+        }
+        e.decisive_probes = std::max<int64_t>(n, 0);
+    } else {
+        e.decisive_probes = raw.outputs.probes;
+    }
+    const bool passes = dec->cal.p_t < options.alpha && dec->cal.exceeds_null;
+    if (passes && dec->stat == Statistic::kDistillationZ) {
+        // Same-domain controls of A (header comment): the raw z between A and each background
+        // member, against the background less the member (B is not a responder here: a
+        // student's answers would beat every member's under its teacher).
+        MP_ASSIGN_OR_RETURN(e.domain_controls,
+                            domain_controls(panel, a, b, bg, universe, use_joint_ba, use_joint_ab,
+                                            options));
+        e.domain_controls_checked = true;
+        e.domain_control_z = options.domain_control_z;
+    }
+    const DomainControl* closer = nullptr;  // a control B is at least as close to as to A
+    for (const DomainControl& c : e.domain_controls) {
+        // Conservative: a control B's closeness to cannot be measured counts as one B is as
+        // close to (false accusations are the worst error).
+        if (!c.has_pair_stat || c.pair_stat >= dec->cal.value) {
+            closer = &c;
+            break;
+        }
+    }
+    auto control_names = [&]() {
+        std::string s;
+        for (size_t i = 0; i < e.domain_controls.size() && i < 5; ++i) {
+            s += fmt::format("{}{} (z {:.2f})", i ? ", " : "", e.domain_controls[i].name,
+                             e.domain_controls[i].domain_z);
+        }
+        if (e.domain_controls.size() > 5) s += fmt::format(" and {} more", e.domain_controls.size() - 5);
+        return s;
+    };
+    if (passes && e.domain_controls_checked && (e.domain_controls.empty() || closer != nullptr)) {
+        e.relation = Relation::kSimilarBehavior;
+        e.confidence = Confidence::kLow;
+        e.reason = fmt::format(
+            "{} = {:.3f} exceeds all {} independent pairs (calibrated p = {:.3g} < {}): closer to "
+            "A than the background; distillation and shared training data both produce this; "
+            "{}. Not an accusation of distillation",
+            statistic_name(dec->stat), dec->cal.value, dec->cal.n_null, dec->cal.p_t,
+            options.alpha,
+            e.domain_controls.empty()
+                ? std::string("no background member is close to A in domain (same-domain "
+                              "control: raw cross-likelihood z >= ") +
+                      fmt::format("{:.3f}", options.domain_control_z) +
+                      "); add models trained on A's kind of data to the background to tell them "
+                      "apart"
+                : fmt::format("B is no closer to A than to the same-domain control {} ({}); "
+                              "add models trained on A's kind of data to the background to "
+                              "tell them apart",
+                              closer->name,
+                              closer->has_pair_stat
+                                  ? fmt::format("{} = {:.3f}", statistic_name(dec->stat),
+                                                closer->pair_stat)
+                                  : std::string("its statistic with B could not be computed")));
+    } else if (passes) {
         e.relation = Relation::kDistilled;
         e.confidence = dec->cal.n_null >= 20 && dec->cal.p_t < options.alpha / 10 ? Confidence::kHigh
                                                                               : Confidence::kMedium;
@@ -570,6 +675,11 @@ Result<BehaviorEvidence> compare_behavior(BehaviorPanel& panel, size_t a, size_t
                                "sd {:.3f}); calibrated p = {:.3g} < {}",
                                statistic_name(dec->stat), dec->cal.value, dec->cal.n_null, dec->cal.null_mean,
                                dec->cal.null_sd, dec->cal.p_t, options.alpha);
+        if (e.domain_controls_checked) {
+            e.reason += fmt::format("; and exceeds B's value against each of A's {} same-domain "
+                                    "controls: {}",
+                                    e.domain_controls.size(), control_names());
+        }
     } else {
         e.relation = Relation::kIndependent;
         e.confidence = dec->cal.n_null >= 20 ? Confidence::kHigh : Confidence::kMedium;
@@ -697,6 +807,16 @@ std::string behavior_evidence_json(const BehaviorEvidence& e) {
                          {"sufficient_background", s.cal.sufficient}};
     }
     j["statistics"] = stats;
+    j["decisive_probes"] = e.decisive_probes;
+    if (e.domain_controls_checked) {
+        Json dc = Json::array();
+        for (const DomainControl& c : e.domain_controls) {
+            Json x = {{"name", c.name}, {"domain_z", c.domain_z}};
+            x["pair_stat"] = c.has_pair_stat ? Json(c.pair_stat) : Json(nullptr);
+            dc.push_back(std::move(x));
+        }
+        j["domain_controls"] = {{"threshold_z", e.domain_control_z}, {"members", dc}};
+    }
     return j.dump();
 }
 
@@ -721,6 +841,20 @@ std::string behavior_evidence_text(const BehaviorEvidence& e) {
                            e.probes_used.name.empty() ? "(unnamed)" : e.probes_used.name,
                            e.probes_used.probes, e.probes_used.digest.substr(0, 12),
                            e.probes_used.origin);
+    }
+    if (e.decisive != Statistic::kNone) {
+        out += fmt::format("  decisive statistic {} on {} probes\n", statistic_name(e.decisive),
+                           e.decisive_probes);
+    }
+    if (e.domain_controls_checked) {
+        std::string names;
+        for (const DomainControl& c : e.domain_controls) {
+            names += fmt::format("{}{} (domain z {:.2f}, {} with B {})", names.empty() ? "" : "; ",
+                                 c.name, c.domain_z, statistic_name(e.decisive),
+                                 c.has_pair_stat ? fmt::format("{:.2f}", c.pair_stat) : "n/a");
+        }
+        out += fmt::format("  same-domain controls of A in the background: {}\n",
+                           names.empty() ? "none" : names);
     }
     for (const DirectionalXl* d : {&e.xl_b_given_a, &e.xl_a_given_b}) {
         if (!d->available) continue;

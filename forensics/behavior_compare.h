@@ -47,10 +47,22 @@
 // null pair its own responders (the models known to be independent of it), so that a null pair
 // of two models sharing a domain no other background model shares is not judged against
 // responders of other domains only (docs/behavior.md, "Nulls").
+// Same-domain controls (issue 16; docs/behavior.md "Same-domain controls"): the background
+// members whose answers look like A's domain: c is a control of A when the raw cross-likelihood
+// z between A and c (the larger of A <- c and c <- A, each against the tested pair's
+// responders less c) is at least BehaviorOptions::domain_control_z, i.e. A and c find each
+// other's answers more likely than the background's beyond chance at the one-sided level
+// alpha. The raw z is the statistic that cannot tell imitation from a shared domain (hubs,
+// same data), which is what a domain measure should see. Controls are named in the evidence,
+// closest first.
 // Decision (behaviour alone): the decisive statistic is distillation_z when a direction has
-// both tests, else output LCS. `distilled` when its calibrated Student-t p-value is below alpha
-// (default 0.01, docs/behavior.md) AND it exceeds every null value; `unknown` when the null has
-// fewer than kMinNullPairs pairs; else `independent`. Behaviour cannot tell derived from
+// both tests, else output LCS. It "passes" when its calibrated Student-t p-value is below alpha
+// (default 0.01, docs/behavior.md) AND it exceeds every null value. `unknown` when the null has
+// fewer than kMinNullPairs pairs; `independent` when it does not pass; when it passes:
+// `distilled` only if the background holds at least one same-domain control of A and the
+// decisive statistic of (A, B) exceeds that of (c, B) for every control c (B is closer to A
+// than to A's domain neighbours); else `similar-behavior` ("closer to A than the background;
+// distillation and shared training data both produce this; ...": not an accusation). Behaviour cannot tell derived from
 // distilled: callers with weight evidence keep `identical`/`derived` from the weights and use
 // `distilled` only where weights say independent or are unavailable.
 #pragma once
@@ -123,6 +135,17 @@ struct BehaviorOptions {
     bool idiosyncrasy = false;
     int max_score_tokens = 256;
     int batch = 8;
+    // Same-domain control threshold (file comment): the one-sided standard-normal quantile at
+    // alpha = 0.01, z_{0.99} = 2.326 (fixed with alpha, not fitted; docs/behavior.md).
+    double domain_control_z = 2.326;
+};
+
+// A background member close to A in domain (file comment).
+struct DomainControl {
+    std::string name;
+    double domain_z = 0.0;       // raw cross-likelihood z between A and the member (larger way)
+    bool has_pair_stat = false;  // decisive statistic of (member, B) computed
+    double pair_stat = 0.0;      // decisive statistic of (member, B): B's closeness to it
 };
 
 struct DirectionalXl {
@@ -192,7 +215,14 @@ struct BehaviorEvidence {
     ProbeSetUsed probes_used;
     size_t null_pairs = 0;
     Statistic decisive = Statistic::kNone;  // the deciding statistic
-    Relation relation = Relation::kUnknown;  // distilled | independent | unknown
+    // Background members closest to A in domain (file comment), closest first; computed for
+    // every pair whose decisive statistic is distillation_z.
+    std::vector<DomainControl> domain_controls;
+    bool domain_controls_checked = false;
+    double domain_control_z = 0.0;  // the threshold they were selected with
+    int64_t decisive_probes = 0;  // probes the decisive statistic was computed on (min over
+                                  // the directions it used)
+    Relation relation = Relation::kUnknown;  // distilled | similar-behavior | independent | unknown
     Confidence confidence = Confidence::kLow;
     std::string reason;
     double p_value = 1.0;     // decisive statistic's calibrated p (Student-t predictive)

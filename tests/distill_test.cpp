@@ -156,8 +156,8 @@ std::vector<PairOutcome> compare_all_pairs(const Family& f,
 TEST_F(DistillFamily, CrossLikelihoodSeparatesDistilledFromIndependent) {
     std::vector<double> pos, neg, pos_s, neg_s, pos_d, neg_d;
     std::string table =
-        "| a | b | truth | verdict | distillation z | decisive p | xl z (b←a / a←b) | scorer z (b←a / a←b) | null pairs | JS | top-k | CKA | LCS |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "| a | b | truth | verdict | distillation z | decisive p | xl z (b←a / a←b) | scorer z (b←a / a←b) | null pairs | JS | top-k | CKA | LCS | same-domain controls of a (domain z; distillation z with b) |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
     for (const PairOutcome& o : compare_all_pairs(*family_, options_for, *panel_, index_)) {
         ASSERT_TRUE(o.e.ok()) << o.a << " vs " << o.b << ": " << o.e.status().to_string();
         const BehaviorEvidence& e = *o.e;
@@ -175,12 +175,19 @@ TEST_F(DistillFamily, CrossLikelihoodSeparatesDistilledFromIndependent) {
         auto sz = [](const DirectionalXl& d) {
             return d.scorer_available ? fmt::format("{:.2f}", d.scorer_z) : std::string("–");
         };
-        table += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.2g} | {} / {} | {} / {} | {} | {} | {} | {} | {} |\n",
+        std::string controls = e.domain_controls_checked ? std::string() : std::string("not checked");
+        for (const DomainControl& c : e.domain_controls) {
+            controls += fmt::format("{}{} ({:.2f}; {})", controls.empty() ? "" : ", ", c.name, c.domain_z,
+                                    c.has_pair_stat ? fmt::format("{:.2f}", c.pair_stat) : "–");
+        }
+        if (controls.empty()) controls = "none";
+        table += fmt::format("| {} | {} | {} | {} | {:.2f} | {:.2g} | {} / {} | {} / {} | {} | {} | {} | {} | {} | {} |\n",
                              o.a, o.b, o.truth, relation_name(e.relation), dz->cal.value, e.p_value,
                              z(e.xl_b_given_a), z(e.xl_a_given_b), sz(e.xl_b_given_a),
                              sz(e.xl_a_given_b), e.null_pairs, fmt_stat(e, Statistic::kLogitJs, false),
                              fmt_stat(e, Statistic::kLogitTopkOverlap, false),
-                             fmt_stat(e, Statistic::kCkaBestMatch, false), fmt_stat(e, Statistic::kOutputLcs, false));
+                             fmt_stat(e, Statistic::kCkaBestMatch, false), fmt_stat(e, Statistic::kOutputLcs, false),
+                             controls);
     }
     const double auc = roc_auc(pos, neg);
     const double auc_s = roc_auc(pos_s, neg_s);
@@ -332,6 +339,83 @@ TEST_F(DistillFamily, IdiosyncrasyReport) {
     // ...and is reported only: the verdicts are those of distillation_z alone.
     EXPECT_EQ(missed_old.size(), 0u);
     EXPECT_EQ(false_old, std::vector<std::string>{"control_seq/control_seq2"});
+}
+
+// Issue 16's product rule (docs/behavior.md "Same-domain controls"), as measured. With the
+// ground-truth background the students of base are `distilled`, the report names base's
+// same-domain controls, and the pair beats each of them. Known limitation (written as a test so
+// that it fails when it changes): the domain measure is relative to the background. With the
+// facts models only as background (none of them of base's stories domain), the least
+// off-domain facts members still pass the control threshold (win-rate z among four
+// responders: indep_data 2.83, partner 2.47 >= 2.326), so the pair is `distilled` rather than
+// `similar-behavior`. The student really is distilled, so this is no false accusation, but the
+// rule's intent (no member of A's domain: similar-behavior) is not met. The rule was committed
+// before this was measured and is reported, not re-tuned.
+TEST_F(DistillFamily, SameDomainControlsNamedAndRelativeToBackground) {
+    auto facts_only = [](const std::string& a, const std::string& b) {
+        BehaviorOptions o;
+        const std::vector<std::string> bg = {"facts_1", "facts_2", "facts_3", "partner",
+                                             "indep_data"};
+        for (const auto& n : bg) o.background.push_back(index_[n]);
+        o.background_given = true;
+        std::vector<std::string> u = bg;
+        u.push_back(a);
+        u.push_back(b);
+        for (size_t i = 0; i < u.size(); ++i) {
+            for (size_t k = i + 1; k < u.size(); ++k) {
+                const bool tested = (u[i] == a && u[k] == b) || (u[i] == b && u[k] == a);
+                if (!tested) o.null_pairs.emplace_back(index_[u[i]], index_[u[k]]);
+            }
+        }
+        return o;
+    };
+    for (const char* student : {"student_seq", "student_kl"}) {
+        auto full = compare_behavior(*panel_, index_["base"], index_[student], options_for("base", student));
+        MP_ASSERT_OK(full);
+        EXPECT_EQ(relation_name(full->relation), "distilled") << student << ": " << full->reason;
+        EXPECT_TRUE(full->domain_controls_checked);
+        EXPECT_GT(full->decisive_probes, 0);
+        ASSERT_FALSE(full->domain_controls.empty());
+        for (size_t i = 0; i < full->domain_controls.size(); ++i) {
+            const DomainControl& c = full->domain_controls[i];
+            EXPECT_GE(c.domain_z, BehaviorOptions{}.domain_control_z) << c.name;
+            if (i > 0) {  // closest first
+                EXPECT_LE(c.domain_z, full->domain_controls[i - 1].domain_z);
+            }
+            ASSERT_TRUE(c.has_pair_stat) << c.name;
+            EXPECT_LT(c.pair_stat, full->stat(Statistic::kDistillationZ)->cal.value) << c.name;
+            EXPECT_NE(full->reason.find(c.name), std::string::npos) << full->reason;
+        }
+        const std::string json = behavior_evidence_json(*full);
+        EXPECT_NE(json.find("\"domain_controls\""), std::string::npos);
+        EXPECT_NE(json.find("\"decisive_probes\""), std::string::npos);
+        // The similar-behavior branch: the same pair when no background member counts as a
+        // same-domain control (threshold out of reach): passes the null, not an accusation.
+        BehaviorOptions strict = options_for("base", student);
+        strict.domain_control_z = 1e9;
+        auto sim = compare_behavior(*panel_, index_["base"], index_[student], strict);
+        MP_ASSERT_OK(sim);
+        EXPECT_EQ(relation_name(sim->relation), "similar-behavior") << sim->reason;
+        EXPECT_EQ(sim->confidence, Confidence::kLow);
+        EXPECT_TRUE(sim->domain_controls_checked);
+        EXPECT_TRUE(sim->domain_controls.empty());
+        EXPECT_NE(sim->reason.find("closer to A than the background; distillation and shared "
+                                   "training data both produce this"),
+                  std::string::npos) << sim->reason;
+        EXPECT_NE(sim->reason.find("add models trained on A's kind of data to the background"),
+                  std::string::npos) << sim->reason;
+        EXPECT_NE(sim->reason.find("Not an accusation"), std::string::npos) << sim->reason;
+        EXPECT_NE(behavior_evidence_text(*sim).find("same-domain controls of A in the background: none"),
+                  std::string::npos);
+
+        auto facts = compare_behavior(*panel_, index_["base"], index_[student], facts_only("base", student));
+        MP_ASSERT_OK(facts);
+        std::set<std::string> names;
+        for (const DomainControl& c : facts->domain_controls) names.insert(c.name);
+        EXPECT_EQ(relation_name(facts->relation), "distilled") << student << ": " << facts->reason;
+        EXPECT_EQ(names, (std::set<std::string>{"indep_data", "partner"})) << student << ": "
+                                                                            << facts->reason;
+    }
 }
 
 TEST_F(DistillFamily, TranscriptTeacherMatchesModelTeacher) {

@@ -3,6 +3,8 @@
 // claim extraction.
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "fingerprint/base/mmap_file.h"
 #include "fingerprint/output_print.h"
 #include "fingerprint/probes/probe_set.h"
@@ -106,6 +108,95 @@ TEST(ProbeSet, ErrorPaths) {
     EXPECT_THAT(parse_probe_set("{\"prompt\": \"a\", \"prompt\": \"b\"}", "e"),
                 StatusIs(StatusCode::kCorruptData, "duplicate"));
     EXPECT_THAT(load_probe_set("/nonexistent/probes.jsonl"), StatusIs(StatusCode::kNotFound, "probes.jsonl"));
+}
+
+TEST(ProbeSetV2, EmbeddedEqualsDataFileAndHasEveryDomain) {
+    auto text = read_file((source_dir() / "fingerprint/probes/default_v2.jsonl").string());
+    MP_ASSERT_OK(text);
+    EXPECT_EQ(*text, default_v2_probe_set_text())
+        << "default_v2.inc is stale: run sh fingerprint/probes/make_inc.sh";
+    auto s = load_probe_set("default-v2");
+    MP_ASSERT_OK(s);
+    EXPECT_EQ(s->name, "modelprint-default-v2");
+    EXPECT_EQ(s->version, 2);
+    EXPECT_GE(s->probes.size(), 500u);
+    EXPECT_EQ(s->subsets(), (std::vector<std::string>{"code", "narrative", "factual", "chat",
+                                                      "multilingual", "arithmetic", "identity"}));
+    std::set<std::string> langs;
+    size_t zh = 0;
+    for (const Probe& p : s->probes) {
+        langs.insert(p.lang);
+        zh += p.lang == "zh";
+    }
+    EXPECT_GE(langs.size(), 10u);  // English, Chinese and at least eight other languages
+    EXPECT_GE(zh, 40u);
+    // Identity probes are of category identity (their answers are searched for claims).
+    auto id = load_probe_set("default-v2:identity");
+    MP_ASSERT_OK(id);
+    EXPECT_GE(id->probes.size(), 40u);
+    for (const Probe& p : id->probes) EXPECT_EQ(p.category, "identity") << p.id;
+    auto alias = load_probe_set("default_v2");
+    MP_ASSERT_OK(alias);
+    EXPECT_EQ(alias->digest, s->digest);
+    auto v1 = load_probe_set("default");
+    MP_ASSERT_OK(v1);
+    EXPECT_NE(v1->digest, s->digest);
+}
+
+TEST(ProbeSetV2, SubsetSelection) {
+    auto all = load_probe_set("default-v2");
+    MP_ASSERT_OK(all);
+    auto code = load_probe_set("default-v2:code");
+    MP_ASSERT_OK(code);
+    EXPECT_EQ(code->name, "modelprint-default-v2:code");
+    ASSERT_FALSE(code->probes.empty());
+    for (const Probe& p : code->probes) EXPECT_EQ(p.subset_name(), "code");
+    EXPECT_NE(code->digest, all->digest);
+    EXPECT_EQ(code->digest, probe_set_digest(*code));
+    auto cc = load_probe_set("default-v2:chat,code");
+    auto cc2 = load_probe_set("default-v2:code,chat,code");
+    MP_ASSERT_OK(cc);
+    MP_ASSERT_OK(cc2);
+    EXPECT_EQ(cc->name, "modelprint-default-v2:code,chat");  // subsets in file order
+    EXPECT_EQ(cc->digest, cc2->digest);
+    auto chat = load_probe_set("default-v2:chat");
+    MP_ASSERT_OK(chat);
+    EXPECT_EQ(cc->probes.size(), code->probes.size() + chat->probes.size());
+    // File order is kept: code probes come before chat probes in the file.
+    EXPECT_EQ(cc->probes.front().subset_name(), "code");
+    EXPECT_EQ(cc->probes.back().subset_name(), "chat");
+    // Every probe is in exactly one subset: the subsets partition the set.
+    size_t total = 0;
+    for (const std::string& sub : all->subsets()) {
+        auto one = select_probe_subsets(*all, sub);
+        MP_ASSERT_OK(one);
+        total += one->probes.size();
+    }
+    EXPECT_EQ(total, all->probes.size());
+    // v1 has no explicit subsets: its categories are its subsets, and its digest is unchanged
+    // by the subset field (a probe without "subset" hashes as before).
+    auto v1id = load_probe_set("default:identity");
+    MP_ASSERT_OK(v1id);
+    EXPECT_EQ(v1id->probes.size(), load_probe_set("default")->indices_of("identity").size());
+    auto plain = parse_probe_set("{\"id\":\"x\",\"prompt\":\"hi\"}", "a");
+    auto with = parse_probe_set("{\"id\":\"x\",\"prompt\":\"hi\",\"subset\":\"other\"}", "b");
+    MP_ASSERT_OK(plain);
+    MP_ASSERT_OK(with);
+    EXPECT_NE(plain->digest, with->digest);
+    EXPECT_EQ(plain->probes[0].subset_name(), with->probes[0].subset_name());
+}
+
+TEST(ProbeSetV2, SubsetErrors) {
+    EXPECT_THAT(load_probe_set("default-v2:poetry"),
+                StatusIs(StatusCode::kInvalidArgument, "no subset \"poetry\" (subsets: code, "));
+    EXPECT_THAT(load_probe_set("default-v2:"),
+                StatusIs(StatusCode::kInvalidArgument, "empty subset name"));
+    EXPECT_THAT(load_probe_set("default-v2:code,,chat"),
+                StatusIs(StatusCode::kInvalidArgument, "empty subset name"));
+    EXPECT_THAT(parse_probe_set("{\"prompt\": \"a\", \"subset\": \"a b\"}", "e"),
+                StatusIs(StatusCode::kCorruptData, "subset \"a b\" must be"));
+    EXPECT_THAT(parse_probe_set("{\"prompt\": \"a\", \"subset\": 3}", "e"),
+                StatusIs(StatusCode::kCorruptData, "\"subset\" must be a string"));
 }
 
 TEST(Transcript, ParsesAlignsAndRoundTrips) {

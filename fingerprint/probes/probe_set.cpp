@@ -16,6 +16,9 @@ namespace {
 constexpr std::string_view kDefaultText =
 #include "fingerprint/probes/default_v1.inc"
     ;
+constexpr std::string_view kDefaultV2Text =
+#include "fingerprint/probes/default_v2.inc"
+    ;
 
 constexpr std::array<std::string_view, 9> kCategories = {
     "identity", "factual", "open", "code", "arithmetic", "reasoning", "refusal", "rare", "other"};
@@ -35,7 +38,27 @@ Result<std::string> optional_string(const Json& j, const char* key, std::string_
     return it->get<std::string>();
 }
 
+bool valid_subset_name(std::string_view s) {
+    if (s.empty() || s.size() > 64) return false;
+    for (char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == '-' || c == '_';
+        if (!ok) return false;
+    }
+    return true;
+}
+
 }  // namespace
+
+std::vector<std::string> ProbeSet::subsets() const {
+    std::vector<std::string> out;
+    for (const Probe& p : probes) {
+        if (std::find(out.begin(), out.end(), p.subset_name()) == out.end()) {
+            out.push_back(p.subset_name());
+        }
+    }
+    return out;
+}
 
 std::vector<size_t> ProbeSet::indices_of(std::string_view category) const {
     std::vector<size_t> out;
@@ -62,6 +85,7 @@ std::string probe_set_digest(const ProbeSet& set) {
         Json j = {{"id", p.id},         {"category", p.category},
                   {"lang", p.lang},     {"prompt", p.prompt},
                   {"max_new_tokens", p.max_new_tokens}};
+        if (!p.subset.empty()) j["subset"] = p.subset;
         h.update(canonical_json(j));
         h.update(std::string_view("\n"));
     }
@@ -117,6 +141,12 @@ Result<ProbeSet> parse_probe_set(std::string_view jsonl, std::string_view what) 
                 what, line_no, p.category);
         }
         MP_ASSIGN_OR_RETURN(p.lang, optional_string(j, "lang", what, line_no));
+        MP_ASSIGN_OR_RETURN(p.subset, optional_string(j, "subset", what, line_no));
+        if (!p.subset.empty() && !valid_subset_name(p.subset)) {
+            return corrupt_data(
+                "{} line {}: subset \"{}\" must be 1..64 letters, digits, '-' or '_'", what,
+                line_no, p.subset);
+        }
         if (auto m = j.find("max_new_tokens"); m != j.end()) {
             if (!m->is_number_integer() || m->get<int64_t>() < 1 ||
                 m->get<int64_t>() > kMaxProbeNewTokens) {
@@ -137,13 +167,61 @@ Result<ProbeSet> parse_probe_set(std::string_view jsonl, std::string_view what) 
 }
 
 std::string_view default_probe_set_text() { return kDefaultText; }
+std::string_view default_v2_probe_set_text() { return kDefaultV2Text; }
+
+Result<ProbeSet> select_probe_subsets(const ProbeSet& set, std::string_view spec) {
+    const std::vector<std::string> known = set.subsets();
+    std::set<std::string, std::less<>> wanted;
+    size_t start = 0;
+    while (start <= spec.size()) {
+        size_t end = spec.find(',', start);
+        if (end == std::string_view::npos) end = spec.size();
+        std::string_view one = spec.substr(start, end - start);
+        if (one.empty()) {
+            return invalid_argument("probe set {}: empty subset name in \"{}\" (subsets: {})",
+                                    set.name, spec, fmt::join(known, ", "));
+        }
+        if (std::find(known.begin(), known.end(), one) == known.end()) {
+            return invalid_argument("probe set {}: no subset \"{}\" (subsets: {})", set.name, one,
+                                    fmt::join(known, ", "));
+        }
+        wanted.insert(std::string(one));
+        start = end + 1;
+    }
+    ProbeSet out;
+    out.version = set.version;
+    out.description = set.description;
+    std::vector<std::string> order;
+    for (const std::string& s : known) {
+        if (wanted.count(s)) order.push_back(s);
+    }
+    out.name = fmt::format("{}:{}", set.name, fmt::join(order, ","));
+    for (const Probe& p : set.probes) {
+        if (wanted.count(p.subset_name())) out.probes.push_back(p);
+    }
+    out.digest = probe_set_digest(out);
+    return out;
+}
 
 Result<ProbeSet> load_probe_set(const std::string& name_or_path) {
-    if (name_or_path == "default" || name_or_path == "default_v1") {
-        return parse_probe_set(kDefaultText, "built-in probe set default_v1");
+    const size_t colon = name_or_path.find(':');
+    const std::string base = name_or_path.substr(0, colon);
+    std::string_view text;
+    std::string what;
+    if (base == "default" || base == "default_v1") {
+        text = kDefaultText;
+        what = "built-in probe set default_v1";
+    } else if (base == "default-v2" || base == "default_v2") {
+        text = kDefaultV2Text;
+        what = "built-in probe set default-v2";
     }
-    MP_ASSIGN_OR_RETURN(std::string text, read_file(name_or_path));
-    return parse_probe_set(text, name_or_path);
+    if (text.empty()) {
+        MP_ASSIGN_OR_RETURN(std::string file, read_file(name_or_path));
+        return parse_probe_set(file, name_or_path);
+    }
+    MP_ASSIGN_OR_RETURN(ProbeSet set, parse_probe_set(text, what));
+    if (colon == std::string::npos) return set;
+    return select_probe_subsets(set, std::string_view(name_or_path).substr(colon + 1));
 }
 
 }  // namespace modelprint

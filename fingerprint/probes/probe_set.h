@@ -3,13 +3,21 @@
 // other non-empty line is a probe {"prompt": TEXT} with optional "id" (default "p<line>"),
 // "category" (identity|factual|open|code|arithmetic|reasoning|refusal|rare|other; identity
 // probes are the ones whose answers are searched for self-identification claims), "lang" and
-// "max_new_tokens" (1..4096, default 32). A transcript line ({"prompt", "response"}) is a valid
+// "max_new_tokens" (1..4096, default 32), "subset" (a name of letters, digits, '-' and '_'; the
+// named subset the probe belongs to, default its category). A transcript line ({"prompt", "response"}) is a valid
 // probe line too, so a transcript's prompts can be used as a probe set.
 // The digest is SHA-256 over the canonical JSON of the header and of each probe, one per line
 // (key order and whitespace of the file do not matter; the content and probe order do): two
 // fingerprints are comparable only when their probe-set digests are equal.
-// The built-in set (`default_v1.jsonl`, embedded through default_v1.inc, which make_inc.sh generates
-// from it and which is checked against it by tests/probes_test.cpp) is named "default".
+// An explicit "subset" is part of the digest (a probe without one hashes exactly as before
+// subsets existed, so v1 digests did not change).
+// Built-in sets (embedded through *.inc, which make_inc.sh generates from the .jsonl files and
+// which tests/probes_test.cpp checks against them): "default" (= "default_v1",
+// default_v1.jsonl, 51 probes) and "default-v2" (= "default_v2", default_v2.jsonl, 529 probes
+// in the subsets code, narrative, factual, chat, multilingual, arithmetic, identity; written by
+// make_default_v2.py). "NAME:S1,S2" selects the probes of subsets S1 and S2 of a built-in set
+// (file order; the selection is named "<set name>:S1,S2" with the subsets in file order, so
+// "default-v2:chat,code" and "default-v2:code,chat" are the same set with one digest).
 // Not here: running the probes (logit_print.h), transcripts (transcript.h).
 #pragma once
 
@@ -28,6 +36,9 @@ struct Probe {
     std::string lang;      // "en", "zh", ... ("" when not given)
     std::string prompt;
     int max_new_tokens = 32;
+    std::string subset;    // as given ("" when not given; see subset_name())
+    // The subset the probe belongs to: `subset`, else its category.
+    const std::string& subset_name() const { return subset.empty() ? category : subset; }
 };
 
 struct ProbeSet {
@@ -39,6 +50,8 @@ struct ProbeSet {
 
     // Indices of probes of one category, in order.
     std::vector<size_t> indices_of(std::string_view category) const;
+    // Subset names in order of first appearance.
+    std::vector<std::string> subsets() const;
     // Index of the probe with this id, or -1.
     int64_t find(std::string_view id) const;
 };
@@ -51,10 +64,17 @@ inline constexpr size_t kMaxProbes = 100000;
 // max_new_tokens outside 1..4096 or more than kMaxProbes probes; kInvalidArgument for a set
 // with no probes.
 Result<ProbeSet> parse_probe_set(std::string_view jsonl, std::string_view what);
-// "default" (or "default_v1") gives the built-in set; anything else is read as a file.
+// "default" / "default_v1" and "default-v2" / "default_v2" give the built-in sets, optionally
+// with ":S1,S2,..." (subsets); anything else is read as a file. kInvalidArgument for an unknown
+// or empty subset name (the message lists the set's subsets).
 Result<ProbeSet> load_probe_set(const std::string& name_or_path);
-// The built-in set's JSONL text, exactly as in fingerprint/probes/default_v1.jsonl.
+// The probes of `set` whose subset_name() is in the comma-separated `spec`, in file order,
+// renamed "<name>:<subsets in file order>" and re-digested. kInvalidArgument as above.
+Result<ProbeSet> select_probe_subsets(const ProbeSet& set, std::string_view spec);
+// The built-in sets' JSONL texts, exactly as in fingerprint/probes/default_v1.jsonl and
+// default_v2.jsonl.
 std::string_view default_probe_set_text();
+std::string_view default_v2_probe_set_text();
 // The digest the parsed content gives (used by parse_probe_set; exposed for tests).
 std::string probe_set_digest(const ProbeSet& set);
 
