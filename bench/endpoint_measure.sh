@@ -4,6 +4,7 @@
 # fine-tune under the claimed name (power) and SmolLM2-135M under the claimed name; one check per
 # seed, the verdicts and each test's rejection count printed as a table row.
 # usage: bench/endpoint_measure.sh BUILD_DIR CASE SEEDS PROMPTS SAMPLES [LOGPROBS]
+#   FIRST_SEED=K (environment, default 1): seeds K .. K+SEEDS-1, to extend an earlier run
 #   CASE: f32 | f16 | q8_0 | q4_0 | ft | ft_weak | smollm2
 # Run with nice -n 19 (the CPU is shared); one seed takes a few seconds for stories260K.
 set -u
@@ -32,7 +33,8 @@ mmd=0; rank=0; lp=0
 # The thresholds the verdict uses (forensics/endpoint_check.h): with log-probabilities the
 # logprob test at alpha/2 and each sample test at alpha/4, without them each at alpha/2.
 if [ "$LOGPROBS" -gt 0 ]; then TS=0.0125; TL=0.025; else TS=0.025; TL=0.025; fi
-for s in $(seq 1 "$SEEDS"); do
+FIRST=${FIRST_SEED:-1}
+for s in $(seq "$FIRST" $((FIRST + SEEDS - 1))); do
     MODELPRINT_QUIET=1 "$MP" endpoint check "$B" --model stories260K --claim "$STORIES" --chat none \
         --probes "$ROOT/testdata/endpoint/stories_prompts.jsonl" --limit "$PROMPTS" --samples "$SAMPLES" \
         --max-tokens 24 --logprobs "$LOGPROBS" --seed "$s" --local-seed $((s + 1000)) --threads 1 --json \
@@ -46,7 +48,7 @@ print(r['verdict'], t['mmd_hamming'].get('p_value',1), t['rank'].get('p_value',1
     awk "BEGIN{exit !($pm < $TS)}" && mmd=$((mmd + 1))
     awk "BEGIN{exit !($pr < $TS)}" && rank=$((rank + 1))
     awk "BEGIN{exit !($pl < $TL)}" && lp=$((lp + 1))
-    [ "$s" -eq 1 ] && cp "$tmp/r.json" "/tmp/endpoint_measure_${CASE}_${PROMPTS}x${SAMPLES}_lp${LOGPROBS}.json"
+    [ "$s" -eq "$FIRST" ] && cp "$tmp/r.json" "/tmp/endpoint_measure_${CASE}_${PROMPTS}x${SAMPLES}_lp${LOGPROBS}.json"
 done
 verdicts=""
 for k in "${!v[@]}"; do verdicts+="$k ${v[$k]}; "; done

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "fingerprint/base/json.h"
 #include "fingerprint/base/sha256.h"
@@ -262,6 +263,17 @@ Result<PairContext> open_endpoint_comparison(const CompareRequest& req, bool has
         if (!m.ok()) return m.status().with_context(fmt::format("opening {}", q.claim));
         c.a.model.arch = std::string(arch_name((*m)->config().arch));
         c.a.model.parameters = (*m)->parameter_count();
+        // The claim's dominant storage dtype over its matrices (as the weights section reports
+        // it for model pairs), so that the text and JSON say what precision was claimed.
+        std::map<DType, uint64_t> by_dtype;
+        for (const auto& t : (*m)->tensors())
+            if (t.shape.size() >= 2) by_dtype[t.dtype] += t.numel();
+        uint64_t most = 0;
+        for (const auto& [dt, n] : by_dtype)
+            if (n > most) {
+                most = n;
+                c.a.model.dtype = std::string(dtype_name(dt));
+            }
         if (hash) {
             MP_ASSIGN_OR_RETURN(ModelDigest d, hash_model(**m));
             c.a.model.root_digest = d.root_digest;

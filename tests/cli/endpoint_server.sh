@@ -64,6 +64,8 @@ print(v['relation'], v['subtype'] or '-', v['basis'], c['b']['kind'], c['evidenc
 }
 check "check same: comparison serves-claimed / same, basis endpoint" \
     "[ \"\$(relation $tmp/same.json)\" = 'serves-claimed same endpoint endpoint same' ] || { relation $tmp/same.json; false; }"
+check "check same: the claim's storage dtype is reported (A side, F32 GGUF)" \
+    "python3 -c \"import json,sys; sys.exit(json.load(open('$tmp/same.json'))['comparison']['a']['dtype'] != 'F32')\""
 stored_verdicts() {
     python3 -c "import sqlite3,sys; print(' '.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute('select verdict from comparisons')))" "$tmp/mp.db" 2> /dev/null
 }
